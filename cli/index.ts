@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+/**
+ * `npm run --silent cli -- <command> ...`: the engine in Node for scripts and power users.
+ * Each command lives in cli/commands/<name>.ts and exports `run(argv): Promise<number>` (exit code).
+ * Output contract: results on stdout (one JSON object with --json), progress and errors on stderr.
+ */
+const commands: Record<string, () => Promise<{ run: (argv: string[]) => Promise<number> }>> = {
+  // Registered by the issues that build them (download: Network engine; mux: Media engine; info: Providers).
+};
+
+async function main(): Promise<number> {
+  const [name, ...argv] = process.argv.slice(2);
+  const load = name ? commands[name] : undefined;
+  if (!load) {
+    process.stderr.write(`usage: vidmux <${Object.keys(commands).join('|') || 'command'}> [options]\n`);
+    return 2;
+  }
+  const command = await load();
+  return command.run(argv);
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);

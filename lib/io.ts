@@ -1,0 +1,25 @@
+/**
+ * The two byte interfaces that join the network engine (lib/net) and the media engine (lib/media).
+ * Plain web-standard types so the same code runs in Node, the offscreen document and workers.
+ */
+
+/** A readable resource of bytes: an HTTP resource, a local file, an in-memory buffer. */
+export interface ByteSource {
+  /** Total size in bytes, or null when unknown (e.g. a response without Content-Length). */
+  readonly size: number | null;
+  /**
+   * Streams bytes `[start, end)` in order (`end` defaults to the end of the resource).
+   * The stream applies backpressure; cancelling it or aborting `signal` stops all work behind it.
+   */
+  stream(start?: number, end?: number, signal?: AbortSignal): ReadableStream<Uint8Array>;
+}
+
+/** A random-access destination for bytes: an OPFS file in the browser, a file in Node. */
+export interface ByteSink {
+  /** Writes `data` at `position`. Writes may arrive out of order; overlapping writes are not made. */
+  write(position: number, data: Uint8Array): Promise<void>;
+  /** Flushes and finishes the file. Only after this resolves is the output complete. */
+  close(): Promise<void>;
+  /** Stops and removes whatever was written, so no partial file is ever left looking finished. */
+  abort(reason?: unknown): Promise<void>;
+}

@@ -1,0 +1,18 @@
+import { defineConfig } from 'wxt';
+
+// Permissions are the minimum the features need; ARCHITECTURE.md says why each one is there.
+export default defineConfig({
+  modules: ['@wxt-dev/module-react', '@wxt-dev/webextension-polyfill'],
+  manifest: ({ browser }) => ({
+    name: 'Vidmux',
+    description: 'Save web video as one clean file. No ffmpeg, no telemetry.',
+    permissions: [
+      'downloads',
+      'storage',
+      ...(browser === 'firefox' ? [] : ['offscreen']),
+    ],
+    // Media URLs live on any host; the background fetches them (and later, provider APIs).
+    host_permissions: ['<all_urls>'],
+    action: { default_title: 'Vidmux' },
+  }),
+});
