@@ -15,4 +15,15 @@ export default defineConfig({
     host_permissions: ['<all_urls>'],
     action: { default_title: 'Vidmux' },
   }),
+  vite: () => ({
+    build: {
+      rollupOptions: {
+        // zod 4 ships comments the bundler cannot place; harmless, but they bury real warnings.
+        onwarn(warning, warn) {
+          if (warning.code === 'INVALID_ANNOTATION') return;
+          warn(warning);
+        },
+      },
+    },
+  }),
 });

@@ -1,0 +1,105 @@
+/**
+ * The Download button placed over a video. It lives in a closed shadow root so the page can neither
+ * style it nor reach into it, and it only acts on trusted (user) clicks.
+ */
+import type { Job } from '@/lib/jobs/job';
+
+const STYLE = `
+:host { all: initial; position: fixed; z-index: 2147483647; display: none; }
+button {
+  font: 600 13px/1 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+  display: inline-flex; align-items: center; gap: 6px;
+  padding: 8px 12px; border-radius: 18px; border: 1px solid rgba(255,255,255,.35);
+  background: rgba(17, 17, 17, .82); color: #fff; cursor: pointer;
+  box-shadow: 0 2px 8px rgba(0,0,0,.35); opacity: .85; transition: opacity .15s, background .15s;
+  max-width: 260px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis;
+}
+button:hover, button:focus-visible { opacity: 1; background: #c4302b; }
+button:focus-visible { outline: 2px solid #fff; outline-offset: 2px; }
+button[data-state="done"] { background: #1e7e34; opacity: 1; }
+button[data-state="failed"], button[data-state="unsupported"] { background: #6c2020; opacity: 1; }
+svg { width: 14px; height: 14px; flex: none; }
+`;
+
+const ICON = '<svg viewBox="0 0 24 24" aria-hidden="true"><path fill="currentColor" d="M11 3h2v10.17l3.59-3.58L18 11l-6 6-6-6 1.41-1.41L11 13.17zM5 19h14v2H5z"/></svg>';
+
+export type ButtonState = 'idle' | 'working' | 'done' | 'failed' | 'unsupported';
+
+/** One button bound to one video element. */
+export class DownloadButton {
+  readonly host: HTMLElement;
+  private readonly button: HTMLButtonElement;
+  private readonly label: HTMLSpanElement;
+  private frame = 0;
+
+  constructor(
+    readonly video: HTMLVideoElement,
+    onClick: () => void,
+  ) {
+    this.host = document.createElement('vidmux-download');
+    this.host.dataset.vidmuxFor = '';
+    const root = this.host.attachShadow({ mode: 'closed' });
+    root.innerHTML = `<style>${STYLE}</style><button type="button" data-state="idle">${ICON}<span>Download</span></button>`;
+    this.button = root.querySelector('button')!;
+    this.label = root.querySelector('span')!;
+    this.button.setAttribute('aria-label', 'Download this video with Vidmux');
+    this.button.addEventListener('click', (event) => {
+      event.preventDefault();
+      event.stopPropagation();
+      // Pages can dispatch synthetic clicks; only a real user's click starts a download.
+      if (!event.isTrusted) return;
+      onClick();
+    });
+    // Keep clicks from reaching the page's player (which would toggle play/pause).
+    for (const type of ['mousedown', 'mouseup', 'pointerdown', 'pointerup', 'dblclick']) {
+      this.button.addEventListener(type, (e) => e.stopPropagation());
+    }
+    document.documentElement.append(this.host);
+    this.place();
+  }
+
+  /** Shows the state of the download this button started. */
+  setState(state: ButtonState, text: string, title = text): void {
+    this.button.dataset.state = state;
+    this.label.textContent = text;
+    this.button.title = title;
+    this.host.dataset.state = state;
+  }
+
+  /** Shows a job's progress on the button. */
+  showJob(job: Job): void {
+    const p = job.progress.overall;
+    switch (job.progress.stage) {
+      case 'done':
+        return this.setState('done', 'Saved', `Saved: ${job.file ?? job.filename}`);
+      case 'failed':
+        return this.setState('failed', 'Failed', job.error?.message ?? 'Failed');
+      case 'cancelled':
+        return this.setState('idle', 'Download');
+      default: {
+        const pct = p.bytesTotal ? ` ${Math.floor((100 * p.bytesDone) / p.bytesTotal)}%` : '';
+        return this.setState('working', `Saving…${pct}`);
+      }
+    }
+  }
+
+  /** Keeps the button at the video's top-right corner; hides it while the video is not visible. */
+  place(): void {
+    cancelAnimationFrame(this.frame);
+    this.frame = requestAnimationFrame(() => {
+      const r = this.video.getBoundingClientRect();
+      const visible = r.width >= 80 && r.height >= 45 && r.bottom > 0 && r.right > 0 && r.top < innerHeight && r.left < innerWidth && this.video.isConnected;
+      this.host.style.display = visible ? 'block' : 'none';
+      if (!visible) return;
+      const top = Math.max(r.top, 0) + 8;
+      const right = Math.max(innerWidth - Math.min(r.right, innerWidth), 0) + 8;
+      this.host.style.top = `${top}px`;
+      this.host.style.right = `${right}px`;
+    });
+  }
+
+  remove(): void {
+    cancelAnimationFrame(this.frame);
+    this.host.remove();
+  }
+}

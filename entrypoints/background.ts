@@ -1,0 +1,87 @@
+import { browser } from 'wxt/browser';
+import { defineBackground } from 'wxt/utils/define-background';
+import { VidmuxError } from '@/lib/errors';
+import { JobStore, type Job } from '@/lib/jobs/job';
+import { PageDownloads } from '@/lib/jobs/page-downloads';
+import type { Handlers, Request } from '@/lib/messages';
+import { cancelBrowserDownload, describeInterrupt, getBrowserDownload, onBrowserDownloadChanged, startBrowserDownload } from '@/lib/platform/downloads';
+import { sendToTab, serveMessages } from '@/lib/platform/messaging';
+import { loadSettings, sessionStore } from '@/lib/platform/storage';
+
+type TabMedia = Request<'media.found'>;
+
+export default defineBackground(() => {
+  const store = new JobStore();
+  const tabs = new Map<number, TabMedia>();
+  const pageDownloads = new PageDownloads(store, {
+    start: startBrowserDownload,
+    get: getBrowserDownload,
+    cancel: cancelBrowserDownload,
+    describeInterrupt,
+  });
+
+  // The worker may be stopped at any time: state lives in storage.session and is restored first.
+  const ready = (async () => {
+    store.fromJSON(await sessionStore.get('jobs'));
+    for (const [id, media] of Object.entries((await sessionStore.get<Record<string, TabMedia>>('tabs')) ?? {})) tabs.set(Number(id), media);
+    pageDownloads.resume();
+    await pageDownloads.refresh();
+  })();
+
+  let persistTimer: ReturnType<typeof setTimeout> | null = null;
+  const persist = () => {
+    persistTimer ??= setTimeout(() => {
+      persistTimer = null;
+      void sessionStore.set('jobs', store.toJSON());
+      void sessionStore.set('tabs', Object.fromEntries(tabs));
+    }, 200);
+  };
+
+  store.onChange((job: Job) => {
+    persist();
+    // Tell the page's button; the tab may be gone or have no content script: that's fine.
+    if (job.tabId !== null) sendToTab(job.tabId, 'job.update', { job }).catch(() => undefined);
+  });
+
+  const handlers: Handlers = {
+    'media.found': async (payload, sender) => {
+      await ready;
+      if (sender.tabId === null) throw new VidmuxError('bad_input', 'media.found must come from a tab.');
+      tabs.set(sender.tabId, payload);
+      persist();
+      return {};
+    },
+    'download.start': async (payload, sender) => {
+      await ready;
+      // A content script may only start downloads for its own tab.
+      const tabId = sender.fromExtensionPage ? (payload.tabId ?? null) : sender.tabId;
+      const settings = await loadSettings();
+      const job = await pageDownloads.start({ media: payload.media, page: payload.page, tabId, filenameTemplate: settings.filenameTemplate });
+      return { job };
+    },
+    'tab.state': async (payload, sender) => {
+      await ready;
+      if (!sender.fromExtensionPage) throw new VidmuxError('forbidden', 'Only extension pages may read tab state.');
+      const found = tabs.get(payload.tabId);
+      return { page: found?.page ?? null, media: found?.media ?? [], jobs: store.list(payload.tabId) };
+    },
+    'download.cancel': async (payload, sender) => {
+      await ready;
+      if (!sender.fromExtensionPage) throw new VidmuxError('forbidden', 'Only extension pages may cancel downloads.');
+      return { job: await pageDownloads.cancel(payload.jobId) };
+    },
+  };
+  serveMessages(handlers);
+
+  onBrowserDownloadChanged((downloadId) => {
+    void ready.then(() => {
+      const job = pageDownloads.jobForDownload(downloadId);
+      if (job) void pageDownloads.refresh(job.id);
+    });
+  });
+
+  browser.tabs.onRemoved.addListener((tabId: number) => {
+    tabs.delete(tabId);
+    persist();
+  });
+});

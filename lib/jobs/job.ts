@@ -1,0 +1,122 @@
+import { z } from 'zod';
+import { EMPTY_PROGRESS, JobProgressSchema, type JobProgress, type Progress } from '../progress';
+
+export const JobErrorSchema = z.object({ code: z.string(), message: z.string() });
+
+/** One download as every surface sees it. Serializable; persisted so a restarted worker keeps it. */
+export const JobSchema = z.object({
+  id: z.string(),
+  tabId: z.number().int().nullable(),
+  pageUrl: z.string(),
+  title: z.string(),
+  /** Relative name asked of the browser. */
+  filename: z.string(),
+  sourceUrl: z.string(),
+  provider: z.string(),
+  progress: JobProgressSchema,
+  error: JobErrorSchema.nullable(),
+  /** Absolute path of the saved file, once done. */
+  file: z.string().nullable(),
+  /** The browser's download id while the browser is saving it. */
+  downloadId: z.number().int().nullable(),
+  createdAt: z.number(),
+  finishedAt: z.number().nullable(),
+});
+export type Job = z.infer<typeof JobSchema>;
+export type JobStage = JobProgress['stage'];
+
+export const FINISHED_STAGES: ReadonlySet<JobStage> = new Set(['done', 'failed', 'cancelled']);
+
+/** A new queued job. */
+export function newJob(init: Pick<Job, 'id' | 'tabId' | 'pageUrl' | 'title' | 'filename' | 'sourceUrl' | 'provider'>, now = Date.now()): Job {
+  return {
+    ...init,
+    progress: { stage: 'queued', tracks: {}, overall: EMPTY_PROGRESS },
+    error: null,
+    file: null,
+    downloadId: null,
+    createdAt: now,
+    finishedAt: null,
+  };
+}
+
+/**
+ * The job list with change notification. Pure: the background persists `toJSON()` and restores
+ * with `fromJSON()`. Finished jobs beyond `keepFinished` are dropped oldest first.
+ */
+export class JobStore {
+  private jobs = new Map<string, Job>();
+  private listeners = new Set<(job: Job) => void>();
+
+  constructor(private readonly keepFinished = 50) {}
+
+  /** Subscribes to every change; returns the unsubscribe function. */
+  onChange(fn: (job: Job) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  add(job: Job): Job {
+    this.jobs.set(job.id, job);
+    this.prune();
+    this.emit(job);
+    return job;
+  }
+
+  get(id: string): Job | undefined {
+    return this.jobs.get(id);
+  }
+
+  /** All jobs, newest first; only those of `tabId` when given. */
+  list(tabId?: number): Job[] {
+    const all = [...this.jobs.values()].sort((a, b) => b.createdAt - a.createdAt);
+    return tabId === undefined ? all : all.filter((j) => j.tabId === tabId);
+  }
+
+  /** Applies `patch` to a job that is not finished yet; finished jobs never change again. */
+  update(id: string, patch: Partial<Omit<Job, 'id'>>): Job | undefined {
+    const job = this.jobs.get(id);
+    if (!job || FINISHED_STAGES.has(job.progress.stage)) return job;
+    const next: Job = { ...job, ...patch };
+    if (FINISHED_STAGES.has(next.progress.stage) && next.finishedAt === null) next.finishedAt = Date.now();
+    this.jobs.set(id, next);
+    this.emit(next);
+    return next;
+  }
+
+  /** Sets the stage and the single-track progress of a job. */
+  setProgress(id: string, stage: JobStage, progress: Progress, track = 'file'): Job | undefined {
+    return this.update(id, { progress: { stage, tracks: { [track]: progress }, overall: progress } });
+  }
+
+  /** Marks a job failed with a reason. */
+  fail(id: string, error: { code: string; message: string }): Job | undefined {
+    const job = this.jobs.get(id);
+    if (!job) return undefined;
+    const stage: JobStage = error.code === 'cancelled' ? 'cancelled' : 'failed';
+    return this.update(id, { error, progress: { ...job.progress, stage } });
+  }
+
+  toJSON(): Job[] {
+    return [...this.jobs.values()];
+  }
+
+  /** Restores jobs saved by `toJSON`, skipping any that no longer parse. */
+  fromJSON(raw: unknown): void {
+    const arr = z.array(z.unknown()).safeParse(raw);
+    if (!arr.success) return;
+    for (const item of arr.data) {
+      const r = JobSchema.safeParse(item);
+      if (r.success) this.jobs.set(r.data.id, r.data);
+    }
+  }
+
+  private prune(): void {
+    const finished = this.list().filter((j) => FINISHED_STAGES.has(j.progress.stage));
+    for (const j of finished.slice(this.keepFinished)) this.jobs.delete(j.id);
+  }
+
+  private emit(job: Job): void {
+    for (const fn of this.listeners) fn(job);
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * The one protocol between extension contexts. Every request names its `type`; its payload and its
+ * response each have a zod schema. Receivers parse every incoming message and reject unknown ones;
+ * senders parse every response. Responses travel in an envelope: `{ ok: true, value }` or
+ * `{ ok: false, error }`, so errors cross contexts as data, never as a thrown string.
+ */
+import { z } from 'zod';
+import { JobSchema } from './jobs/job';
+import { MediaCandidateSchema } from './page-media';
+
+const PageSchema = z.object({ title: z.string().max(2000), url: z.string().max(8192) });
+
+/** Request payload and response schemas, keyed by message type. */
+export const protocol = {
+  /** content -> background: the media on this tab changed. */
+  'media.found': {
+    request: z.object({ page: PageSchema, media: z.array(MediaCandidateSchema).max(200) }),
+    response: z.object({}),
+  },
+  /** content or popup -> background: save this media. */
+  'download.start': {
+    request: z.object({ page: PageSchema, media: MediaCandidateSchema, tabId: z.number().int().optional() }),
+    response: z.object({ job: JobSchema }),
+  },
+  /** popup -> background: what was found on a tab and its downloads. */
+  'tab.state': {
+    request: z.object({ tabId: z.number().int() }),
+    response: z.object({ page: PageSchema.nullable(), media: z.array(MediaCandidateSchema), jobs: z.array(JobSchema) }),
+  },
+  /** popup -> background: stop a download. */
+  'download.cancel': {
+    request: z.object({ jobId: z.string() }),
+    response: z.object({ job: JobSchema.nullable() }),
+  },
+  /** background -> content: a job started from this tab changed. */
+  'job.update': {
+    request: z.object({ job: JobSchema }),
+    response: z.object({}),
+  },
+} as const;
+
+export type Protocol = typeof protocol;
+export type MessageType = keyof Protocol;
+export type Request<T extends MessageType> = z.infer<Protocol[T]['request']>;
+export type Response<T extends MessageType> = z.infer<Protocol[T]['response']>;
+
+export const WireErrorSchema = z.object({ code: z.string(), message: z.string() });
+export type WireError = z.infer<typeof WireErrorSchema>;
+
+const EnvelopeSchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), value: z.unknown() }),
+  z.object({ ok: z.literal(false), error: WireErrorSchema }),
+]);
+export type Envelope = z.infer<typeof EnvelopeSchema>;
+
+const WireMessageSchema = z.object({ type: z.string(), payload: z.unknown() });
+
+/** Builds the wire form of a request. */
+export function makeMessage<T extends MessageType>(type: T, payload: Request<T>): { type: T; payload: Request<T> } {
+  return { type, payload };
+}
+
+/** A parsed incoming request: its type and validated payload. */
+export type ParsedMessage = { [T in MessageType]: { type: T; payload: Request<T> } }[MessageType];
+
+/** Parses an incoming message; throws a clear error for unknown types or bad payloads. */
+export function parseMessage(raw: unknown): ParsedMessage {
+  const wire = WireMessageSchema.safeParse(raw);
+  if (!wire.success) throw new ProtocolError('Malformed message.');
+  const type = wire.data.type;
+  if (!Object.hasOwn(protocol, type)) throw new ProtocolError(`Unknown message type "${type.slice(0, 40)}".`);
+  const schema = protocol[type as MessageType].request;
+  const payload = schema.safeParse(wire.data.payload);
+  if (!payload.success) throw new ProtocolError(`Invalid "${type}" message: ${payload.error.issues[0]?.message ?? 'bad payload'}.`);
+  return { type, payload: payload.data } as ParsedMessage;
+}
+
+/** Parses a response envelope for a request of `type`; returns the value or throws its error. */
+export function parseResponse<T extends MessageType>(type: T, raw: unknown): Response<T> {
+  const env = EnvelopeSchema.safeParse(raw);
+  if (!env.success) throw new ProtocolError(`No valid answer to "${type}".`);
+  if (!env.data.ok) throw new RemoteError(env.data.error);
+  const value = protocol[type].response.safeParse(env.data.value);
+  if (!value.success) throw new ProtocolError(`Invalid answer to "${type}".`);
+  return value.data as Response<T>;
+}
+
+/** What the sender of a message is, as far as handlers need to know. */
+export interface SenderInfo {
+  tabId: number | null;
+  /** True for the extension's own pages (popup, options, offscreen), false for content scripts. */
+  fromExtensionPage: boolean;
+}
+
+/** A handler per message type. Handlers may throw; the dispatcher turns that into an error envelope. */
+export type Handlers = {
+  [T in MessageType]?: (payload: Request<T>, sender: SenderInfo) => Promise<Response<T>> | Response<T>;
+};
+
+/** Dispatches a raw message to its handler and always resolves to an envelope. */
+export async function dispatch(handlers: Handlers, raw: unknown, sender: SenderInfo): Promise<Envelope> {
+  try {
+    const msg = parseMessage(raw);
+    const handler = handlers[msg.type] as ((p: unknown, s: SenderInfo) => unknown) | undefined;
+    if (!handler) throw new ProtocolError(`"${msg.type}" is not handled here.`);
+    const value = await handler(msg.payload, sender);
+    return { ok: true, value };
+  } catch (err) {
+    const e = err as { code?: unknown; message?: unknown };
+    return {
+      ok: false,
+      error: {
+        code: typeof e?.code === 'string' ? e.code : 'internal',
+        message: typeof e?.message === 'string' ? e.message : String(err),
+      },
+    };
+  }
+}
+
+/** A message that did not fit the protocol. */
+export class ProtocolError extends Error {
+  readonly code = 'bad_message';
+  override readonly name = 'ProtocolError';
+}
+
+/** An error the other side answered with. */
+export class RemoteError extends Error {
+  readonly code: string;
+  override readonly name = 'RemoteError';
+  constructor(error: WireError) {
+    super(error.message);
+    this.code = error.code;
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * Foundation end to end: the built extension in Chromium, the demo site, a real user click.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sampleMp4 } from '../fixtures/ffmpeg';
+import { startDemoSite, type DemoSite } from '../fakes/demo-site';
+import { clickVidmuxButton, launchExtensionBrowser, listDownloads, tabIdOf, waitForDownloadEnd, type ExtensionBrowser } from '../harness/extension-browser';
+
+const SHOTS = resolve(import.meta.dirname, '../../test-results/screenshots');
+const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
+
+let site: DemoSite;
+let browser: ExtensionBrowser;
+let sample: string;
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  sample = await sampleMp4();
+  site = await startDemoSite({ 'sample.mp4': sample });
+  browser = await launchExtensionBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await site?.close();
+});
+
+async function openDemo(path: string) {
+  const page = await browser.context.newPage();
+  await page.goto(site.url + path);
+  return page;
+}
+
+describe('one-click download of a page MP4', () => {
+  it('saves the clicked video byte for byte under a clean name', async () => {
+    const page = await openDemo('/watch/plain.html');
+    await page.waitForFunction(() => (document.querySelector('video') as HTMLVideoElement).readyState >= 1);
+    await page.locator('vidmux-download').waitFor({ state: 'visible' });
+    await page.screenshot({ path: `${SHOTS}/button.png` });
+    await clickVidmuxButton(page);
+    const done = await waitForDownloadEnd(browser, (d) => d.url.endsWith('/media/sample.mp4'));
+    expect(done.state, done.error).toBe('complete');
+    // Title 'Sample clip: "demo" <1/2> | Vidmux': no separators, quotes or angle brackets survive.
+    expect(basename(done.filename)).toBe("Sample clip - 'demo' 1-2 - Vidmux.mp4");
+    expect(sha256(done.filename)).toBe(sha256(sample));
+    // The button reports the outcome.
+    await expect.poll(() => page.locator('vidmux-download').getAttribute('data-state')).toBe('done');
+    await page.close();
+  });
+
+  it('saves from a <source> element, skipping a source that fails', async () => {
+    const page = await openDemo('/watch/source.html');
+    await page.waitForFunction(() => (document.querySelector('video') as HTMLVideoElement).readyState >= 1);
+    await clickVidmuxButton(page);
+    const done = await waitForDownloadEnd(browser, (d) => d.url.endsWith('sample.mp4?via=source'));
+    expect(done.state, done.error).toBe('complete');
+    expect(basename(done.filename)).toBe('Source element clip.mp4');
+    expect(sha256(done.filename)).toBe(sha256(sample));
+    await page.close();
+  });
+
+  it('puts a button on a video that a single-page app adds later', async () => {
+    const page = await openDemo('/watch/spa.html');
+    await page.waitForTimeout(500);
+    expect(await page.locator('vidmux-download').count()).toBe(0);
+    await page.click('#go');
+    await page.waitForFunction(() => (document.querySelector('video') as HTMLVideoElement | null)?.readyState! >= 1);
+    await clickVidmuxButton(page);
+    const done = await waitForDownloadEnd(browser, (d) => d.url.endsWith('sample.mp4?via=spa'));
+    expect(done.state, done.error).toBe('complete');
+    expect(basename(done.filename)).toBe('Late video.mp4');
+    await page.close();
+  });
+});
+
+describe('pages without a saveable file', () => {
+  it('gives a page with no video no button', async () => {
+    const page = await openDemo('/novideo.html');
+    await page.waitForFunction(() => document.body.textContent!.includes('Added later'));
+    await page.waitForTimeout(800);
+    expect(await page.locator('vidmux-download').count()).toBe(0);
+    await page.close();
+  });
+
+  it('reports a MediaSource stream as "stream, not a file" and saves nothing', async () => {
+    const before = (await listDownloads(browser)).length;
+    const page = await openDemo('/watch/mse.html');
+    await clickVidmuxButton(page);
+    await expect.poll(() => page.locator('vidmux-download').getAttribute('data-state')).toBe('unsupported');
+    await page.waitForTimeout(500);
+    expect((await listDownloads(browser)).length).toBe(before);
+    await page.close();
+  });
+});
+
+describe('popup', () => {
+  it('lists the video on the tab, starts a download and shows it done', async () => {
+    const page = await openDemo('/watch/plain.html');
+    await page.waitForFunction(() => (document.querySelector('video') as HTMLVideoElement).readyState >= 1);
+    const tabId = await tabIdOf(browser, page.url());
+    const popup = await browser.openExtensionPage(`popup.html?tabId=${tabId}`);
+    await popup.setViewportSize({ width: 410, height: 560 });
+    const item = popup.getByTestId('media-item');
+    await expect.poll(() => item.count()).toBe(1);
+    expect(await item.getAttribute('data-kind')).toBe('file');
+    expect(await item.textContent()).toContain('sample.mp4');
+    expect(await item.textContent()).toContain('640×360');
+    await popup.screenshot({ path: `${SHOTS}/popup.png` });
+
+    const before = (await listDownloads(browser)).filter((d) => d.url.endsWith('/media/sample.mp4')).length;
+    await item.getByRole('button', { name: /download/i }).click();
+    await expect.poll(async () => (await listDownloads(browser)).filter((d) => d.url.endsWith('/media/sample.mp4') && d.state === 'complete').length, { timeout: 30_000 }).toBe(before + 1);
+    const job = popup.getByTestId('job-item').first();
+    await expect.poll(() => job.getAttribute('data-stage'), { timeout: 10_000 }).toBe('done');
+    expect(await job.textContent()).toContain('Saved');
+    await popup.screenshot({ path: `${SHOTS}/popup-done.png` });
+  });
+});
