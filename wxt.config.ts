@@ -14,6 +14,8 @@ export default defineConfig({
     // Media URLs live on any host; the background fetches them (and later, provider APIs).
     host_permissions: ['<all_urls>'],
     action: { default_title: 'Vidmux' },
+    // Firefox: a fixed id keeps storage across reloads; 115 is the first ESR with storage.session.
+    ...(browser === 'firefox' ? { browser_specific_settings: { gecko: { id: 'vidmux@vidmux.app', strict_min_version: '115.0' } } } : {}),
   }),
   vite: () => ({
     build: {
