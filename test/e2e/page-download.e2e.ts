@@ -119,3 +119,33 @@ describe('popup', () => {
     await popup.screenshot({ path: `${SHOTS}/popup-done.png` });
   });
 });
+
+describe('options', () => {
+  it('validates and stores the filename template, and the next download uses it', async () => {
+    const options = await browser.openExtensionPage('options.html');
+    const input = options.getByLabel('Filename template');
+    await expect.poll(() => input.inputValue()).toBe('{title}.{ext}');
+    await input.fill('../{title}.{ext}');
+    expect(await options.getByTestId('template-preview').textContent()).toMatch(/must not contain "\.\."/);
+    expect(await options.getByRole('button', { name: 'Save' }).isDisabled()).toBe(true);
+    await input.fill('Vidmux/{host} - {title}.{ext}');
+    expect(await options.getByTestId('template-preview').textContent()).toContain('Vidmux/www.example.com - My trip - day 1-2.mp4');
+    await options.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => options.getByRole('status').textContent()).toBe('Saved.');
+    await options.screenshot({ path: `${SHOTS}/options.png` });
+
+    const page = await openDemo('/watch/source.html');
+    await page.waitForFunction(() => (document.querySelector('video') as HTMLVideoElement).readyState >= 1);
+    const before = (await listDownloads(browser)).length;
+    await clickVidmuxButton(page);
+    const done = await waitForDownloadEnd(browser, (d) => d.id > before && d.url.endsWith('sample.mp4?via=source'));
+    expect(done.state, done.error).toBe('complete');
+    expect(done.filename.endsWith('/Vidmux/127.0.0.1 - Source element clip.mp4')).toBe(true);
+
+    // Back to the default for the other tests.
+    await input.fill('{title}.{ext}');
+    await options.getByRole('button', { name: 'Save' }).click();
+    await options.close();
+    await page.close();
+  });
+});
