@@ -6,6 +6,8 @@
  */
 const commands: Record<string, () => Promise<{ run: (argv: string[]) => Promise<number> }>> = {
   // Registered by the issues that build them (download: Network engine; mux: Media engine; info: Providers).
+  mux: () => import('./commands/mux.js'),
+  download: () => import('./commands/download.js'),
 };
 
 async function main(): Promise<number> {

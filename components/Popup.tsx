@@ -78,18 +78,20 @@ function MediaItem({ media, onDownload }: { media: MediaCandidate; onDownload: (
     }
   })();
   const facts = [media.width && media.height ? `${media.width}×${media.height}` : '', formatDuration(media.duration), media.mimeType ?? ''].filter(Boolean).join(' · ');
+  const saveable = media.kind === 'file' || media.kind === 'manifest';
+  const label = media.kind === 'file' ? name : media.kind === 'manifest' ? (/dash/i.test(media.mimeType ?? '') ? 'DASH stream (video + audio)' : 'HLS stream') : 'Stream';
   return (
     <li className="card" data-testid="media-item" data-kind={media.kind}>
       <div className="row">
         <div style={{ minWidth: 0 }}>
-          <div className="ellipsis" title={media.src}>{media.kind === 'file' ? name : 'Stream'}</div>
+          <div className="ellipsis" title={media.src}>{label}</div>
           <div className="muted">{facts}</div>
         </div>
-        {media.kind === 'file' ? (
-          <button className="primary" onClick={onDownload} aria-label={`Download ${name}`}>Download</button>
+        {saveable ? (
+          <button className="primary" onClick={onDownload} aria-label={`Download ${label}`}>Download</button>
         ) : null}
       </div>
-      {media.kind !== 'file' && <div className="muted">{notAFileReason(media.kind)}</div>}
+      {!saveable && <div className="muted">{notAFileReason(media.kind)}</div>}
     </li>
   );
 }

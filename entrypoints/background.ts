@@ -1,10 +1,13 @@
 import { browser } from 'wxt/browser';
 import { defineBackground } from 'wxt/utils/define-background';
 import { VidmuxError } from '@/lib/errors';
+import { DownloadService, type EngineHost } from '@/lib/jobs/downloads';
 import { JobStore, type Job } from '@/lib/jobs/job';
-import { PageDownloads } from '@/lib/jobs/page-downloads';
+import type { EngineEvent } from '@/lib/jobs/save-spec';
 import type { Handlers, Request } from '@/lib/messages';
+import { HttpClient } from '@/lib/net/http';
 import { cancelBrowserDownload, describeInterrupt, getBrowserDownload, onBrowserDownloadChanged, startBrowserDownload } from '@/lib/platform/downloads';
+import { InProcessEngineHost, OffscreenEngineHost } from '@/lib/platform/engine-host';
 import { sendToTab, serveMessages } from '@/lib/platform/messaging';
 import { loadSettings, sessionStore } from '@/lib/platform/storage';
 
@@ -13,19 +16,23 @@ type TabMedia = Request<'media.found'>;
 export default defineBackground(() => {
   const store = new JobStore();
   const tabs = new Map<number, TabMedia>();
-  const pageDownloads = new PageDownloads(store, {
-    start: startBrowserDownload,
-    get: getBrowserDownload,
-    cancel: cancelBrowserDownload,
-    describeInterrupt,
-  });
+  const http = new HttpClient();
+  const onEngineEvent = (jobId: string, event: EngineEvent) => void ready.then(() => downloads.onEngineEvent(jobId, event));
+  // Chrome has an offscreen document for bytes; Firefox's background is a page and does it here.
+  const engine: EngineHost = 'offscreen' in browser ? new OffscreenEngineHost() : new InProcessEngineHost(onEngineEvent);
+  const downloads = new DownloadService(
+    store,
+    { start: startBrowserDownload, get: getBrowserDownload, cancel: cancelBrowserDownload, describeInterrupt },
+    engine,
+    { fetchText: async (url) => (await http.request(url)).text() },
+  );
 
   // The worker may be stopped at any time: state lives in storage.session and is restored first.
   const ready = (async () => {
     store.fromJSON(await sessionStore.get('jobs'));
     for (const [id, media] of Object.entries((await sessionStore.get<Record<string, TabMedia>>('tabs')) ?? {})) tabs.set(Number(id), media);
-    pageDownloads.resume();
-    await pageDownloads.refresh();
+    downloads.resume();
+    await downloads.refresh();
   })();
 
   let persistTimer: ReturnType<typeof setTimeout> | null = null;
@@ -43,6 +50,10 @@ export default defineBackground(() => {
     if (job.tabId !== null) sendToTab(job.tabId, 'job.update', { job }).catch(() => undefined);
   });
 
+  const extensionPagesOnly = (sender: { fromExtensionPage: boolean }, what: string) => {
+    if (!sender.fromExtensionPage) throw new VidmuxError('forbidden', `Only extension pages may ${what}.`);
+  };
+
   const handlers: Handlers = {
     'media.found': async (payload, sender) => {
       await ready;
@@ -56,27 +67,33 @@ export default defineBackground(() => {
       // A content script may only start downloads for its own tab.
       const tabId = sender.fromExtensionPage ? (payload.tabId ?? null) : sender.tabId;
       const settings = await loadSettings();
-      const job = await pageDownloads.start({ media: payload.media, page: payload.page, tabId, filenameTemplate: settings.filenameTemplate });
+      const job = await downloads.start({ media: payload.media, page: payload.page, tabId, filenameTemplate: settings.filenameTemplate });
       return { job };
     },
     'tab.state': async (payload, sender) => {
       await ready;
-      if (!sender.fromExtensionPage) throw new VidmuxError('forbidden', 'Only extension pages may read tab state.');
+      extensionPagesOnly(sender, 'read tab state');
       const found = tabs.get(payload.tabId);
       return { page: found?.page ?? null, media: found?.media ?? [], jobs: store.list(payload.tabId) };
     },
     'download.cancel': async (payload, sender) => {
       await ready;
-      if (!sender.fromExtensionPage) throw new VidmuxError('forbidden', 'Only extension pages may cancel downloads.');
-      return { job: await pageDownloads.cancel(payload.jobId) };
+      extensionPagesOnly(sender, 'cancel downloads');
+      return { job: await downloads.cancel(payload.jobId) };
+    },
+    'engine.event': async (payload, sender) => {
+      extensionPagesOnly(sender, 'report engine events');
+      await ready;
+      await downloads.onEngineEvent(payload.jobId, payload.event);
+      return {};
     },
   };
-  serveMessages(handlers);
+  serveMessages(handlers, { answerUnknown: true });
 
   onBrowserDownloadChanged((downloadId) => {
     void ready.then(() => {
-      const job = pageDownloads.jobForDownload(downloadId);
-      if (job) void pageDownloads.refresh(job.id);
+      const job = downloads.jobForDownload(downloadId);
+      if (job) void downloads.refresh(job.id);
     });
   });
 

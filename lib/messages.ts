@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { JobSchema } from './jobs/job';
+import { EngineEventSchema, SaveSpecSchema } from './jobs/save-spec';
 import { MediaCandidateSchema } from './page-media';
 
 const PageSchema = z.object({ title: z.string().max(2000), url: z.string().max(8192) });
@@ -31,6 +32,26 @@ export const protocol = {
   'download.cancel': {
     request: z.object({ jobId: z.string() }),
     response: z.object({ job: JobSchema.nullable() }),
+  },
+  /** background -> offscreen: make this file (network + media engine into OPFS). */
+  'engine.start': {
+    request: z.object({ spec: SaveSpecSchema }),
+    response: z.object({}),
+  },
+  /** background -> offscreen: stop a job. */
+  'engine.cancel': {
+    request: z.object({ jobId: z.string() }),
+    response: z.object({}),
+  },
+  /** background -> offscreen: the browser has the file (or gave up): free its blob URL and OPFS file. */
+  'engine.release': {
+    request: z.object({ jobId: z.string() }),
+    response: z.object({}),
+  },
+  /** offscreen -> background: progress, then ready or failed, of a job. */
+  'engine.event': {
+    request: z.object({ jobId: z.string(), event: EngineEventSchema }),
+    response: z.object({}),
   },
   /** background -> content: a job started from this tab changed. */
   'job.update': {

@@ -1,6 +1,4 @@
 import { z } from 'zod';
-import { VidmuxError } from './errors';
-import { cleanTitle, isoDate, renderFilename } from './filename';
 
 /**
  * What a page's `<video>` plays, as the content script reports it. `kind` says whether it is a
@@ -70,49 +68,5 @@ export function notAFileReason(kind: MediaKind): string {
       return 'This video has no source to save.';
     case 'file':
       return '';
-  }
-}
-
-/** A plan for saving a page's own media file: the URL to fetch and the relative file name. */
-export interface PageDownloadPlan {
-  url: string;
-  filename: string;
-  title: string;
-}
-
-/**
- * Turns a clicked video into a download plan, or throws a `not_a_file` error saying why it can't.
- */
-export function planPageDownload(
-  media: MediaCandidate,
-  page: { title: string; url: string },
-  template: string,
-  now = new Date(),
-): PageDownloadPlan {
-  if (media.kind !== 'file') throw new VidmuxError('not_a_file', notAFileReason(media.kind), { provider: 'page' });
-  const title = cleanTitle(page.title) || fileStem(media.src) || 'video';
-  let host = '';
-  try {
-    host = new URL(page.url).hostname;
-  } catch {
-    /* keep empty */
-  }
-  const filename = renderFilename(template, {
-    title,
-    ext: extensionFor(media.src, media.mimeType),
-    host,
-    date: isoDate(now),
-    provider: 'page',
-    height: media.height || null,
-  });
-  return { url: media.src, filename, title };
-}
-
-function fileStem(src: string): string {
-  try {
-    const last = new URL(src).pathname.split('/').pop() ?? '';
-    return decodeURIComponent(last).replace(/\.[a-z0-9]{2,5}$/i, '');
-  } catch {
-    return '';
   }
 }

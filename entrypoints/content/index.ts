@@ -1,6 +1,7 @@
 import { browser } from 'wxt/browser';
 import { defineContentScript } from 'wxt/utils/define-content-script';
 import { DownloadButton } from '@/components/download-button';
+import { ManifestSniffer } from '@/lib/dom/manifest-sniffer';
 import { describeVideo } from '@/lib/dom/video-scan';
 import { dispatch, type Handlers } from '@/lib/messages';
 import { notAFileReason, type MediaCandidate } from '@/lib/page-media';
@@ -15,10 +16,11 @@ export default defineContentScript({
     let lastReport = '';
 
     const page = () => ({ title: document.title, url: location.href });
+    const describe = (video: HTMLVideoElement) => describeVideo(video, sniffer.latest());
 
     async function startDownload(button: DownloadButton): Promise<void> {
-      const media = await describeVideo(button.video);
-      if (media.kind !== 'file') {
+      const media = await describe(button.video);
+      if (media.kind !== 'file' && media.kind !== 'manifest') {
         button.setState('unsupported', 'Stream, not a file', notAFileReason(media.kind));
         return;
       }
@@ -44,7 +46,7 @@ export default defineContentScript({
           buttons.delete(video);
         } else button.place();
       }
-      const media: MediaCandidate[] = await Promise.all([...buttons.keys()].map(describeVideo));
+      const media: MediaCandidate[] = await Promise.all([...buttons.keys()].map(describe));
       const report = JSON.stringify({ media, title: document.title });
       if (report === lastReport) return;
       lastReport = report;
@@ -56,6 +58,7 @@ export default defineContentScript({
       clearTimeout(scanTimer);
       scanTimer = setTimeout(() => void scan(), 150);
     };
+    const sniffer = new ManifestSniffer(scheduleScan);
     new MutationObserver(scheduleScan).observe(document.documentElement, { childList: true, subtree: true });
     // Media events do not bubble; capture them at the document to see source changes.
     for (const type of ['loadstart', 'loadedmetadata', 'emptied']) document.addEventListener(type, scheduleScan, true);

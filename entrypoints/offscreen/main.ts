@@ -1,5 +1,27 @@
-// The offscreen document is where media bytes are handled in Chrome (the service worker never
-// holds them): the media engine's demux/mux and OPFS writes run here, and blob URLs for
-// downloads.download are made here (the worker has no URL.createObjectURL). Wired by the media
-// engine; page MP4 files are saved by the browser directly and do not come here.
-export {};
+// Chrome's offscreen document: where media bytes live. Runs save jobs (network engine, media
+// engine, OPFS) for the background, which never holds media bytes itself.
+import { EngineRunner } from '@/lib/platform/engine-runner';
+import { sendToBackground, serveMessages } from '@/lib/platform/messaging';
+
+const runner = new EngineRunner((jobId, event) => {
+  sendToBackground('engine.event', { jobId, event }).catch(() => undefined);
+});
+void runner.sweep().catch(() => undefined);
+
+serveMessages(
+  {
+    'engine.start': ({ spec }) => {
+      runner.start(spec);
+      return {};
+    },
+    'engine.cancel': ({ jobId }) => {
+      runner.cancel(jobId);
+      return {};
+    },
+    'engine.release': async ({ jobId }) => {
+      await runner.release(jobId);
+      return {};
+    },
+  },
+  { answerUnknown: false },
+);

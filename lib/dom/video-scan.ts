@@ -45,11 +45,19 @@ function probeBlob(src: string): Promise<MediaKind> {
   return kind;
 }
 
-/** Describes a video element as a media candidate. */
-export async function describeVideo(video: HTMLVideoElement): Promise<MediaCandidate> {
-  const { src, mimeType } = videoSource(video);
+/**
+ * Describes a video element as a media candidate. A video fed by MediaSource on a page whose player
+ * loaded a manifest (`sniffedManifest`) is described by that manifest: that is what it plays.
+ */
+export async function describeVideo(video: HTMLVideoElement, sniffedManifest: string | null = null): Promise<MediaCandidate> {
+  let { src, mimeType } = videoSource(video);
   let kind = video.srcObject ? ('mediasource' as const) : classifyUrl(src, mimeType);
   if (kind === 'blob') kind = await probeBlob(src);
+  if (kind === 'mediasource' && sniffedManifest) {
+    src = sniffedManifest;
+    mimeType = /\.mpd(\?|#|$)/i.test(sniffedManifest) ? 'application/dash+xml' : 'application/vnd.apple.mpegurl';
+    kind = 'manifest';
+  }
   return {
     id: videoId(video),
     kind,

@@ -1,6 +1,6 @@
 import { browser } from 'wxt/browser';
 import { VidmuxError } from '../errors';
-import type { DownloadState } from '../jobs/page-downloads';
+import type { DownloadState } from '../jobs/downloads';
 
 /** Asks the browser to save `url` as `filename` (relative to the downloads folder), without a prompt. */
 export async function startBrowserDownload(url: string, filename: string): Promise<number> {

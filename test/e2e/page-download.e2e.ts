@@ -5,9 +5,10 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sampleMp4 } from '../fixtures/ffmpeg';
+import { demoMedia, type DemoMedia } from '../fakes/demo-media';
 import { startDemoSite, type DemoSite } from '../fakes/demo-site';
-import { clickVidmuxButton, launchExtensionBrowser, listDownloads, tabIdOf, waitForDownloadEnd, type ExtensionBrowser } from '../harness/extension-browser';
+import { ffmpeg, ffprobeJson } from '../fixtures/ffmpeg';
+import { clickVidmuxButton, downloadFrom, launchExtensionBrowser, listDownloads, tabIdOf, type ExtensionBrowser } from '../harness/extension-browser';
 
 const SHOTS = resolve(import.meta.dirname, '../../test-results/screenshots');
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
@@ -15,11 +16,13 @@ const sha256 = (path: string) => createHash('sha256').update(readFileSync(path))
 let site: DemoSite;
 let browser: ExtensionBrowser;
 let sample: string;
+let media: DemoMedia;
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
-  sample = await sampleMp4();
-  site = await startDemoSite({ 'sample.mp4': sample });
+  media = await demoMedia();
+  sample = media.sample;
+  site = await startDemoSite(media.files);
   browser = await launchExtensionBrowser();
 });
 
@@ -40,8 +43,7 @@ describe('one-click download of a page MP4', () => {
     await page.waitForFunction(() => (document.querySelector('video') as HTMLVideoElement).readyState >= 1);
     await page.locator('vidmux-download').waitFor({ state: 'visible' });
     await page.screenshot({ path: `${SHOTS}/button.png` });
-    await clickVidmuxButton(page);
-    const done = await waitForDownloadEnd(browser, (d) => d.url.endsWith('/media/sample.mp4'));
+    const done = await downloadFrom(browser, () => clickVidmuxButton(page));
     expect(done.state, done.error).toBe('complete');
     // Title 'Sample clip: "demo" <1/2> | Vidmux': no separators, quotes or angle brackets survive.
     expect(basename(done.filename)).toBe("Sample clip - 'demo' 1-2 - Vidmux.mp4");
@@ -54,8 +56,7 @@ describe('one-click download of a page MP4', () => {
   it('saves from a <source> element, skipping a source that fails', async () => {
     const page = await openDemo('/watch/source.html');
     await page.waitForFunction(() => (document.querySelector('video') as HTMLVideoElement).readyState >= 1);
-    await clickVidmuxButton(page);
-    const done = await waitForDownloadEnd(browser, (d) => d.url.endsWith('sample.mp4?via=source'));
+    const done = await downloadFrom(browser, () => clickVidmuxButton(page));
     expect(done.state, done.error).toBe('complete');
     expect(basename(done.filename)).toBe('Source element clip.mp4');
     expect(sha256(done.filename)).toBe(sha256(sample));
@@ -68,10 +69,28 @@ describe('one-click download of a page MP4', () => {
     expect(await page.locator('vidmux-download').count()).toBe(0);
     await page.click('#go');
     await page.waitForFunction(() => (document.querySelector('video') as HTMLVideoElement | null)?.readyState! >= 1);
-    await clickVidmuxButton(page);
-    const done = await waitForDownloadEnd(browser, (d) => d.url.endsWith('sample.mp4?via=spa'));
+    const done = await downloadFrom(browser, () => clickVidmuxButton(page));
     expect(done.state, done.error).toBe('complete');
     expect(basename(done.filename)).toBe('Late video.mp4');
+    await page.close();
+  });
+});
+
+describe('DASH player with separate video and audio tracks', () => {
+  it('saves one MP4 with both tracks, packet for packet', async () => {
+    const page = await openDemo('/watch/dash.html');
+    await page.waitForFunction(() => document.getElementById('status')!.textContent!.startsWith('Playing'));
+    const done = await downloadFrom(browser, () => clickVidmuxButton(page));
+    expect(done.state, done.error).toBe('complete');
+    expect(basename(done.filename)).toBe('DASH demo - separate tracks.mp4');
+    const probe = await ffprobeJson(done.filename);
+    expect(probe.streams.map((s: { codec_type: string; codec_name: string }) => `${s.codec_type}:${s.codec_name}`)).toEqual(['video:h264', 'audio:aac']);
+    expect(Number(probe.format.duration)).toBeCloseTo(6, 0);
+    const md5s = async (file: string, map: string) =>
+      (await ffmpeg(['-i', file, '-map', map, '-c', 'copy', '-f', 'framemd5', '-'])).split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(',')[5]!.trim());
+    expect(await md5s(done.filename, '0:v')).toEqual(await md5s(media.dash.video, '0:v'));
+    expect(await md5s(done.filename, '0:a')).toEqual(await md5s(media.dash.audio, '0:a'));
+    await expect.poll(() => page.locator('vidmux-download').getAttribute('data-state')).toBe('done');
     await page.close();
   });
 });
@@ -110,9 +129,9 @@ describe('popup', () => {
     expect(await item.textContent()).toContain('640×360');
     await popup.screenshot({ path: `${SHOTS}/popup.png` });
 
-    const before = (await listDownloads(browser)).filter((d) => d.url.endsWith('/media/sample.mp4')).length;
-    await item.getByRole('button', { name: /download/i }).click();
-    await expect.poll(async () => (await listDownloads(browser)).filter((d) => d.url.endsWith('/media/sample.mp4') && d.state === 'complete').length, { timeout: 30_000 }).toBe(before + 1);
+    const done = await downloadFrom(browser, () => item.getByRole('button', { name: /download/i }).click());
+    expect(done.state, done.error).toBe('complete');
+    expect(sha256(done.filename)).toBe(sha256(sample));
     const job = popup.getByTestId('job-item').first();
     await expect.poll(() => job.getAttribute('data-stage'), { timeout: 10_000 }).toBe('done');
     expect(await job.textContent()).toContain('Saved');
@@ -136,9 +155,7 @@ describe('options', () => {
 
     const page = await openDemo('/watch/source.html');
     await page.waitForFunction(() => (document.querySelector('video') as HTMLVideoElement).readyState >= 1);
-    const before = (await listDownloads(browser)).length;
-    await clickVidmuxButton(page);
-    const done = await waitForDownloadEnd(browser, (d) => d.id > before && d.url.endsWith('sample.mp4?via=source'));
+    const done = await downloadFrom(browser, () => clickVidmuxButton(page));
     expect(done.state, done.error).toBe('complete');
     expect(done.filename.endsWith('/Vidmux/127.0.0.1 - Source element clip.mp4')).toBe(true);
 

@@ -36,6 +36,7 @@ export const PAGES: Record<string, { title: string; html: () => string }> = {
 <li><a href="/watch/plain.html">A plain MP4 (&lt;video src&gt;)</a></li>
 <li><a href="/watch/source.html">An MP4 through &lt;source&gt;</a></li>
 <li><a href="/watch/spa.html">A single-page app that adds its video later</a></li>
+<li><a href="/watch/dash.html">A DASH player: separate video and audio tracks</a></li>
 <li><a href="/watch/mse.html">A MediaSource stream (not a file)</a></li>
 <li><a href="/novideo.html">A page with no video</a></li></ul>`,
       ),
@@ -65,6 +66,38 @@ export const PAGES: Record<string, { title: string; html: () => string }> = {
   v.controls = true; v.preload = 'metadata'; v.src = '/media/sample.mp4?via=spa';
   document.getElementById('app').replaceChildren(v);
 });`,
+      ),
+  },
+  '/watch/dash.html': {
+    title: 'DASH demo: separate tracks',
+    html: () =>
+      page(
+        'DASH demo: separate tracks',
+        `<video id="v" controls muted></video><p id="status">Loading the manifest…</p>`,
+        // A small DASH player as sites have them: it reads the MPD, then feeds both single-file
+        // tracks into MediaSource. The <video> only ever shows a blob: URL.
+        `(async () => {
+  const status = document.getElementById('status');
+  try {
+    const base = '/media/dash/';
+    const mpd = new DOMParser().parseFromString(await (await fetch(base + 'manifest.mpd')).text(), 'application/xml');
+    const reps = [...mpd.querySelectorAll('Representation')].map((r) => ({
+      type: r.getAttribute('mimeType') + '; codecs="' + r.getAttribute('codecs') + '"',
+      url: base + r.querySelector('BaseURL').textContent.trim(),
+    }));
+    const ms = new MediaSource();
+    document.getElementById('v').src = URL.createObjectURL(ms);
+    await new Promise((r) => ms.addEventListener('sourceopen', r, { once: true }));
+    await Promise.all(reps.map(async (rep) => {
+      if (!MediaSource.isTypeSupported(rep.type)) throw new Error('unsupported ' + rep.type);
+      const sb = ms.addSourceBuffer(rep.type);
+      const data = await (await fetch(rep.url)).arrayBuffer();
+      await new Promise((r, j) => { sb.addEventListener('updateend', r, { once: true }); sb.addEventListener('error', j, { once: true }); sb.appendBuffer(data); });
+    }));
+    ms.endOfStream();
+    status.textContent = 'Playing from MediaSource (' + reps.length + ' tracks).';
+  } catch (e) { status.textContent = 'Player error: ' + e.message; }
+})();`,
       ),
   },
   '/watch/mse.html': {

@@ -104,6 +104,16 @@ export async function tabIdOf(b: ExtensionBrowser, url: string): Promise<number>
   return id;
 }
 
+/**
+ * Runs `action` and returns the first browser download that starts after it, once it has ended.
+ * (Vidmux hands the browser a blob: URL of the finished file, so downloads are told apart by id.)
+ */
+export async function downloadFrom(b: ExtensionBrowser, action: () => Promise<unknown>, timeoutMs = 60_000): Promise<DownloadRecord> {
+  const before = new Set((await listDownloads(b)).map((d) => d.id));
+  await action();
+  return waitForDownloadEnd(b, (d) => !before.has(d.id), timeoutMs);
+}
+
 /** Clicks the Vidmux button over the n-th video of a page with a real (trusted) mouse click. */
 export async function clickVidmuxButton(page: Page, index = 0): Promise<void> {
   const host = page.locator('vidmux-download').nth(index);

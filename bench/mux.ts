@@ -1,0 +1,197 @@
+/**
+ * `npm run bench:mux`: our engine vs mediabunny vs `ffmpeg -c copy` on a 10-minute 1080p
+ * H.264 + AAC pair of at least 1 GB (made once, cached in .cache/bench).
+ *
+ * Each run is its own child process under `/usr/bin/time`, so wall time and peak RSS are that
+ * tool's alone. The JS contenders run from one esbuild bundle of this file under plain `node`
+ * (no tsx transpiling in the timed run). Prints medians of RUNS runs and ratios to ffmpeg.
+ *
+ * Child mode (used by the parent): `node mux-bench.mjs --child ours|mediabunny VIDEO AUDIO OUT`.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const benchDir = join(root, '.cache/bench');
+const runFile = promisify(execFile);
+
+/** Muxes with our engine (lib/media) through the Node file source and sink. */
+async function childOurs(video: string, audio: string, out: string): Promise<void> {
+  const { remux } = await import('../lib/media/index');
+  const { NodeFileSink, NodeFileSource } = await import('../lib/media/node-file');
+  await remux({ video: await NodeFileSource.open(video), audio: await NodeFileSource.open(audio), sink: new NodeFileSink(out) });
+}
+
+/** Muxes with mediabunny, streaming: packet sinks -> packet sources -> MP4 to a file, fastStart off. */
+async function childMediabunny(video: string, audio: string, out: string): Promise<void> {
+  const mb = await import('mediabunny');
+  const vIn = new mb.Input({ source: new mb.FilePathSource(video), formats: mb.ALL_FORMATS });
+  const aIn = new mb.Input({ source: new mb.FilePathSource(audio), formats: mb.ALL_FORMATS });
+  const vTrack = (await vIn.getPrimaryVideoTrack())!;
+  const aTrack = (await aIn.getPrimaryAudioTrack())!;
+  const output = new mb.Output({ format: new mb.Mp4OutputFormat({ fastStart: false }), target: new mb.FilePathTarget(out) });
+  const vSource = new mb.EncodedVideoPacketSource((await vTrack.getCodec())!);
+  const aSource = new mb.EncodedAudioPacketSource((await aTrack.getCodec())!);
+  output.addVideoTrack(vSource);
+  output.addAudioTrack(aSource);
+  await output.start();
+  const vConfig = (await vTrack.getDecoderConfig())!;
+  const aConfig = (await aTrack.getDecoderConfig())!;
+  const vIt = new mb.EncodedPacketSink(vTrack).packets();
+  const aIt = new mb.EncodedPacketSink(aTrack).packets();
+  let v = await vIt.next();
+  let a = await aIt.next();
+  let firstV = true;
+  let firstA = true;
+  // Interleave by timestamp, as the muxer wants.
+  while (!v.done || !a.done) {
+    if (!v.done && (a.done || v.value.timestamp <= a.value.timestamp)) {
+      await vSource.add(v.value, firstV ? { decoderConfig: vConfig } : undefined);
+      firstV = false;
+      v = await vIt.next();
+    } else if (!a.done) {
+      await aSource.add(a.value, firstA ? { decoderConfig: aConfig } : undefined);
+      firstA = false;
+      a = await aIt.next();
+    }
+  }
+  await output.finalize();
+}
+
+async function ffmpegBin(): Promise<string> {
+  const { ffmpegPath } = await import('../test/fixtures/ffmpeg');
+  return ffmpegPath;
+}
+
+/** Makes (or reuses) the 10-minute pair: a 20 s high-bitrate clip looped 30 times with -c copy. */
+async function prepare(ffmpeg: string): Promise<{ video: string; audio: string }> {
+  mkdirSync(benchDir, { recursive: true });
+  const video = join(benchDir, 'bench-10min-1080p.mp4');
+  const audio = join(benchDir, 'bench-10min.m4a');
+  const ff = (args: string[]) => runFile(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-y', ...args], { maxBuffer: 1 << 26 });
+  const once = async (out: string, make: (tmp: string) => Promise<unknown>) => {
+    if (existsSync(out)) return;
+    const tmp = out.replace(/(\.\w+)$/, '.tmp$1');
+    await make(tmp);
+    rmSync(out, { force: true });
+    await runFile('mv', [tmp, out]);
+  };
+  const clip = join(benchDir, 'clip-20s-1080p.mp4');
+  const clipAudio = join(benchDir, 'clip-20s.m4a');
+  process.stderr.write('preparing inputs (first run only)...\n');
+  // ~14.5 Mb/s so that 10 minutes is over 1 GB; ultrafast keeps the one-time encode short.
+  await once(clip, (t) =>
+    ff(['-f', 'lavfi', '-i', 'testsrc2=size=1920x1080:rate=30', '-t', '20', '-c:v', 'libx264', '-preset', 'ultrafast', '-b:v', '14.5M',
+      '-maxrate', '15M', '-bufsize', '30M', '-g', '60', '-pix_fmt', 'yuv420p', '-movflags', '+faststart', t]),
+  );
+  await once(clipAudio, (t) => ff(['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-t', '20', '-c:a', 'aac', '-b:a', '128k', t]));
+  await once(video, (t) => ff(['-stream_loop', '29', '-i', clip, '-c', 'copy', '-movflags', '+faststart', t]));
+  await once(audio, (t) => ff(['-stream_loop', '29', '-i', clipAudio, '-c', 'copy', '-movflags', '+faststart', t]));
+  return { video, audio };
+}
+
+/** Bundles this file so the timed JS runs start like any built app (plain node, no transpiler). */
+async function bundle(): Promise<string[]> {
+  const out = join(benchDir, 'mux-bench.mjs');
+  try {
+    const esbuild = await import('esbuild');
+    await esbuild.build({
+      entryPoints: [fileURLToPath(import.meta.url)],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      outfile: out,
+      logLevel: 'error',
+      // Keep the ffmpeg fixture (and its createRequire) out of the bundle's hot path.
+      external: ['@ffmpeg-installer/*', '@ffprobe-installer/*', 'esbuild'],
+      banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    });
+    return [process.execPath, out];
+  } catch (err) {
+    process.stderr.write(`esbuild unavailable (${(err as Error).message}); timing through tsx instead\n`);
+    return [join(root, 'node_modules/.bin/tsx'), fileURLToPath(import.meta.url)];
+  }
+}
+
+interface Sample {
+  seconds: number;
+  rssMb: number;
+}
+
+/** Runs `cmd` under GNU time; returns wall seconds and peak RSS (MB). */
+function timed(cmd: string[]): Promise<Sample> {
+  return new Promise((done, fail) => {
+    const child = spawn('/usr/bin/time', ['-f', '%e %M', ...cmd], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('close', (code) => {
+      const last = err.trim().split('\n').pop() ?? '';
+      const m = /^([\d.]+) (\d+)$/.exec(last);
+      if (code !== 0 || !m) return fail(new Error(`${cmd.join(' ')} failed (${code}): ${err.trim()}`));
+      done({ seconds: Number(m[1]), rssMb: Number(m[2]) / 1024 });
+    });
+  });
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+async function main(): Promise<void> {
+  const [flag, who, video, audio, out] = process.argv.slice(2);
+  if (flag === '--child') {
+    if (who === 'ours') await childOurs(video!, audio!, out!);
+    else if (who === 'mediabunny') await childMediabunny(video!, audio!, out!);
+    else throw new Error(`unknown contender ${who}`);
+    return;
+  }
+  const ffmpeg = await ffmpegBin();
+  const inputs = await prepare(ffmpeg);
+  const inputBytes = statSync(inputs.video).size + statSync(inputs.audio).size;
+  const js = await bundle();
+  const outFile = (name: string) => join(benchDir, `out-${name}.mp4`);
+  const contenders: Array<{ name: string; cmd: string[] }> = [
+    { name: 'ffmpeg -c copy', cmd: [ffmpeg, '-v', 'error', '-y', '-i', inputs.video, '-i', inputs.audio, '-map', '0:v', '-map', '1:a', '-c', 'copy', outFile('ffmpeg')] },
+    { name: 'vidmux (ours)', cmd: [...js, '--child', 'ours', inputs.video, inputs.audio, outFile('ours')] },
+    { name: 'mediabunny', cmd: [...js, '--child', 'mediabunny', inputs.video, inputs.audio, outFile('mediabunny')] },
+  ];
+  process.stderr.write(`input: ${(inputBytes / 1e9).toFixed(2)} GB (10 min 1080p H.264 + AAC); ${RUNS} runs each, interleaved\n`);
+  const results = new Map<string, Sample[]>(contenders.map((c) => [c.name, []]));
+  for (let run = 0; run < RUNS; run++) {
+    for (const c of contenders) {
+      const s = await timed(c.cmd);
+      results.get(c.name)!.push(s);
+      process.stderr.write(`  run ${run + 1} ${c.name}: ${s.seconds.toFixed(2)} s, ${s.rssMb.toFixed(0)} MB\n`);
+      rmSync(outFile(c.name === 'ffmpeg -c copy' ? 'ffmpeg' : c.name === 'mediabunny' ? 'mediabunny' : 'ours'), { force: true });
+    }
+  }
+  const base = results.get('ffmpeg -c copy')!;
+  const baseTime = median(base.map((s) => s.seconds));
+  const baseRss = median(base.map((s) => s.rssMb));
+  const rows = contenders.map((c) => {
+    const r = results.get(c.name)!;
+    const t = median(r.map((s) => s.seconds));
+    const m = median(r.map((s) => s.rssMb));
+    return `| ${c.name.padEnd(15)} | ${t.toFixed(2).padStart(6)} s | ${(t / baseTime).toFixed(2).padStart(5)}x | ${m.toFixed(0).padStart(5)} MB | ${(m / baseRss).toFixed(2).padStart(5)}x |`;
+  });
+  process.stdout.write(
+    [
+      `mux benchmark: ${(inputBytes / 1e9).toFixed(2)} GB input, medians of ${RUNS} runs`,
+      '| tool            | wall time | vs ffmpeg | peak RSS | vs ffmpeg |',
+      '|-----------------|-----------|-----------|----------|-----------|',
+      ...rows,
+      '',
+    ].join('\n'),
+  );
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,68 @@
+/**
+ * `vidmux mux --video V --audio A --out O [--title T]`: the media engine on local files.
+ * Either input may be left out. Prints one JSON line (output path, bytes, streams, duration) on
+ * stdout; on failure prints one `error: ...` line on stderr and exits non-zero.
+ */
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { toVidmuxError, VidmuxError } from '../../lib/errors';
+import { remux } from '../../lib/media';
+import { NodeFileSink, NodeFileSource } from '../../lib/media/node-file';
+
+const USAGE = 'usage: vidmux mux [--video FILE] [--audio FILE] --out FILE [--title TEXT]';
+
+/** Runs the command; resolves to the process exit code (0 ok, 1 failed, 2 usage). */
+export async function run(argv: string[]): Promise<number> {
+  let values: { video?: string; audio?: string; out?: string; title?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        video: { type: 'string' },
+        audio: { type: 'string' },
+        out: { type: 'string', short: 'o' },
+        title: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n${USAGE}\n`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (!values.out || (!values.video && !values.audio)) {
+    process.stderr.write(`error: ${!values.out ? '--out is required' : 'give --video, --audio or both'}\n${USAGE}\n`);
+    return 2;
+  }
+  const out = resolve(values.out);
+  try {
+    const open = async (path: string | undefined, kind: string) => {
+      if (!path) return undefined;
+      try {
+        return await NodeFileSource.open(path);
+      } catch (err) {
+        throw new VidmuxError('not_a_file', `Can't read the ${kind} input ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}.`);
+      }
+    };
+    const [video, audio] = await Promise.all([open(values.video, 'video'), open(values.audio, 'audio')]);
+    const summary = await remux({
+      ...(video ? { video } : {}),
+      ...(audio ? { audio } : {}),
+      ...(values.title !== undefined ? { title: values.title } : {}),
+      sink: new NodeFileSink(out),
+    });
+    process.stdout.write(
+      `${JSON.stringify({ output: out, bytes: summary.bytes, duration: summary.durationSeconds, ...(summary.title ? { title: summary.title } : {}), streams: summary.streams })}\n`,
+    );
+    return 0;
+  } catch (err) {
+    const e = toVidmuxError(err);
+    process.stderr.write(`error: ${e.message.replace(/\s+/g, ' ')} (${e.code})\n`);
+    return 1;
+  }
+}

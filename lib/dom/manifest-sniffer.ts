@@ -1,0 +1,32 @@
+/**
+ * Notices the HLS/DASH manifests a page's player loads, from the page's resource timing entries:
+ * no network permission needed, and it sees requests made before the content script ran.
+ */
+const MANIFEST_URL = /\.(mpd|m3u8)(\?|#|$)/i;
+
+/** Watches resource loads; `latest()` is the most recently loaded manifest URL, if any. */
+export class ManifestSniffer {
+  private urls: string[] = [];
+
+  constructor(onChange: () => void) {
+    const take = (entries: PerformanceEntryList) => {
+      let changed = false;
+      for (const e of entries) {
+        if (!MANIFEST_URL.test(new URL(e.name, location.href).pathname) || this.urls.includes(e.name)) continue;
+        this.urls.push(e.name);
+        changed = true;
+      }
+      if (changed) onChange();
+    };
+    take(performance.getEntriesByType('resource'));
+    try {
+      new PerformanceObserver((list) => take(list.getEntries())).observe({ type: 'resource', buffered: true });
+    } catch {
+      /* no resource timing: nothing to sniff */
+    }
+  }
+
+  latest(): string | null {
+    return this.urls.at(-1) ?? null;
+  }
+}

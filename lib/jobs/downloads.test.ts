@@ -1,0 +1,182 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { JobStore } from './job';
+import { DownloadService, type DownloadBackend, type DownloadState, type EngineHost } from './downloads';
+import type { SaveSpec } from './save-spec';
+
+/** A stand-in for the browser's downloads API (an external API, not our code). */
+class FakeBrowserDownloads implements DownloadBackend {
+  items = new Map<number, DownloadState>();
+  cancelled: number[] = [];
+  started: Array<{ url: string; filename: string }> = [];
+  refuse: string | null = null;
+  private next = 1;
+  async start(url: string, filename: string) {
+    if (this.refuse) throw new Error(this.refuse);
+    this.started.push({ url, filename });
+    const id = this.next++;
+    this.items.set(id, { state: 'in_progress', bytesReceived: 0, totalBytes: 1000, filename: `/dl/${filename}`, error: null });
+    return id;
+  }
+  async get(id: number) {
+    return this.items.get(id) ?? null;
+  }
+  async cancel(id: number) {
+    this.cancelled.push(id);
+    const it = this.items.get(id);
+    if (it) this.items.set(id, { ...it, state: 'interrupted', error: 'USER_CANCELED' });
+  }
+  describeInterrupt(r: string | null) {
+    return r === 'FILE_NO_SPACE' ? 'the disk is full' : String(r);
+  }
+  set(id: number, patch: Partial<DownloadState>) {
+    this.items.set(id, { ...this.items.get(id)!, ...patch });
+  }
+}
+
+/** Records what the service asks of the byte-handling context; the test plays its events. */
+class RecordingEngine implements EngineHost {
+  started: SaveSpec[] = [];
+  cancelled: string[] = [];
+  released: string[] = [];
+  async start(spec: SaveSpec) {
+    this.started.push(spec);
+  }
+  async cancel(id: string) {
+    this.cancelled.push(id);
+  }
+  async release(id: string) {
+    this.released.push(id);
+  }
+}
+
+const media = { id: 'v1', kind: 'file' as const, src: 'https://a.com/x.mp4', mimeType: 'video/mp4', width: 640, height: 360, duration: 4 };
+const req = { media, page: { title: 'Clip: one', url: 'https://a.com/w' }, tabId: 7, filenameTemplate: '{title}.{ext}' };
+const progress = (done: number) => ({ stage: 'downloading' as const, tracks: { file: { bytesDone: done, bytesTotal: 1000, speedBps: 10, etaSeconds: 1 } }, overall: { bytesDone: done, bytesTotal: 1000, speedBps: 10, etaSeconds: 1 } });
+
+let services: DownloadService[] = [];
+afterEach(async () => {
+  // End every job so no poll timer outlives its test.
+  for (const s of services) for (const j of (s as unknown as { store: JobStore }).store.list()) await s.cancel(j.id);
+  services = [];
+});
+
+function setup() {
+  const store = new JobStore();
+  const browser = new FakeBrowserDownloads();
+  const engine = new RecordingEngine();
+  let n = 0;
+  const service = new DownloadService(store, browser, engine, { fetchText: async () => '', pollMs: 60_000, newId: () => `job${++n}` });
+  services.push(service);
+  return { store, browser, engine, service };
+}
+
+describe('DownloadService', () => {
+  it('runs a file through the engine, then the browser saves the finished blob; done only when on disk', async () => {
+    const { store, browser, engine, service } = setup();
+    const job = await service.start(req);
+    expect(engine.started).toEqual([{ jobId: 'job1', mode: 'copy', title: 'Clip: one', mimeType: 'video/mp4', tracks: [{ kind: 'file', url: 'https://a.com/x.mp4' }], connections: 4 }]);
+    expect(job).toMatchObject({ filename: 'Clip - one.mp4', tabId: 7, progress: { stage: 'downloading' } });
+
+    await service.onEngineEvent('job1', { type: 'progress', progress: progress(400) });
+    expect(store.get('job1')!.progress.overall.bytesDone).toBe(400);
+
+    await service.onEngineEvent('job1', { type: 'ready', blobUrl: 'blob:chrome-extension://x/1', bytes: 1000 });
+    expect(browser.started).toEqual([{ url: 'blob:chrome-extension://x/1', filename: 'Clip - one.mp4' }]);
+    expect(store.get('job1')!.progress.stage).toBe('saving');
+    expect(engine.released).toEqual([]); // the browser still reads the blob
+
+    browser.set(1, { bytesReceived: 1000, state: 'complete' });
+    await service.refresh();
+    const done = store.get('job1')!;
+    expect(done.progress.stage).toBe('done');
+    expect(done.file).toBe('/dl/Clip - one.mp4');
+    expect(done.progress.overall).toMatchObject({ bytesDone: 1000, bytesTotal: 1000, etaSeconds: 0 });
+    expect(engine.released).toEqual(['job1']);
+  });
+
+  it('fails with the engine error and frees what the job made', async () => {
+    const { store, browser, engine, service } = setup();
+    await service.start(req);
+    await service.onEngineEvent('job1', { type: 'failed', error: { code: 'truncated', message: 'The server closed the connection early.' } });
+    expect(store.get('job1')).toMatchObject({ progress: { stage: 'failed' }, error: { code: 'truncated' } });
+    expect(browser.started).toEqual([]);
+    expect(engine.released).toEqual(['job1']);
+  });
+
+  it('fails with the browser reason when saving is interrupted; a late event changes nothing', async () => {
+    const { store, browser, engine, service } = setup();
+    await service.start(req);
+    await service.onEngineEvent('job1', { type: 'ready', blobUrl: 'blob:x', bytes: 1000 });
+    browser.set(1, { state: 'interrupted', error: 'FILE_NO_SPACE' });
+    await service.refresh('job1');
+    expect(store.get('job1')!.error).toEqual({ code: 'download_failed', message: 'Saving failed: the disk is full.' });
+    await service.onEngineEvent('job1', { type: 'progress', progress: progress(5) });
+    expect(store.get('job1')!.progress.stage).toBe('failed');
+    expect(engine.released).toContain('job1');
+  });
+
+  it('fails (does not throw) when the browser refuses the file, or forgets the download', async () => {
+    const { store, browser, service } = setup();
+    await service.start(req);
+    browser.refuse = 'Invalid filename';
+    await service.onEngineEvent('job1', { type: 'ready', blobUrl: 'blob:x', bytes: 1 });
+    expect(store.get('job1')!.error?.message).toMatch(/Invalid filename/);
+    browser.refuse = null;
+    await service.start(req);
+    await service.onEngineEvent('job2', { type: 'ready', blobUrl: 'blob:y', bytes: 1 });
+    browser.items.clear();
+    await service.refresh();
+    expect(store.get('job2')!.error?.message).toMatch(/no longer knows/);
+  });
+
+  it('rejects a stream that is not a file before any job exists', async () => {
+    const { store, engine, service } = setup();
+    await expect(service.start({ ...req, media: { ...media, kind: 'mediasource' } })).rejects.toMatchObject({ code: 'not_a_file' });
+    expect(engine.started).toEqual([]);
+    expect(store.list()).toEqual([]);
+  });
+
+  it('cancels in the engine or in the browser, and the job stays cancelled', async () => {
+    const { store, browser, engine, service } = setup();
+    await service.start(req);
+    await service.cancel('job1');
+    expect(engine.cancelled).toEqual(['job1']);
+    expect(store.get('job1')!.progress.stage).toBe('cancelled');
+    await service.onEngineEvent('job1', { type: 'ready', blobUrl: 'blob:late', bytes: 1 });
+    expect(browser.started).toEqual([]); // a file that arrives after cancel is not saved
+    expect(engine.released.filter((j) => j === 'job1').length).toBeGreaterThanOrEqual(1);
+
+    await service.start(req);
+    await service.onEngineEvent('job2', { type: 'ready', blobUrl: 'blob:z', bytes: 1 });
+    await service.cancel('job2');
+    expect(browser.cancelled).toEqual([1]);
+    browser.set(1, { state: 'complete' });
+    await service.refresh('job2');
+    expect(store.get('job2')!.progress.stage).toBe('cancelled');
+  });
+
+  it('survives a worker restart: jobs persist and saving is followed again', async () => {
+    const { store, browser, engine } = setup();
+    const first = services[0]!;
+    await first.start(req);
+    await first.onEngineEvent('job1', { type: 'ready', blobUrl: 'blob:x', bytes: 1000 });
+    const restored = new JobStore();
+    restored.fromJSON(JSON.parse(JSON.stringify(store.toJSON())));
+    const again = new DownloadService(restored, browser, engine, { fetchText: async () => '', pollMs: 60_000 });
+    services.push(again);
+    browser.set(1, { bytesReceived: 1000, state: 'complete' });
+    again.resume();
+    await again.refresh();
+    expect(restored.get('job1')!.progress.stage).toBe('done');
+  });
+});
+
+describe('JobStore', () => {
+  it('drops unparseable persisted jobs', () => {
+    const s = new JobStore(1);
+    s.fromJSON([{ id: 'bad' }, 42]);
+    expect(s.list()).toEqual([]);
+    s.fromJSON('garbage');
+    expect(s.list()).toEqual([]);
+  });
+});

@@ -1,0 +1,192 @@
+import { toVidmuxError, VidmuxError } from '../errors';
+import type { MediaCandidate } from '../page-media';
+import { ProgressMeter } from '../progress';
+import { FINISHED_STAGES, newJob, type Job, type JobStore } from './job';
+import { planSave, type PlanContext } from './plan';
+import type { EngineEvent, SaveSpec } from './save-spec';
+
+/** What we need to know of a browser download. */
+export interface DownloadState {
+  state: 'in_progress' | 'complete' | 'interrupted';
+  bytesReceived: number;
+  totalBytes: number | null;
+  /** Absolute path the browser saves to. */
+  filename: string;
+  /** The browser's interrupt reason, when interrupted. */
+  error: string | null;
+}
+
+/** The browser's downloads, as this service uses them (the background passes the real ones). */
+export interface DownloadBackend {
+  start(url: string, filename: string): Promise<number>;
+  get(id: number): Promise<DownloadState | null>;
+  cancel(id: number): Promise<void>;
+  describeInterrupt(reason: string | null): string;
+}
+
+/**
+ * The context that holds media bytes (Chrome: the offscreen document; Firefox: the background
+ * page). It runs a spec and reports back through {@link DownloadService.onEngineEvent}.
+ */
+export interface EngineHost {
+  start(spec: SaveSpec): Promise<void>;
+  cancel(jobId: string): Promise<void>;
+  /** Frees what a job left behind: its blob URL and its OPFS file. */
+  release(jobId: string): Promise<void>;
+}
+
+/** What a request to save a page's media carries. */
+export interface DownloadRequest {
+  media: MediaCandidate;
+  page: { title: string; url: string };
+  tabId: number | null;
+  filenameTemplate: string;
+}
+
+/**
+ * Runs downloads end to end: plan, have the engine make the file (network engine, media engine,
+ * OPFS), then hand the finished file to the browser's downloads and follow it until it is on disk.
+ * The worker that runs this never touches media bytes. The browser download is polled while
+ * active (its events carry no byte counts); `refresh` also runs on `downloads.onChanged`.
+ */
+export class DownloadService {
+  private meters = new Map<string, ProgressMeter>();
+  private timer: ReturnType<typeof setInterval> | null = null;
+
+  constructor(
+    private readonly store: JobStore,
+    private readonly backend: DownloadBackend,
+    private readonly engine: EngineHost,
+    private readonly opts: Pick<PlanContext, 'fetchText' | 'connections'> & { pollMs?: number; newId?: () => string; now?: () => number },
+  ) {}
+
+  /**
+   * Plans and starts a download. Plans that cannot work (a stream that is not a file, an
+   * unsupported manifest) throw at once; later failures end the job as failed with the reason.
+   */
+  async start(req: DownloadRequest): Promise<Job> {
+    const plan = await planSave(req.media, req.page, {
+      filenameTemplate: req.filenameTemplate,
+      fetchText: this.opts.fetchText,
+      ...(this.opts.connections ? { connections: this.opts.connections } : {}),
+    });
+    const id = this.opts.newId?.() ?? crypto.randomUUID();
+    this.store.add(newJob({ id, tabId: req.tabId, pageUrl: req.page.url, title: plan.title, filename: plan.filename, sourceUrl: plan.sourceUrl, provider: 'page' }));
+    this.store.update(id, { progress: { stage: 'downloading', tracks: {}, overall: new ProgressMeter(null, this.opts.now).snapshot() } });
+    try {
+      await this.engine.start({ ...plan.spec, jobId: id });
+    } catch (err) {
+      this.store.fail(id, toVidmuxError(err, 'internal').toJSON());
+    }
+    return this.store.get(id)!;
+  }
+
+  /** Applies what the engine reports about a job. */
+  async onEngineEvent(jobId: string, event: EngineEvent): Promise<void> {
+    const job = this.store.get(jobId);
+    if (!job || FINISHED_STAGES.has(job.progress.stage)) {
+      // A job we no longer follow (cancelled, or forgotten): free what it made.
+      if (event.type !== 'progress') await this.engine.release(jobId);
+      return;
+    }
+    if (event.type === 'progress') {
+      if (job.progress.stage === 'downloading') this.store.update(jobId, { progress: event.progress });
+      return;
+    }
+    if (event.type === 'failed') {
+      this.store.fail(jobId, event.error);
+      await this.engine.release(jobId);
+      return;
+    }
+    // ready: the file is complete; the browser copies it to the downloads folder.
+    const meter = new ProgressMeter(event.bytes, this.opts.now);
+    this.meters.set(jobId, meter);
+    this.store.update(jobId, { progress: { stage: 'saving', tracks: job.progress.tracks, overall: meter.snapshot() } });
+    try {
+      const downloadId = await this.backend.start(event.blobUrl, job.filename);
+      this.store.update(jobId, { downloadId });
+      this.ensurePolling();
+      await this.refresh(jobId);
+    } catch (err) {
+      this.store.fail(jobId, toVidmuxError(err, 'download_failed').toJSON());
+      await this.engine.release(jobId);
+    }
+  }
+
+  /** Cancels a job wherever it is: in the engine or in the browser's downloads. */
+  async cancel(jobId: string): Promise<Job | null> {
+    const job = this.store.get(jobId);
+    if (!job) return null;
+    if (!FINISHED_STAGES.has(job.progress.stage)) {
+      this.store.fail(jobId, new VidmuxError('cancelled', 'Cancelled.').toJSON());
+      if (job.downloadId !== null) await this.backend.cancel(job.downloadId);
+      await this.engine.cancel(jobId).catch(() => undefined);
+      await this.engine.release(jobId).catch(() => undefined);
+    }
+    return this.store.get(jobId) ?? null;
+  }
+
+  /** Resumes following browser downloads that were running when the worker stopped. */
+  resume(): void {
+    if (this.savingJobs().length) this.ensurePolling();
+  }
+
+  /** Re-reads the browser's state of one job (or of every saving job) and updates it. */
+  async refresh(jobId?: string): Promise<void> {
+    const jobs = jobId ? [this.store.get(jobId)].filter((j): j is Job => !!j) : this.savingJobs();
+    await Promise.all(jobs.map((job) => this.refreshJob(job)));
+    if (!this.savingJobs().length) this.stopPolling();
+  }
+
+  /** The job that owns a browser download id. */
+  jobForDownload(downloadId: number): Job | undefined {
+    return this.store.list().find((j) => j.downloadId === downloadId);
+  }
+
+  private async refreshJob(job: Job): Promise<void> {
+    if (job.downloadId === null || FINISHED_STAGES.has(job.progress.stage)) return;
+    let state: DownloadState | null;
+    try {
+      state = await this.backend.get(job.downloadId);
+    } catch (err) {
+      state = null;
+      void err;
+    }
+    if (!state) {
+      this.store.fail(job.id, { code: 'download_failed', message: 'The browser no longer knows this download (it was removed from its list).' });
+      await this.engine.release(job.id);
+      return;
+    }
+    let meter = this.meters.get(job.id);
+    if (!meter) this.meters.set(job.id, (meter = new ProgressMeter(null, this.opts.now)));
+    meter.setTotal(state.totalBytes);
+    meter.set(state.bytesReceived);
+    if (state.state === 'in_progress') {
+      this.store.update(job.id, { progress: { ...job.progress, stage: 'saving', overall: meter.snapshot() } });
+      return;
+    }
+    this.meters.delete(job.id);
+    if (state.state === 'complete') {
+      meter.setTotal(state.bytesReceived);
+      this.store.update(job.id, { file: state.filename, progress: { ...job.progress, stage: 'done', overall: meter.snapshot() } });
+    } else {
+      const code = state.error === 'USER_CANCELED' ? 'cancelled' : 'download_failed';
+      this.store.fail(job.id, { code, message: code === 'cancelled' ? 'Cancelled.' : `Saving failed: ${this.backend.describeInterrupt(state.error)}.` });
+    }
+    await this.engine.release(job.id);
+  }
+
+  private savingJobs(): Job[] {
+    return this.store.list().filter((j) => j.downloadId !== null && !FINISHED_STAGES.has(j.progress.stage));
+  }
+
+  private ensurePolling(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => void this.refresh(), this.opts.pollMs ?? 500);
+  }
+
+  private stopPolling(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+}

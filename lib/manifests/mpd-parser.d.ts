@@ -1,0 +1,36 @@
+// The parts of mpd-parser's output Vidmux reads (the package ships no types).
+declare module 'mpd-parser' {
+  export interface MpdByteRange {
+    offset: number;
+    length: number;
+  }
+  export interface MpdSegment {
+    uri: string;
+    resolvedUri: string;
+    byterange?: MpdByteRange;
+    map?: { uri: string; resolvedUri: string; byterange?: MpdByteRange };
+    duration: number;
+  }
+  export interface MpdPlaylist {
+    attributes: {
+      NAME?: string;
+      BANDWIDTH?: number;
+      CODECS?: string;
+      RESOLUTION?: { width: number; height: number };
+      'FRAME-RATE'?: number;
+    };
+    uri: string;
+    resolvedUri: string;
+    segments: MpdSegment[];
+    sidx?: { uri: string; resolvedUri: string; byterange: MpdByteRange };
+    targetDuration?: number;
+  }
+  export interface MpdManifest {
+    duration?: number;
+    playlists: MpdPlaylist[];
+    mediaGroups: {
+      AUDIO: Record<string, Record<string, { language?: string; playlists: MpdPlaylist[] }>>;
+    };
+  }
+  export function parse(manifest: string, options: { manifestUri: string }): MpdManifest;
+}

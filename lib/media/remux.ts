@@ -1,0 +1,262 @@
+/**
+ * The engine's entry point: stream-copy a video and/or an audio MP4 input into one MP4.
+ * Web-standard APIs only, so the same code runs in Node, the offscreen document and workers.
+ */
+import { toVidmuxError, VidmuxError } from '../errors';
+import type { ByteSink, ByteSource } from '../io';
+import { ProgressMeter, type Progress } from '../progress';
+import { openTrack, type DemuxedTrack, type DemuxedTrackInfo, type Packet } from './demux';
+import type { OutputEdit, TrackPatch } from './moov-patch';
+import { Mp4MuxWriter } from './muxer';
+
+/** Input and output of {@link remux}. */
+export interface RemuxOptions {
+  /** MP4 whose first video track is copied. */
+  video?: ByteSource;
+  /** MP4 whose first audio track is copied. */
+  audio?: ByteSource;
+  /** Where the MP4 goes; closed on success, aborted on any failure or cancel. */
+  sink: ByteSink;
+  /** Title to store; defaults to the video input's title, then the audio input's. */
+  title?: string;
+  signal?: AbortSignal;
+  /** Progress over input bytes read, at most 10 times a second and once at the end. */
+  onProgress?: (progress: Progress) => void;
+}
+
+/** One stream of the output. */
+export interface StreamSummary {
+  kind: 'video' | 'audio';
+  /** RFC 6381 codec string, e.g. `avc1.64001f`. */
+  codec: string;
+  language: string;
+  packets: number;
+  /** Presentation start (after the edit list), seconds. */
+  startSeconds: number;
+  /** Presentation duration (the edit list's), seconds. */
+  durationSeconds: number;
+  width?: number;
+  height?: number;
+  channels?: number;
+  sampleRate?: number;
+}
+
+/** What {@link remux} made. */
+export interface RemuxSummary {
+  /** Output size in bytes. */
+  bytes: number;
+  /** Longest stream end, seconds. */
+  durationSeconds: number;
+  title?: string;
+  streams: StreamSummary[];
+}
+
+/** Queued sink writes above this make the muxing loop wait for the sink. */
+const MAX_QUEUED_WRITE_BYTES = 8 * 1024 * 1024;
+
+/** Per-track bookkeeping while packets flow. */
+interface TrackState {
+  kind: 'video' | 'audio';
+  track: DemuxedTrack;
+  info: DemuxedTrackInfo;
+  iterator: AsyncIterator<Packet>;
+  head: Packet | null;
+  /** Input DTS of the first packet: the output's media time 0. */
+  firstDts: number;
+  /** Input DTS just after the last packet. */
+  endDts: number;
+  /** Earliest composition time seen (the first presented sample). */
+  minCts: number;
+  /** Latest presentation end (cts + duration) seen. */
+  endCts: number;
+  packets: number;
+  signedOffsets: boolean;
+  /** Seconds added to DTS to place this track on the shared timeline when interleaving. */
+  timelineOffset: number;
+}
+
+/**
+ * Remuxes `video` and/or `audio` into one MP4 on `sink`, packet for packet, keeping presentation
+ * timing (B-frame offsets, AAC priming, per-track start offsets), title and languages.
+ * Memory does not grow with the file size. On failure or cancel the sink is aborted and a
+ * {@link VidmuxError} is thrown (`cancelled`, `corrupt_media`, `truncated`, `unsupported`, ...).
+ */
+export async function remux(opts: RemuxOptions): Promise<RemuxSummary> {
+  const { sink, signal } = opts;
+  const states: TrackState[] = [];
+  try {
+    if (!opts.video && !opts.audio) throw new VidmuxError('bad_input', 'Nothing to mux: give a video input, an audio input or both.');
+    const sizes = [opts.video, opts.audio].filter((s): s is ByteSource => !!s).map((s) => s.size);
+    const meter = new ProgressMeter(sizes.every((s) => s !== null) ? sizes.reduce<number>((a, b) => a + (b ?? 0), 0) : null);
+    const emit = (force = false) => {
+      const p = opts.onProgress && meter.throttled(force);
+      if (p) opts.onProgress!(p);
+    };
+    const onBytes = (n: number) => {
+      meter.add(n);
+      emit();
+    };
+
+    const opened = await Promise.all([
+      opts.video ? openTrack(opts.video, 'video', { signal, onBytes, label: 'video input' }) : null,
+      opts.audio ? openTrack(opts.audio, 'audio', { signal, onBytes, label: 'audio input' }) : null,
+    ]);
+    for (const track of opened) {
+      if (!track) continue;
+      states.push({
+        kind: track.info.kind,
+        track,
+        info: track.info,
+        iterator: track.packets(),
+        head: null,
+        firstDts: 0,
+        endDts: 0,
+        minCts: Infinity,
+        endCts: -Infinity,
+        packets: 0,
+        signedOffsets: false,
+        timelineOffset: timelineOffset(track.info),
+      });
+    }
+    const video = states.find((s) => s.kind === 'video');
+    const audio = states.find((s) => s.kind === 'audio');
+    const writer = new Mp4MuxWriter(sink, { ...(video ? { video: video.info } : {}), ...(audio ? { audio: audio.info } : {}) });
+
+    for (const s of states) {
+      s.head = await nextPacket(s);
+      if (!s.head) throw new VidmuxError('corrupt_media', `The ${s.kind} input has no samples.`);
+      s.firstDts = s.head.dts;
+    }
+
+    // Interleave by decode time on the shared timeline so the file plays while it streams and the
+    // muxer never holds one track while the other runs ahead.
+    for (;;) {
+      if (signal?.aborted) throw new VidmuxError('cancelled', 'Cancelled.');
+      let s: TrackState | undefined;
+      let best = Infinity;
+      for (const t of states) {
+        if (!t.head) continue;
+        const key = t.head.dts / t.info.timescale + t.timelineOffset;
+        if (key < best) {
+          best = key;
+          s = t;
+        }
+      }
+      if (!s) break;
+      const p = s.head!;
+      const shifted: Packet = { data: p.data, dts: p.dts - s.firstDts, cts: p.cts - s.firstDts, duration: p.duration, sync: p.sync };
+      if (p.cts < p.dts) s.signedOffsets = true;
+      writer.add(s.kind, shifted, s.info.timescale);
+      s.packets++;
+      s.endDts = p.dts + p.duration;
+      s.endCts = Math.max(s.endCts, p.cts + p.duration);
+      s.minCts = Math.min(s.minCts, p.cts);
+      if (writer.queuedBytes > MAX_QUEUED_WRITE_BYTES) await writer.drain();
+      s.head = await nextPacket(s);
+      if (s.head && s.head.dts < p.dts) {
+        throw new VidmuxError('corrupt_media', `The ${s.kind} input's decode times go backwards at packet ${s.packets}.`);
+      }
+    }
+
+    const patches: TrackPatch[] = states.map((s) => ({
+      stsd: s.info.stsd,
+      hdlr: s.info.hdlr,
+      language: s.info.language,
+      edits: outputEdits(s),
+      mediaDuration: s.endDts - s.firstDts,
+      signedCompositionOffsets: s.signedOffsets,
+    }));
+    const title = opts.title ?? video?.info.title ?? audio?.info.title;
+    // A fine movie timescale (the first track's own) keeps edit lists exact rather than rounded to ms.
+    const bytes = await writer.finish({ tracks: patches, title, movieTimescale: states[0]!.info.timescale });
+    if (signal?.aborted) throw new VidmuxError('cancelled', 'Cancelled.');
+    await sink.close();
+    meter.setTotal(meter.snapshot().bytesDone);
+    emit(true);
+
+    const streams = states.map((s, i): StreamSummary => {
+      const edits = patches[i]!.edits;
+      const start = edits.filter((e) => e.mediaTime === -1).reduce((a, e) => a + e.seconds, 0);
+      return {
+        kind: s.kind,
+        codec: s.info.codec,
+        language: s.info.language,
+        packets: s.packets,
+        startSeconds: round6(start),
+        durationSeconds: round6(edits.reduce((a, e) => a + e.seconds, 0) - start),
+        ...(s.kind === 'video'
+          ? { width: s.info.width, height: s.info.height }
+          : { channels: s.info.channels, sampleRate: s.info.sampleRate }),
+      };
+    });
+    return {
+      bytes,
+      durationSeconds: round6(Math.max(...streams.map((s) => s.startSeconds + s.durationSeconds))),
+      ...(title ? { title } : {}),
+      streams,
+    };
+  } catch (err) {
+    for (const s of states) s.track.close();
+    const error = signal?.aborted && !(err instanceof VidmuxError && err.code !== 'cancelled')
+      ? new VidmuxError('cancelled', 'Cancelled.', { cause: err })
+      : toVidmuxError(err, 'internal');
+    await sink.abort(error).catch(() => undefined);
+    throw error;
+  }
+}
+
+async function nextPacket(s: TrackState): Promise<Packet | null> {
+  const r = await s.iterator.next();
+  return r.done ? null : r.value;
+}
+
+/** Where the input's edit list puts media time 0 on the presentation timeline, in seconds (for interleaving only). */
+function timelineOffset(info: DemuxedTrackInfo): number {
+  let empty = 0;
+  for (const e of info.edits) {
+    if (e.mediaTime === -1) empty += e.segmentDuration / info.movieTimescale;
+    else return empty - e.mediaTime / info.timescale;
+  }
+  return 0;
+}
+
+/**
+ * The output edit list: the input's presentation timeline, re-expressed for output media times
+ * (which start at the input's first DTS). Without an input edit list the input's composition
+ * times are its presentation times (what ffmpeg -copyts keeps): the output then gets an empty edit
+ * up to the first presented sample and an edit starting at that sample, the form ffmpeg itself
+ * writes (an edit at media time 0 with a composition delay is read back by ffmpeg as starting at 0).
+ */
+function outputEdits(s: TrackState): OutputEdit[] {
+  const { info } = s;
+  const ts = info.timescale;
+  const out: OutputEdit[] = [];
+  if (info.edits.length === 0) {
+    if (s.minCts > 0) out.push({ seconds: s.minCts / ts, mediaTime: -1 });
+    out.push({ seconds: (s.endCts - s.minCts) / ts, mediaTime: s.minCts - s.firstDts });
+    return out;
+  }
+  for (const e of info.edits) {
+    if (e.mediaTime === -1) {
+      out.push({ seconds: e.segmentDuration / info.movieTimescale, mediaTime: -1 });
+      continue;
+    }
+    // A zero duration means "the rest of the media" (fragmented files don't know their length).
+    let seconds = e.segmentDuration > 0 ? e.segmentDuration / info.movieTimescale : (s.endCts - e.mediaTime) / ts;
+    let mediaTime = e.mediaTime - s.firstDts;
+    if (mediaTime < 0) {
+      // The edit starts before the first sample we have: the gap up to the first presented
+      // sample becomes an empty edit.
+      const gap = (s.minCts - e.mediaTime) / ts;
+      out.push({ seconds: gap, mediaTime: -1 });
+      seconds -= gap;
+      mediaTime = s.minCts - s.firstDts;
+    }
+    out.push({ seconds: Math.max(0, seconds), mediaTime });
+  }
+  return out;
+}
+
+function round6(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
+}

@@ -1,0 +1,357 @@
+/**
+ * A fake media host for tests and benchmarks: serves files with Range support like a real CDN,
+ * with an optional per-connection bandwidth cap and faults switched on per request through the
+ * query string. It is no kinder than real servers: resets are TCP resets, stalls keep the socket
+ * open forever, expired links answer 403.
+ *
+ * Query parameters (all optional; build them with {@link MediaServer.fileUrl}):
+ * - `cap=<bytes/s>`       bandwidth cap per connection (overrides the server-wide cap)
+ * - `status=<code>`       answer with this status instead (e.g. 500, 502, 503, 429)
+ * - `retryAfter=<s>`      with `status=429`: the Retry-After header
+ * - `reset=<bytes>`       reset the connection (TCP RST) after sending this many body bytes
+ * - `truncate=<bytes>`    send this many body bytes, then end. A 206 ends cleanly in chunked
+ *                         encoding (no Content-Length), as proxies that re-chunk do, so only
+ *                         Content-Range reveals the loss; a 200 keeps Content-Length and the
+ *                         connection closes early
+ * - `stall=<bytes>`       send this many body bytes, then nothing more (socket stays open)
+ * - `ignoreRange=1`       answer every request 200 with the whole file, no Accept-Ranges
+ * - `noLength=1`          with ignoreRange: no Content-Length either (size unknown to the client)
+ * - `badRange=1`          answer ranges with a Content-Range that starts one byte off
+ * - `after=<n>`, `times=<k>` the fault applies to requests n+1..n+k of this URL (default: all;
+ *                         the probe is the first request)
+ * Expiring links carry `token=`; once expired they answer 403, and {@link MediaServer.refreshUrl}
+ * issues a new one.
+ */
+import { open as openFile, stat } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
+
+/** Faults and limits for one URL; see the module comment. */
+export interface FaultSpec {
+  cap?: number;
+  status?: number;
+  retryAfter?: number;
+  reset?: number;
+  truncate?: number;
+  stall?: number;
+  ignoreRange?: boolean;
+  noLength?: boolean;
+  badRange?: boolean;
+  after?: number;
+  times?: number;
+}
+
+/** One request as the server saw it. */
+export interface RequestRecord {
+  path: string;
+  method: string;
+  range: string | null;
+  status: number;
+  /** Range asked for, parsed (null without a Range header). */
+  start: number | null;
+  end: number | null;
+  /** Body bytes actually written. */
+  bytesSent: number;
+  /** Whether the fault of this URL applied. */
+  faulted: boolean;
+}
+
+/** Options of {@link startMediaServer}. */
+export interface MediaServerOptions {
+  /** Default bandwidth cap per connection, bytes per second. */
+  bytesPerSecond?: number;
+}
+
+/** A running fake. */
+export interface MediaServer {
+  /** `http://127.0.0.1:<port>` */
+  readonly origin: string;
+  /** Adds a file served at `/files/<name>`, from memory or from disk. */
+  addFile(name: string, data: Uint8Array | { path: string }): Promise<void>;
+  /** A URL of `name` with `faults`. Each call gets its own fault counter. */
+  fileUrl(name: string, faults?: FaultSpec): string;
+  /** A signed URL of `name` that answers 403 from `lifetimeMs` after now. */
+  expiringUrl(name: string, lifetimeMs: number, faults?: FaultSpec): string;
+  /** A fresh signed URL to replace an expired one (same file, faults and lifetime). */
+  refreshUrl(staleUrl: string): string;
+  /** Every request so far, in arrival order. */
+  readonly requests: RequestRecord[];
+  /** Requests being answered right now. */
+  readonly active: number;
+  /** Highest number of requests answered at once. */
+  readonly maxActive: number;
+  /** Forgets requests and the concurrency high-water mark. */
+  resetStats(): void;
+  close(): Promise<void>;
+}
+
+type Stored = { size: number; memory?: Buffer; path?: string };
+
+const SLICE = 16 * 1024;
+
+/** Starts the fake on 127.0.0.1 and a free port. */
+export async function startMediaServer(opts: MediaServerOptions = {}): Promise<MediaServer> {
+  const files = new Map<string, Stored>();
+  const tokens = new Map<string, { expires: number; lifetimeMs: number }>();
+  const hits = new Map<string, number>();
+  const requests: RequestRecord[] = [];
+  const sockets = new Set<Socket>();
+  let active = 0;
+  let maxActive = 0;
+  let urlCounter = 0;
+
+  const server = createServer((req, res) => {
+    active++;
+    maxActive = Math.max(maxActive, active);
+    let counted = true;
+    const done = () => {
+      if (counted) {
+        counted = false;
+        active--;
+      }
+    };
+    res.on('close', done);
+    handle(req, res).catch(() => {
+      if (!res.headersSent) res.writeHead(500).end();
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 5000;
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const q = url.searchParams;
+    const record: RequestRecord = {
+      path: url.pathname,
+      method: req.method ?? 'GET',
+      range: req.headers.range ?? null,
+      status: 0,
+      start: null,
+      end: null,
+      bytesSent: 0,
+      faulted: false,
+    };
+    requests.push(record);
+    const reply = (status: number, headers: Record<string, string | number> = {}, body = '') => {
+      record.status = status;
+      res.writeHead(status, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body), ...headers });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    };
+
+    const name = decodeURIComponent(url.pathname.replace(/^\/files\//, ''));
+    const file = url.pathname.startsWith('/files/') ? files.get(name) : undefined;
+    if (!file) return reply(404, {}, 'not found\n');
+    if (req.method !== 'GET' && req.method !== 'HEAD') return reply(405, { allow: 'GET, HEAD' });
+
+    const token = q.get('token');
+    if (token !== null) {
+      const t = tokens.get(token);
+      if (!t || Date.now() >= t.expires) return reply(403, {}, 'Forbidden: link expired\n');
+    }
+
+    // The fault counter is per URL without the token, so a refreshed link keeps its place.
+    const key = `${url.pathname}?k=${q.get('k') ?? ''}`;
+    const n = (hits.get(key) ?? 0) + 1;
+    hits.set(key, n);
+    const after = num(q.get('after')) ?? 0;
+    const times = num(q.get('times'));
+    const faulty = n > after && (times === undefined || n <= after + times);
+    record.faulted = faulty && hasFault(q);
+    const f = (k: string) => (faulty ? q.get(k) : null);
+
+    const status = num(f('status'));
+    if (status !== undefined) {
+      const retryAfter = f('retryAfter');
+      return reply(status, retryAfter === null ? {} : { 'retry-after': retryAfter }, `fault: status ${status}\n`);
+    }
+
+    const ignoreRange = f('ignoreRange') === '1';
+    const noLength = f('noLength') === '1';
+    const headers: Record<string, string | number> = {
+      'content-type': name.endsWith('.mp4') ? 'video/mp4' : 'application/octet-stream',
+      etag: `"${file.size.toString(16)}-${name.length}"`,
+      'last-modified': new Date(0).toUTCString(),
+      'cache-control': 'private, max-age=0',
+    };
+    if (!ignoreRange) headers['accept-ranges'] = 'bytes';
+
+    let start = 0;
+    let end = file.size; // exclusive
+    let code = 200;
+    const rangeHeader = ignoreRange ? undefined : req.headers.range;
+    if (rangeHeader !== undefined) {
+      const r = parseRange(rangeHeader, file.size);
+      if (r === 'unsatisfiable') return reply(416, { 'content-range': `bytes */${file.size}` });
+      if (r !== null) {
+        ({ start, end } = r);
+        code = 206;
+        record.start = start;
+        record.end = end;
+        const shift = f('badRange') === '1' ? 1 : 0;
+        headers['content-range'] = `bytes ${start + shift}-${end - 1 + shift}/${file.size}`;
+      }
+    }
+    const truncate = num(f('truncate'));
+    // A truncated 206 is chunked (no Content-Length), so only Content-Range reveals the loss; a
+    // truncated 200 keeps its Content-Length and the connection closes early, as a dying origin's would.
+    const chunkedTruncation = truncate !== undefined && code === 206;
+    if (!chunkedTruncation && !noLength) headers['content-length'] = end - start;
+    record.status = code;
+    res.writeHead(code, headers);
+    if (req.method === 'HEAD') return void res.end();
+    res.flushHeaders(); // headers go out now, as real servers do, even if the body then stalls
+
+    const cap = num(q.get('cap')) ?? opts.bytesPerSecond;
+    const reset = num(f('reset'));
+    const stall = num(f('stall'));
+    const limit = Math.min(end - start, truncate ?? Infinity, reset ?? Infinity, stall ?? Infinity);
+    await sendBody(res, file, start, start + limit, cap, (n) => (record.bytesSent += n));
+    if (res.destroyed) return;
+    if (reset !== undefined && limit === reset) {
+      const socket = res.socket;
+      if (socket && 'resetAndDestroy' in socket) (socket as Socket & { resetAndDestroy(): void }).resetAndDestroy();
+      else res.destroy();
+      return;
+    }
+    if (stall !== undefined && limit === stall) return; // keep the socket open and silent
+    if (truncate !== undefined && limit === truncate && !chunkedTruncation && headers['content-length'] !== undefined) {
+      res.socket?.end(); // FIN after a short body: the client sees fewer bytes than Content-Length
+      return;
+    }
+    res.end();
+  }
+
+  /** Writes `[start, end)` of a file, paced to `cap` bytes/s, honouring socket backpressure. */
+  async function sendBody(res: ServerResponse, file: Stored, start: number, end: number, cap: number | undefined, sent: (n: number) => void) {
+    const t0 = performance.now();
+    let written = 0;
+    const handle = file.path ? await openFile(file.path, 'r') : null;
+    const buf = handle ? Buffer.allocUnsafe(256 * 1024) : null;
+    try {
+      let pos = start;
+      while (pos < end && !res.destroyed) {
+        let data: Buffer;
+        if (handle && buf) {
+          const want = Math.min(buf.length, end - pos);
+          const { bytesRead } = await handle.read(buf, 0, want, pos);
+          if (bytesRead === 0) break;
+          data = Buffer.from(buf.subarray(0, bytesRead)); // a copy: the socket may hold on to it
+        } else {
+          data = file.memory!.subarray(pos, Math.min(end, pos + 256 * 1024));
+        }
+        for (let off = 0; off < data.length && !res.destroyed; off += SLICE) {
+          const part = data.subarray(off, off + SLICE);
+          if (cap) {
+            const due = t0 + (written / cap) * 1000;
+            const wait = due - performance.now();
+            if (wait > 1) await delay(wait);
+          }
+          if (res.destroyed) return;
+          const ok = res.write(part);
+          written += part.length;
+          sent(part.length);
+          if (!ok) await drainOrClose(res);
+        }
+        pos += data.length;
+      }
+    } finally {
+      await handle?.close();
+    }
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  function buildUrl(name: string, faults: FaultSpec, extra: Record<string, string> = {}, k = String(++urlCounter)): string {
+    const u = new URL(`/files/${encodeURIComponent(name)}`, origin);
+    u.searchParams.set('k', k);
+    for (const [key, value] of Object.entries(faults)) {
+      if (value === undefined || value === false) continue;
+      u.searchParams.set(key, value === true ? '1' : String(value));
+    }
+    for (const [key, value] of Object.entries(extra)) u.searchParams.set(key, value);
+    return u.toString();
+  }
+
+  function newToken(lifetimeMs: number): string {
+    const token = `t${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`;
+    tokens.set(token, { expires: Date.now() + lifetimeMs, lifetimeMs });
+    return token;
+  }
+
+  return {
+    origin,
+    async addFile(name, data) {
+      if (data instanceof Uint8Array) files.set(name, { size: data.length, memory: Buffer.from(data.buffer, data.byteOffset, data.length) });
+      else files.set(name, { size: (await stat(data.path)).size, path: data.path });
+    },
+    fileUrl: (name, faults = {}) => buildUrl(name, faults),
+    expiringUrl: (name, lifetimeMs, faults = {}) => buildUrl(name, faults, { token: newToken(lifetimeMs) }),
+    refreshUrl(staleUrl) {
+      const u = new URL(staleUrl);
+      const old = tokens.get(u.searchParams.get('token') ?? '');
+      if (!old) throw new Error('not an expiring URL of this server');
+      u.searchParams.set('token', newToken(old.lifetimeMs));
+      return u.toString();
+    },
+    requests,
+    get active() {
+      return active;
+    },
+    get maxActive() {
+      return maxActive;
+    },
+    resetStats() {
+      requests.length = 0;
+      maxActive = active;
+    },
+    async close() {
+      server.closeAllConnections();
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Resolves when the socket can take more data or the response is gone. */
+function drainOrClose(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+/** Parses a single `bytes=` range. Null: not a range we honour (serve 200, as many servers do). */
+function parseRange(header: string, size: number): { start: number; end: number } | null | 'unsatisfiable' {
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return null; // multi-range or garbage: ignore it
+  if (m[1] === '') {
+    const suffix = Number(m[2]);
+    if (suffix === 0) return 'unsatisfiable';
+    return { start: Math.max(0, size - suffix), end: size };
+  }
+  const start = Number(m[1]);
+  const last = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  if (start >= size || last < start) return 'unsatisfiable';
+  return { start, end: last + 1 };
+}
+
+function num(v: string | null): number | undefined {
+  if (v === null || v === '') return undefined;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+function hasFault(q: URLSearchParams): boolean {
+  return ['status', 'reset', 'truncate', 'stall', 'ignoreRange', 'noLength', 'badRange'].some((k) => q.has(k));
+}

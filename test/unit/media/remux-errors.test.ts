@@ -1,0 +1,110 @@
+/** Failures: clear errors with stable codes, and the sink is always aborted, never closed. */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { VidmuxError } from '../../../lib/errors';
+import { remux } from '../../../lib/media';
+import { NodeFileSink } from '../../../lib/media/node-file';
+import { audioInputs, videoInputs } from '../../fixtures/media-matrix';
+import { MemorySource, RecordingSink } from '../../fixtures/media-io';
+import { cachedMedia, ffmpeg } from '../../fixtures/ffmpeg';
+
+const dir = mkdtempSync(join(tmpdir(), 'vidmux-media-err-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function failure(p: Promise<unknown>): Promise<VidmuxError> {
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(VidmuxError);
+  return err as VidmuxError;
+}
+
+describe('remux failures', () => {
+  it('rejects bytes that are not an MP4 as corrupt_media and aborts the sink', async () => {
+    const junk = new Uint8Array(4096).map((_, i) => (i * 7919) % 251);
+    const sink = new RecordingSink();
+    const err = await failure(remux({ video: new MemorySource(junk), sink }));
+    expect(err.code).toBe('corrupt_media');
+    expect(err.message).toMatch(/video input is not a readable MP4/);
+    expect(sink.aborted).toBe(true);
+    expect(sink.closed).toBe(false);
+  });
+
+  it('fails a truncated input with `truncated` and leaves no output file behind', async () => {
+    const full = readFileSync(await videoInputs.h264Bframes());
+    const cut = full.subarray(0, Math.floor(full.length * 0.6));
+    const out = join(dir, 'truncated.mp4');
+    const sink = new NodeFileSink(out);
+    const err = await failure(remux({ video: new MemorySource(cut, 4096), audio: new MemorySource(readFileSync(await audioInputs.aac48Stereo())), sink }));
+    expect(err.code).toBe('truncated');
+    expect(existsSync(out)).toBe(false);
+    expect(existsSync(sink.partPath)).toBe(false);
+  });
+
+  it('names WebM input as unsupported', async () => {
+    const webm = await cachedMedia('a-opus.webm', async (o) => {
+      await ffmpeg(['-f', 'lavfi', '-i', 'sine=sample_rate=48000', '-t', '1', '-c:a', 'libopus', o]);
+    });
+    const sink = new RecordingSink();
+    const err = await failure(remux({ audio: new MemorySource(readFileSync(webm)), sink }));
+    expect(err.code).toBe('unsupported');
+    expect(err.message).toMatch(/WebM/);
+    expect(sink.aborted).toBe(true);
+  });
+
+  it('says which track is missing when an input has none of the wanted kind', async () => {
+    const sink = new RecordingSink();
+    const err = await failure(remux({ video: new MemorySource(readFileSync(await audioInputs.aac48Stereo())), sink }));
+    expect(err.code).toBe('bad_input');
+    expect(err.message).toMatch(/no video track/);
+  });
+
+  it('stops on cancel with `cancelled` and aborts the sink', async () => {
+    const controller = new AbortController();
+    const sink = new RecordingSink();
+    const inner = new MemorySource(readFileSync(await videoInputs.h264Bframes()), 1024);
+    let chunks = 0;
+    // Cancels once the packet loop is under way (after the header reads).
+    const video = {
+      size: inner.size,
+      stream: (start?: number, end?: number, signal?: AbortSignal) =>
+        inner.stream(start, end, signal).pipeThrough(
+          new TransformStream<Uint8Array, Uint8Array>({
+            transform(chunk, c) {
+              if (++chunks === 20) controller.abort();
+              c.enqueue(chunk);
+            },
+          }),
+        ),
+    };
+    const p = remux({ video, sink, signal: controller.signal });
+    const err = await failure(p);
+    expect(err.code).toBe('cancelled');
+    expect(sink.aborted).toBe(true);
+    expect(sink.closed).toBe(false);
+  });
+
+  it('reports progress up to the total and closes the sink on success', async () => {
+    const sink = new RecordingSink();
+    const seen: number[] = [];
+    const bytes = readFileSync(await videoInputs.h264Fragmented());
+    const summary = await remux({ video: new MemorySource(bytes), sink, onProgress: (p) => seen.push(p.bytesDone) });
+    expect(sink.closed).toBe(true);
+    expect(sink.aborted).toBe(false);
+    expect(sink.bytes).toBe(summary.bytes);
+    expect(seen.at(-1)).toBeGreaterThan(0);
+  });
+
+  it('fails cleanly when the sink fails', async () => {
+    const sink = new RecordingSink();
+    sink.write = async () => {
+      throw new Error('disk full');
+    };
+    const err = await failure(remux({ audio: new MemorySource(readFileSync(await audioInputs.aac48Stereo())), sink }));
+    expect(err.message).toMatch(/disk full/);
+    expect(sink.aborted).toBe(true);
+  });
+});
