@@ -63,7 +63,9 @@ export class DownloadButton {
     this.button.dataset.state = state;
     this.label.textContent = text;
     this.button.title = title;
+    // Mirrored on the host for assistive tech and tests (the shadow root is closed).
     this.host.dataset.state = state;
+    this.host.title = title;
   }
 
   /** Shows a job's progress on the button. */

@@ -5,6 +5,7 @@
  */
 import { parse, type MpdPlaylist } from 'mpd-parser';
 import { VidmuxError } from '../errors';
+import { codecFamily } from '../media/codecs';
 
 /** One piece of a track: a URL, optionally a byte range of it (inclusive end). */
 export interface TrackSegment {
@@ -101,10 +102,6 @@ function singleFile(segments: TrackSegment[]): string | null {
   return url;
 }
 
-/** Codecs the media engine muxes into MP4 (others, e.g. WebM tracks, are skipped when picking). */
-const MUXABLE_VIDEO = /^(avc1|avc3|hvc1|hev1|av01|vp09)/i;
-const MUXABLE_AUDIO = /^(mp4a|opus)/i;
-
 /** Preferences for picking tracks. */
 export interface TrackPreferences {
   /** Highest video height wanted (e.g. 1080); null for the best there is. */
@@ -124,10 +121,11 @@ export function pickTracks(m: ParsedManifest, prefs: TrackPreferences = {}): { v
     return i < 0 ? codecOrder.length : i;
   };
   const videos = m.video
-    .filter((t) => MUXABLE_VIDEO.test(t.codecs))
+    // Only what the media engine muxes into MP4 (e.g. WebM's "vp9" is skipped, MP4's "vp09" kept).
+    .filter((t) => codecFamily(t.codecs)?.kind === 'video')
     .filter((t) => prefs.maxHeight == null || (t.height ?? 0) <= prefs.maxHeight);
   videos.sort((a, b) => (b.height ?? 0) - (a.height ?? 0) || codecRank(a.codecs) - codecRank(b.codecs) || b.bandwidth - a.bandwidth);
-  const audios = m.audio.filter((t) => MUXABLE_AUDIO.test(t.codecs)).sort((a, b) => b.bandwidth - a.bandwidth);
+  const audios = m.audio.filter((t) => codecFamily(t.codecs)?.kind === 'audio').sort((a, b) => b.bandwidth - a.bandwidth);
   const video = videos[0] ?? null;
   const audio = audios[0] ?? null;
   if (!video && !audio) {

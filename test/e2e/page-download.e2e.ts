@@ -31,6 +31,26 @@ afterAll(async () => {
   await site?.close();
 });
 
+/** Files in the extension's OPFS (the offscreen document's, same origin as any extension page). */
+async function opfsFiles(): Promise<string[]> {
+  const page = await browser.openExtensionPage('popup.html?tabId=999999');
+  try {
+    return await page.evaluate(async () => {
+      const names: string[] = [];
+      const root = await navigator.storage.getDirectory();
+      for await (const name of (root as unknown as { keys(): AsyncIterable<string> }).keys()) names.push(name);
+      return names;
+    });
+  } finally {
+    await page.close();
+  }
+}
+
+/** The tooltip of the Vidmux button (its closed shadow root is out of reach; the host mirrors it). */
+async function buttonTitle(page: import('playwright-core').Page): Promise<string | null> {
+  return page.locator('vidmux-download').getAttribute('title');
+}
+
 async function openDemo(path: string) {
   const page = await browser.context.newPage();
   await page.goto(site.url + path);
@@ -91,6 +111,22 @@ describe('DASH player with separate video and audio tracks', () => {
     expect(await md5s(done.filename, '0:v')).toEqual(await md5s(media.dash.video, '0:v'));
     expect(await md5s(done.filename, '0:a')).toEqual(await md5s(media.dash.audio, '0:a'));
     await expect.poll(() => page.locator('vidmux-download').getAttribute('data-state')).toBe('done');
+    // The muxed file lived in OPFS until the browser had it; then it is deleted.
+    await expect.poll(() => opfsFiles(), { timeout: 10_000 }).toEqual([]);
+    await page.close();
+  });
+});
+
+describe('failures', () => {
+  it('a missing file fails with the reason on the button, saves nothing and leaves no OPFS file', async () => {
+    const page = await openDemo('/watch/broken.html');
+    const before = (await listDownloads(browser)).length;
+    await clickVidmuxButton(page);
+    const button = page.locator('vidmux-download');
+    await expect.poll(() => button.getAttribute('data-state'), { timeout: 20_000 }).toBe('failed');
+    expect(await buttonTitle(page)).toMatch(/not found|404/i);
+    expect((await listDownloads(browser)).length).toBe(before);
+    await expect.poll(() => opfsFiles(), { timeout: 10_000 }).toEqual([]);
     await page.close();
   });
 });

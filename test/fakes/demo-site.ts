@@ -38,6 +38,7 @@ export const PAGES: Record<string, { title: string; html: () => string }> = {
 <li><a href="/watch/spa.html">A single-page app that adds its video later</a></li>
 <li><a href="/watch/dash.html">A DASH player: separate video and audio tracks</a></li>
 <li><a href="/watch/mse.html">A MediaSource stream (not a file)</a></li>
+<li><a href="/watch/broken.html">A video whose file is missing (404)</a></li>
 <li><a href="/novideo.html">A page with no video</a></li></ul>`,
       ),
   },
@@ -99,6 +100,10 @@ export const PAGES: Record<string, { title: string; html: () => string }> = {
   } catch (e) { status.textContent = 'Player error: ' + e.message; }
 })();`,
       ),
+  },
+  '/watch/broken.html': {
+    title: 'Broken video',
+    html: () => page('Broken video', `<video src="/media/missing.mp4" controls></video><p>The server has no such file (404).</p>`),
   },
   '/watch/mse.html': {
     title: 'MediaSource stream',
