@@ -1,0 +1,83 @@
+/**
+ * Picking a format from what a provider offers: by height and codec preference, never by the
+ * order the provider listed them in.
+ */
+import { VidmuxError } from '../errors';
+import type { Format } from './types';
+
+export const QUALITIES = ['best', '2160', '1440', '1080', '720', '480', '360', 'audio'] as const;
+export type Quality = (typeof QUALITIES)[number];
+
+/** Codec families in the order a user prefers them; H.264 first plays everywhere. */
+export type CodecPreference = Array<'avc' | 'hevc' | 'av1' | 'vp9'>;
+export const DEFAULT_CODEC_PREFERENCE: CodecPreference = ['avc', 'vp9', 'av1', 'hevc'];
+
+const FAMILY_PREFIXES: Record<CodecPreference[number], string[]> = {
+  avc: ['avc1', 'avc3', 'h264'],
+  hevc: ['hvc1', 'hev1', 'h265'],
+  av1: ['av01'],
+  vp9: ['vp09', 'vp9'],
+};
+
+function codecRank(codec: string | null, pref: CodecPreference): number {
+  const c = (codec ?? '').toLowerCase();
+  const i = pref.findIndex((family) => FAMILY_PREFIXES[family].some((p) => c.startsWith(p)));
+  return i < 0 ? pref.length : i;
+}
+
+/**
+ * Picks the format for a quality: `audio` the best audio-only format (bitrate, then m4a over
+ * others); a height the tallest video at or below it (else the lowest there is); `best` the
+ * tallest. Ties go to the preferred codec, then video+audio files over tracks, then bitrate.
+ */
+export function pickFormat(formats: Format[], quality: Quality, pref: CodecPreference = DEFAULT_CODEC_PREFERENCE): Format {
+  if (quality === 'audio') {
+    const audio = formats.filter((f) => f.kind === 'audio');
+    audio.sort((a, b) => (b.bitrateKbps ?? 0) - (a.bitrateKbps ?? 0) || Number(b.container === 'm4a') - Number(a.container === 'm4a'));
+    if (!audio[0]) throw new VidmuxError('unsupported', 'No audio-only format is offered for this video.');
+    return audio[0];
+  }
+  const video = formats.filter((f) => f.kind === 'video+audio');
+  if (!video.length) throw new VidmuxError('unsupported', 'No video format is offered for this video.');
+  const cap = quality === 'best' ? Infinity : Number(quality);
+  const heights = [...new Set(video.map((f) => f.height ?? 0))].sort((a, b) => b - a);
+  const height = heights.find((h) => h <= cap) ?? heights.at(-1)!;
+  const candidates = video.filter((f) => (f.height ?? 0) === height);
+  candidates.sort(
+    (a, b) =>
+      codecRank(a.videoCodec, pref) - codecRank(b.videoCodec, pref) ||
+      Number(a.delivery === 'tracks') - Number(b.delivery === 'tracks') ||
+      (b.bitrateKbps ?? 0) - (a.bitrateKbps ?? 0),
+  );
+  return candidates[0]!;
+}
+
+/** Subtitle formats for the wanted languages (manual tracks before automatic ones). */
+export function pickSubtitles(subtitles: Format[], languages: string[]): Format[] {
+  const out: Format[] = [];
+  for (const lang of languages) {
+    const matches = subtitles.filter((s) => (s.language ?? '').toLowerCase() === lang.toLowerCase() || (s.language ?? '').toLowerCase().startsWith(`${lang.toLowerCase()}-`));
+    matches.sort((a, b) => Number(a.isAuto ?? false) - Number(b.isAuto ?? false));
+    if (matches[0]) out.push(matches[0]);
+  }
+  return out;
+}
+
+/** "1080p · AV1 · MP4", "Audio · AAC 128 kbps · M4A", "Subtitles · en (auto) · SRT". */
+export function formatLabel(f: Omit<Format, 'label' | 'id' | 'provider'>): string {
+  const container = f.container.toUpperCase();
+  const codecName = (c: string | null) => {
+    const s = (c ?? '').toLowerCase();
+    if (s.startsWith('avc') || s === 'h264') return 'H.264';
+    if (s.startsWith('hvc') || s.startsWith('hev') || s === 'h265') return 'H.265';
+    if (s.startsWith('av01')) return 'AV1';
+    if (s.startsWith('vp09') || s === 'vp9') return 'VP9';
+    if (s.startsWith('mp4a')) return 'AAC';
+    if (s === 'opus') return 'Opus';
+    if (s === 'mp3' || s.startsWith('mp4a.40.34')) return 'MP3';
+    return c ?? '';
+  };
+  if (f.kind === 'subtitle') return ['Subtitles', `${f.language ?? '?'}${f.isAuto ? ' (auto)' : ''}`, container].join(' · ');
+  if (f.kind === 'audio') return ['Audio', [codecName(f.audioCodec), f.bitrateKbps ? `${f.bitrateKbps} kbps` : ''].filter(Boolean).join(' '), container].filter(Boolean).join(' · ');
+  return [f.height ? `${f.height}p` : 'Video', codecName(f.videoCodec), container].filter(Boolean).join(' · ');
+}

@@ -1,0 +1,126 @@
+/**
+ * The one provider interface and the one format model. Every source of media (the page itself,
+ * VidPickr, RenderIO, Tornado) is a {@link Provider}; every way to get a video is a {@link Format}.
+ */
+import { z } from 'zod';
+import type { ByteSink } from '../io';
+import type { HttpClient } from '../net/http';
+import type { JobProgress } from '../progress';
+
+export const PROVIDER_IDS = ['page', 'vidpickr', 'renderio', 'tornado'] as const;
+export const ProviderIdSchema = z.enum(PROVIDER_IDS);
+export type ProviderId = z.infer<typeof ProviderIdSchema>;
+
+/** One way to get the media (or a subtitle), whichever provider offers it. */
+export const FormatSchema = z.object({
+  /** Opaque, stable within one resolve: what `download` is given back. */
+  id: z.string().min(1),
+  provider: ProviderIdSchema,
+  kind: z.enum(['video+audio', 'video', 'audio', 'subtitle']),
+  /** Container of the saved file: mp4, m4a, mp3, webm, srt, vtt, txt ... */
+  container: z.string(),
+  /** RFC 6381 codec strings where known (e.g. avc1.64001f, mp4a.40.2). */
+  videoCodec: z.string().nullable(),
+  audioCodec: z.string().nullable(),
+  width: z.number().int().nullable(),
+  height: z.number().int().nullable(),
+  fps: z.number().nullable(),
+  bitrateKbps: z.number().nullable(),
+  /** Approximate size in bytes, when the provider says. */
+  approxBytes: z.number().nullable(),
+  /**
+   * `tracks`: separate video and audio that Vidmux streams and muxes itself;
+   * `file`: a finished file the provider makes (or the page has) and Vidmux fetches.
+   */
+  delivery: z.enum(['tracks', 'file']),
+  /** Subtitles and audio tracks: the language code. */
+  language: z.string().nullable(),
+  /** Subtitles: generated automatically by the site. */
+  isAuto: z.boolean().optional(),
+  /** What a person sees, e.g. "1080p · AV1 · MP4". */
+  label: z.string(),
+});
+export type Format = z.infer<typeof FormatSchema>;
+
+/** What a provider knows about a URL. */
+export const MediaInfoSchema = z.object({
+  provider: ProviderIdSchema,
+  /** The URL that was resolved (the page or video URL the user gave). */
+  url: z.string(),
+  title: z.string(),
+  durationSeconds: z.number().nullable(),
+  thumbnail: z.string().nullable(),
+  formats: z.array(FormatSchema),
+  subtitles: z.array(FormatSchema),
+});
+export type MediaInfo = z.infer<typeof MediaInfoSchema>;
+
+/** What the user asked for. */
+export interface DownloadChoice {
+  format: Format;
+  /** Subtitle formats to save beside the video. */
+  subtitles: Format[];
+}
+
+/** Where a download's bytes go. The caller owns the files; the provider only writes. */
+export interface DownloadTarget {
+  /** The sink for the main file. */
+  media(): Promise<ByteSink>;
+  /** A sink for one subtitle file. */
+  subtitle(format: Format): Promise<ByteSink>;
+}
+
+export interface DownloadContext {
+  target: DownloadTarget;
+  signal?: AbortSignal;
+  onProgress?: (progress: JobProgress) => void;
+}
+
+export interface DownloadResult {
+  bytes: number;
+  /** Subtitles saved, one per requested format that the provider had. */
+  subtitles: Array<{ format: Format; bytes: number }>;
+  /**
+   * Where the file stays when it is not ours to keep (e.g. Tornado with the user's own bucket):
+   * then nothing is written to the target and this says where it is.
+   */
+  remoteLocation?: string;
+}
+
+/** What a key check reports (for the options page). */
+export interface AccountInfo {
+  /** One line, e.g. "Plus plan" or "12 jobs, 1.2 GB of 10 GB used". */
+  summary: string;
+  details: Record<string, string | number | boolean | null>;
+}
+
+/** Settings a provider needs; everything has a real default. */
+export interface ProviderConfig {
+  apiKey: string | null;
+  /** Defaults to the provider's real API base URL. */
+  baseUrl?: string;
+  /** The engine's HTTP client (retry table, per-host connection cap). */
+  http?: HttpClient;
+  /** Clock and sleep for polling; tests drive them. */
+  now?: () => number;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+/** A source of media. One file per provider in lib/providers/. */
+export interface Provider {
+  readonly id: ProviderId;
+  readonly displayName: string;
+  /** Whether it needs an API key to work at all. */
+  readonly needsKey: boolean;
+  /** Whether this provider can handle `url` at all (by its site patterns). */
+  supports(url: string): boolean;
+  /** Resolves `url` into what can be downloaded. */
+  resolve(url: string, opts?: { signal?: AbortSignal }): Promise<MediaInfo>;
+  /** Downloads a format (and subtitles) of media resolved by this provider. */
+  download(info: MediaInfo, choice: DownloadChoice, ctx: DownloadContext): Promise<DownloadResult>;
+  /** Checks the key and reports the account or usage. */
+  checkKey(opts?: { signal?: AbortSignal }): Promise<AccountInfo>;
+}
+
+/** YouTube URL forms: watch, shorts, youtu.be, embed, music, mobile. */
+export const YOUTUBE_URL = /^https?:\/\/(?:(?:www|m|music)\.)?(?:youtube\.com\/(?:watch\?(?:.*&)?v=|shorts\/|embed\/|live\/)|youtu\.be\/)[\w-]{6,}/i;
