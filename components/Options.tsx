@@ -1,65 +1,119 @@
 import { useEffect, useState } from 'react';
 import { FILENAME_TOKENS, isoDate, renderFilename, templateProblem } from '@/lib/filename';
 import { loadSettings, saveSettings } from '@/lib/platform/storage';
+import { QUALITIES } from '@/lib/providers/select';
+import type { ProviderId } from '@/lib/providers/types';
 import { DEFAULT_SETTINGS, type Settings } from '@/lib/settings';
+import { ProviderKeys } from './ProviderKeys';
 
-const SAMPLE = { title: 'My trip: day 1/2', id: 'dQw4w9WgXcQ', height: 1080, provider: 'page', date: isoDate(), host: 'www.example.com', ext: 'mp4' };
+const SAMPLE = { title: 'My trip: day 1/2', id: 'dQw4w9WgXcQ', height: 1080, provider: 'vidpickr', date: isoDate(), host: 'www.example.com', ext: 'mp4' };
+const PROVIDER_NAMES: Record<ProviderId, string> = { vidpickr: 'VidPickr', renderio: 'RenderIO', tornado: 'Tornado', page: 'The page itself' };
 
-/** The options page: preferences, validated with the settings schema before they are stored. */
+/** The options page: keys (kept by the background), then preferences validated by the settings schema. */
 export function Options() {
   const [settings, setSettings] = useState<Settings | null>(null);
-  const [template, setTemplate] = useState('');
   const [status, setStatus] = useState<string>('');
 
   useEffect(() => {
-    void loadSettings().then((s) => {
-      setSettings(s);
-      setTemplate(s.filenameTemplate);
-    });
+    void loadSettings().then(setSettings);
   }, []);
+  if (!settings) return <main style={{ padding: 24 }}>Loading…</main>;
 
-  const problem = templateProblem(template);
+  const update = (patch: Partial<Settings>) => {
+    setSettings({ ...settings, ...patch });
+    setStatus('');
+  };
+  const problem = templateProblem(settings.filenameTemplate);
   const save = async () => {
-    if (!settings || problem) return;
+    if (problem) return;
     try {
-      const saved = await saveSettings({ ...settings, filenameTemplate: template });
-      setSettings(saved);
+      setSettings(await saveSettings(settings));
       setStatus('Saved.');
     } catch (e) {
       setStatus(`Not saved: ${e instanceof Error ? e.message : String(e)}`);
     }
   };
+  const move = (i: number, by: -1 | 1) => {
+    const order = [...settings.providerOrder];
+    const j = i + by;
+    if (j < 0 || j >= order.length) return;
+    [order[i], order[j]] = [order[j]!, order[i]!];
+    update({ providerOrder: order });
+  };
 
   return (
-    <main style={{ maxWidth: 640, margin: '0 auto', padding: 24 }}>
+    <main style={{ maxWidth: 680, margin: '0 auto', padding: 24 }}>
       <h1>Vidmux options</h1>
+
+      <h2>Provider keys</h2>
+      <p className="muted">A key unlocks a provider. Keys stay on this device, are shown masked, and are only ever sent to their own provider.</p>
+      <ProviderKeys />
+
+      <h2>Provider order</h2>
+      <p className="muted">Providers are tried in this order; one without a key is skipped, and if one fails the next is tried.</p>
+      <ol aria-label="Provider order" style={{ paddingLeft: 20 }}>
+        {settings.providerOrder.map((p, i) => (
+          <li key={p} className="row" style={{ maxWidth: 360 }} data-testid="provider-order-item">
+            <span>{PROVIDER_NAMES[p]}</span>
+            <span>
+              <button aria-label={`Move ${PROVIDER_NAMES[p]} up`} disabled={i === 0} onClick={() => move(i, -1)}>↑</button>{' '}
+              <button aria-label={`Move ${PROVIDER_NAMES[p]} down`} disabled={i === settings.providerOrder.length - 1} onClick={() => move(i, 1)}>↓</button>
+            </span>
+          </li>
+        ))}
+      </ol>
+
+      <h2>Downloads</h2>
+      <label htmlFor="quality">Default quality</label>
+      <select id="quality" value={settings.quality} onChange={(e) => update({ quality: e.target.value as Settings['quality'] })}>
+        {QUALITIES.map((q) => (
+          <option key={q} value={q}>{q === 'best' ? 'Best available' : q === 'audio' ? 'Audio only' : `${q}p`}</option>
+        ))}
+      </select>
+      <p />
+      <label htmlFor="subs">Subtitle languages (comma separated, e.g. en, de)</label>
+      <input
+        id="subs"
+        type="text"
+        value={settings.subtitleLanguages.join(', ')}
+        onChange={(e) => update({ subtitleLanguages: e.target.value.split(/[,\s]+/).filter(Boolean) })}
+      />
+
       <h2>File names</h2>
       <label htmlFor="template">Filename template</label>
-      <input
-        id="template"
-        type="text"
-        value={template}
-        onChange={(e) => {
-          setTemplate(e.target.value);
-          setStatus('');
-        }}
-        aria-describedby="template-help template-preview"
-      />
+      <input id="template" type="text" value={settings.filenameTemplate} onChange={(e) => update({ filenameTemplate: e.target.value })} aria-describedby="template-help template-preview" />
       <p id="template-help" className="muted">
         Tokens: {FILENAME_TOKENS.map((t) => `{${t}}`).join(' ')}. Use “/” for a sub-folder of your downloads folder.
       </p>
       <p id="template-preview" data-testid="template-preview">
-        {problem ? <span className="bad">{problem}</span> : <>Preview: <code>{renderFilename(template, SAMPLE)}</code></>}
+        {problem ? <span className="bad">{problem}</span> : <>Preview: <code>{renderFilename(settings.filenameTemplate, SAMPLE)}</code></>}
       </p>
-      <div className="row" style={{ justifyContent: 'flex-start' }}>
-        <button className="primary" onClick={() => void save()} disabled={!!problem || !settings}>Save</button>
-        <button onClick={() => setTemplate(DEFAULT_SETTINGS.filenameTemplate)}>Reset</button>
-        <span role="status">{status}</span>
+
+      <details>
+        <summary>Advanced: provider base URLs (proxies, self-hosting)</summary>
+        {(['vidpickr', 'renderio', 'tornado'] as const).map((p) => (
+          <p key={p}>
+            <label htmlFor={`base-${p}`}>{PROVIDER_NAMES[p]} base URL (empty for the real one)</label>
+            <input
+              id={`base-${p}`}
+              type="text"
+              value={settings.baseUrls[p] ?? ''}
+              onChange={(e) => update({ baseUrls: { ...settings.baseUrls, [p]: e.target.value.trim() || null } })}
+            />
+          </p>
+        ))}
+      </details>
+
+      <div className="row" style={{ justifyContent: 'flex-start', marginTop: 16 }}>
+        <button className="primary" onClick={() => void save()} disabled={!!problem}>Save settings</button>
+        <button onClick={() => update({ filenameTemplate: DEFAULT_SETTINGS.filenameTemplate })}>Reset file names</button>
+        <span role="status" data-testid="settings-status">{status}</span>
       </div>
+
       <h2>Privacy</h2>
       <p>
         Vidmux sends no telemetry. Your settings and API keys stay on this device; a key is only ever sent to its own
-        provider.
+        provider, over https.
       </p>
     </main>
   );

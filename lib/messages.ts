@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { JobSchema } from './jobs/job';
 import { EngineEventSchema, SaveSpecSchema } from './jobs/save-spec';
+import { KeyedProviderSchema } from './keys';
 import { MediaCandidateSchema } from './page-media';
 
 const PageSchema = z.object({ title: z.string().max(2000), url: z.string().max(8192) });
@@ -52,6 +53,26 @@ export const protocol = {
   'engine.event': {
     request: z.object({ jobId: z.string(), event: EngineEventSchema }),
     response: z.object({}),
+  },
+  /** options -> background: every provider with its masked key. Keys themselves never leave the background. */
+  'keys.list': {
+    request: z.object({}),
+    response: z.object({ keys: z.array(z.object({ provider: KeyedProviderSchema, masked: z.string().nullable() })) }),
+  },
+  /** options -> background: store a key. */
+  'keys.set': {
+    request: z.object({ provider: KeyedProviderSchema, key: z.string().max(600) }),
+    response: z.object({ masked: z.string() }),
+  },
+  /** options -> background: forget a key. */
+  'keys.remove': {
+    request: z.object({ provider: KeyedProviderSchema }),
+    response: z.object({}),
+  },
+  /** options -> background: check a key with its provider and report the account or usage. */
+  'keys.test': {
+    request: z.object({ provider: KeyedProviderSchema }),
+    response: z.object({ summary: z.string(), details: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])) }),
   },
   /** background -> content: a job started from this tab changed. */
   'job.update': {

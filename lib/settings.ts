@@ -1,7 +1,15 @@
 import { z } from 'zod';
 import { DEFAULT_FILENAME_TEMPLATE, templateProblem } from './filename';
+import { QUALITIES } from './providers/select';
+import { PROVIDER_IDS, ProviderIdSchema } from './providers/types';
 
-/** User preferences. Every read goes through this schema; unknown or broken values fall back to defaults. */
+const KeyedProviderSchema = z.enum(['vidpickr', 'renderio', 'tornado']);
+
+/**
+ * User preferences. Every read goes through this schema; anything missing, unknown or broken falls
+ * back to its default, field by field. API keys are NOT here: they live in the background's
+ * key store (lib/platform/key-store.ts), out of content scripts' reach.
+ */
 export const SettingsSchema = z.object({
   filenameTemplate: z
     .string()
@@ -9,6 +17,18 @@ export const SettingsSchema = z.object({
     .refine((t) => templateProblem(t) === null, { message: 'Invalid filename template' })
     .catch(DEFAULT_FILENAME_TEMPLATE)
     .default(DEFAULT_FILENAME_TEMPLATE),
+  /** Providers in the order they are tried; those without a key are skipped. */
+  providerOrder: z
+    .array(ProviderIdSchema)
+    .refine((a) => new Set(a).size === a.length && a.length === PROVIDER_IDS.length, { message: 'Every provider once' })
+    .catch(['vidpickr', 'renderio', 'tornado', 'page'])
+    .default(['vidpickr', 'renderio', 'tornado', 'page']),
+  /** Advanced: a base URL per provider (proxies, self-hosting); null means the real one. */
+  baseUrls: z.partialRecord(KeyedProviderSchema, z.string().url().nullable()).catch({}).default({}),
+  quality: z.enum(QUALITIES).catch('best').default('best'),
+  subtitleLanguages: z.array(z.string().regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})?$/)).max(10).catch([]).default([]),
+  /** Parallel connections per track. */
+  connections: z.number().int().min(1).max(10).catch(4).default(4),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
 
@@ -16,7 +36,7 @@ export const DEFAULT_SETTINGS: Settings = SettingsSchema.parse({});
 
 /** Parses whatever was stored (possibly from an older version, possibly corrupt) into valid settings. */
 export function parseStoredSettings(raw: unknown): Settings {
-  const r = SettingsSchema.safeParse(raw ?? {});
+  const r = SettingsSchema.safeParse(raw && typeof raw === 'object' ? raw : {});
   return r.success ? r.data : DEFAULT_SETTINGS;
 }
 

@@ -182,11 +182,11 @@ describe('options', () => {
     await expect.poll(() => input.inputValue()).toBe('{title}.{ext}');
     await input.fill('../{title}.{ext}');
     expect(await options.getByTestId('template-preview').textContent()).toMatch(/must not contain "\.\."/);
-    expect(await options.getByRole('button', { name: 'Save' }).isDisabled()).toBe(true);
+    expect(await options.getByRole('button', { name: 'Save settings' }).isDisabled()).toBe(true);
     await input.fill('Vidmux/{host} - {title}.{ext}');
     expect(await options.getByTestId('template-preview').textContent()).toContain('Vidmux/www.example.com - My trip - day 1-2.mp4');
-    await options.getByRole('button', { name: 'Save' }).click();
-    await expect.poll(() => options.getByRole('status').textContent()).toBe('Saved.');
+    await options.getByRole('button', { name: 'Save settings' }).click();
+    await expect.poll(() => options.getByTestId('settings-status').textContent()).toBe('Saved.');
     await options.screenshot({ path: `${SHOTS}/options.png` });
 
     const page = await openDemo('/watch/source.html');
@@ -197,7 +197,7 @@ describe('options', () => {
 
     // Back to the default for the other tests.
     await input.fill('{title}.{ext}');
-    await options.getByRole('button', { name: 'Save' }).click();
+    await options.getByRole('button', { name: 'Save settings' }).click();
     await options.close();
     await page.close();
   });

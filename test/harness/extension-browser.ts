@@ -32,7 +32,7 @@ export interface DownloadRecord {
 }
 
 /** Starts Chromium with the extension from `.output/chrome-mv3` (run `npm run build` first). */
-export async function launchExtensionBrowser(opts: { headless?: boolean; downloadDir?: string } = {}): Promise<ExtensionBrowser> {
+export async function launchExtensionBrowser(opts: { headless?: boolean; downloadDir?: string; extraArgs?: string[] } = {}): Promise<ExtensionBrowser> {
   const userDataDir = mkdtempSync(join(tmpdir(), 'vidmux-profile-'));
   const downloadDir = opts.downloadDir ?? mkdtempSync(join(tmpdir(), 'vidmux-downloads-'));
   mkdirSync(join(userDataDir, 'Default'), { recursive: true });
@@ -52,6 +52,7 @@ export async function launchExtensionBrowser(opts: { headless?: boolean; downloa
       '--no-first-run',
       '--disable-quic',
       '--autoplay-policy=no-user-gesture-required',
+      ...(opts.extraArgs ?? []),
     ],
   });
   // Without this, Playwright renames downloads to GUIDs in a folder it deletes at close.
