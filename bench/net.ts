@@ -25,10 +25,10 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CACHE = join(ROOT, '.cache', 'bench');
 const MIB = 1024 * 1024;
 
-/** Child mode: download once, print `{bytes, seconds}` as JSON. */
-async function child(url: string, connections: number, out: string): Promise<void> {
+/** Child mode: download once, print `{bytes, seconds, maxRssKiB}` as JSON. */
+async function child(url: string, connections: number, out: string, chunkSize?: number): Promise<void> {
   const t0 = performance.now();
-  const source = await openRangedSource(url, { connections });
+  const source = await openRangedSource(url, { connections, ...(chunkSize ? { chunkSize } : {}) });
   const bytes = await copyToSink(source, new NodeFileSink(out));
   const seconds = (performance.now() - t0) / 1000;
   process.stdout.write(`${JSON.stringify({ bytes, seconds, maxRssKiB: process.resourceUsage().maxRSS })}\n`);
@@ -143,6 +143,8 @@ async function main(): Promise<void> {
   }
 
   const one = median(samples.get('vidmux, 1 connection')!.map((s) => sizeBytes / s.seconds));
+  // One connection streams with no chunk buffer: what N connections use above it is their buffer.
+  const oneRss = median(samples.get('vidmux, 1 connection')!.map((s) => s.rssMiB));
   const rows = configs.map((c) => {
     const ss = samples.get(c.name)!;
     const mbps = median(ss.map((s) => sizeBytes / s.seconds));
@@ -152,6 +154,7 @@ async function main(): Promise<void> {
       throughputMBps: mbps / 1e6,
       speedup: mbps / one,
       peakRssMiB: median(ss.map((s) => s.rssMiB)),
+      rssAboveOneConnMiB: c.connections > 1 ? median(ss.map((s) => s.rssMiB)) - oneRss : null,
       maxRssMiB: Math.max(...ss.map((s) => s.rssMiB)),
       bufferLimit: buffer,
     };
@@ -159,10 +162,17 @@ async function main(): Promise<void> {
 
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
   const table = [
-    line(['download', 'throughput (MB/s, median)', 'speedup vs 1 conn', 'peak RSS (MiB, median / max)', 'buffer limit']),
-    line(['---', '---:', '---:', '---:', '---:']),
+    line(['download', 'throughput (MB/s, median)', 'speedup vs 1 conn', 'peak RSS (MiB, median / max)', 'RSS above 1 conn (MiB)', 'buffer limit']),
+    line(['---', '---:', '---:', '---:', '---:', '---:']),
     ...rows.map((r) =>
-      line([r.config, r.throughputMBps.toFixed(2), `${r.speedup.toFixed(2)}x`, `${r.peakRssMiB.toFixed(0)} / ${r.maxRssMiB.toFixed(0)}`, r.bufferLimit]),
+      line([
+        r.config,
+        r.throughputMBps.toFixed(2),
+        `${r.speedup.toFixed(2)}x`,
+        `${r.peakRssMiB.toFixed(0)} / ${r.maxRssMiB.toFixed(0)}`,
+        r.rssAboveOneConnMiB === null ? '-' : r.rssAboveOneConnMiB.toFixed(0),
+        r.bufferLimit,
+      ]),
     ),
   ];
   process.stdout.write(`\n${table.join('\n')}\n\n`);
@@ -179,7 +189,7 @@ async function main(): Promise<void> {
 
 const argv = process.argv.slice(2);
 if (argv[0] === '--child') {
-  child(argv[1]!, Number(argv[2]), argv[3]!).catch((err: unknown) => {
+  child(argv[1]!, Number(argv[2]), argv[3]!, argv[4] ? Number(argv[4]) : undefined).catch((err: unknown) => {
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);
   });

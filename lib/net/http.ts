@@ -221,15 +221,16 @@ export class HttpClient {
     const signal = opts.signal;
     if (signal?.aborted) throw cancelledError(signal);
     const release = await this.limiter.acquire(hostOf(url), signal);
+    // Our own controller stops this attempt on a timeout or stall; the caller's signal stops it too.
+    // AbortSignal.any adds no listener to the caller's signal, which many attempts share.
     const ctrl = new AbortController();
     let why: 'timeout' | 'stalled' | null = null;
-    const onAbort = () => ctrl.abort(signal!.reason);
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const fetchSignal = signal ? anySignal(signal, ctrl.signal) : { signal: ctrl.signal, dispose: () => {} };
     let finished = false;
     const finish = () => {
       if (finished) return;
       finished = true;
-      signal?.removeEventListener('abort', onAbort);
+      fetchSignal.dispose();
       release();
     };
 
@@ -243,7 +244,7 @@ export class HttpClient {
         method: opts.method ?? 'GET',
         ...(opts.headers ? { headers: opts.headers } : {}),
         ...(opts.body === undefined ? {} : { body: opts.body }),
-        signal: ctrl.signal,
+        signal: fetchSignal.signal,
         redirect: 'follow',
       });
     } catch (err) {
@@ -376,6 +377,18 @@ export function describeUrl(url: string): string {
   } catch {
     return 'the server';
   }
+}
+
+/** A signal that aborts when either does, with a way to detach from `outer` when done. */
+function anySignal(outer: AbortSignal, inner: AbortSignal): { signal: AbortSignal; dispose(): void } {
+  const any = (AbortSignal as { any?: (signals: AbortSignal[]) => AbortSignal }).any;
+  if (any) return { signal: any([outer, inner]), dispose: () => {} };
+  // Older browsers: forward by hand.
+  const ctrl = new AbortController();
+  const forward = () => ctrl.abort(outer.aborted ? outer.reason : inner.reason);
+  outer.addEventListener('abort', forward, { once: true });
+  inner.addEventListener('abort', forward, { once: true });
+  return { signal: ctrl.signal, dispose: () => outer.removeEventListener('abort', forward) };
 }
 
 function hostOf(url: string): string {

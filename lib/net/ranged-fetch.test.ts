@@ -139,6 +139,27 @@ describe('ranged fetch, clean server', () => {
     expect(counter.active).toBe(0);
   });
 
+  it('splits the tail between idle connections without losing or repeating a byte', async () => {
+    for (const connections of [2, 3, 5, 8, 10]) {
+      server.resetStats();
+      const { client } = fastClient();
+      const source = await openRangedSource(server.fileUrl('clip.mp4', { cap: 6_000_000 }), {
+        client,
+        chunkSize: 96 * 1024,
+        connections,
+        minSplitBytes: 8 * 1024,
+      });
+      expect((await drain(source.stream())).sha, `${connections} connections`).toBe(SHA);
+    }
+    // Deterministic split: 4 chunks (1 MiB x 3 + 12 kB) on 4 capped connections. The small one ends
+    // first; its connection must take over half of a big one rather than sit idle.
+    server.resetStats();
+    const { client } = fastClient();
+    const source = await openRangedSource(server.fileUrl('clip.mp4', { cap: 4_000_000 }), { client, chunkSize: 1024 * 1024, connections: 4 });
+    expect((await drain(source.stream())).sha).toBe(SHA);
+    expect(server.requests.some((r) => r.start !== null && r.start % (1024 * 1024) !== 0 && r.start !== 3 * 1024 * 1024)).toBe(true);
+  });
+
   it('keeps memory bounded: with a paused consumer it fetches no more than the buffer limit', async () => {
     const { client } = fastClient();
     const source = await openRangedSource(server.fileUrl('clip.mp4'), { client, chunkSize: CHUNK, connections: 2 });

@@ -173,15 +173,25 @@ abstract class Download {
   }
 
   protected finished(): void {
+    this.unlink();
     this.opts.onProgress?.(this.meter.throttled(true)!);
   }
 
-  /** Makes aborting the caller's signal abort this download. */
+  /**
+   * Makes aborting the caller's signal abort this download. The listener goes away when the
+   * download ends, so a long-lived caller signal does not keep finished downloads alive.
+   */
   protected link(signal?: AbortSignal): void {
     if (!signal) return;
-    if (signal.aborted) this.ctrl.abort(signal.reason);
-    else signal.addEventListener('abort', () => this.ctrl.abort(signal.reason), { once: true });
+    if (signal.aborted) return this.ctrl.abort(signal.reason);
+    const forward = () => this.ctrl.abort(signal.reason);
+    signal.addEventListener('abort', forward, { once: true });
+    this.unlink = () => signal.removeEventListener('abort', forward);
+    this.ctrl.signal.addEventListener('abort', this.unlink, { once: true });
   }
+
+  /** Detaches from the caller's signal. */
+  protected unlink: () => void = () => {};
 
   /**
    * Requests `[pos, end)` and checks the answer. Returns the response and the end (exclusive) of
@@ -368,11 +378,13 @@ class ParallelDownload extends Download {
         const reader = res.body.getReader();
         let got = 0;
         try {
-          for (;;) {
-            const room = chunk.end - chunk.pos;
-            if (room <= 0) break; // finished, or the chunk was split and the rest belongs to another connection
+          while (chunk.pos < chunk.end) {
             const { done, value } = await reader.read();
             if (done) break;
+            // Measured after the read: the chunk may have been split while we waited, and
+            // bytes past its new end belong to another connection.
+            const room = chunk.end - chunk.pos;
+            if (room <= 0) break;
             const piece = value.length > room ? value.subarray(0, room) : value;
             chunk.pieces.push(piece);
             chunk.pos += piece.length;
