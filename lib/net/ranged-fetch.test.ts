@@ -345,6 +345,17 @@ describe('ranged fetch, faults', () => {
   });
 });
 
+describe('ranged fetch, size unknown', () => {
+  it('a caller asking past the end of a resource of unknown size gets a short read at once, not retries', async () => {
+    const { client, sleeps } = fastClient();
+    const source = await openRangedSource(server.fileUrl('clip.mp4', { ignoreRange: true, noLength: true }), { client, chunkSize: CHUNK });
+    expect(source.size).toBeNull();
+    const result = await drain(source.stream(0, SIZE * 10));
+    expect(result).toEqual({ sha: SHA, bytes: SIZE });
+    expect(sleeps).toEqual([]);
+  });
+});
+
 describe('parseContentRange', () => {
   it('reads valid headers and rejects nonsense', () => {
     expect(parseContentRange('bytes 0-99/1000')).toEqual({ start: 0, end: 99, total: 1000 });

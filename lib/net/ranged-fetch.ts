@@ -496,11 +496,13 @@ class SequentialDownload extends Download {
           if (got > 0) tracker.progressed();
           if (!ended) await reader.cancel().catch(() => {});
         }
+        // Size unknown: a whole body that ended cleanly is the whole resource, even if the
+        // caller asked for more (the caller then sees the short read; retrying would not help).
+        if (ended && (!Number.isFinite(this.end) || (this.total === null && !partial))) return;
         const promised = Math.min(askEnd, bodyEnd);
         if (ended && Number.isFinite(promised) && pos < promised) {
           throw this.client.failure('truncated', 'truncated', `${describeUrl(res.url)} ended the data early, at byte ${pos} of ${promised}.`);
         }
-        if (ended && !Number.isFinite(this.end)) return; // size unknown: the end of the body is the end
         if (ended && !partial && pos < askEnd) {
           // The server's whole body is shorter than the size we were told.
           throw this.client.failure('truncated', 'truncated', `${describeUrl(res.url)} ended the data early, at byte ${pos} of ${askEnd}.`);
