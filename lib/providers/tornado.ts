@@ -1,0 +1,706 @@
+/**
+ * Tornado API (../shared/providers.md section 3): the service downloads the video itself and hands
+ * back a finished file. POST /jobs (with an idempotency key, so a retried submit never makes a
+ * second job), poll GET /jobs/{id} every 2 s through Pending / Processing to a terminal status,
+ * then fetch the presigned `s3_url` (and `subtitle_url`) from the storage host, which never gets
+ * the key. With the user's own storage (sent inline) the file stays in their bucket and we report
+ * where. Playlists become one job per video. GET /usage checks the key.
+ */
+import { z } from 'zod';
+import { maskKey, toVidmuxError, VidmuxError, type ErrorCode } from '../errors';
+import { sanitizeSegment } from '../filename';
+import { HttpClient, type HttpResponse } from '../net/http';
+import { openRangedSource } from '../net/ranged-fetch';
+import { realSleep } from '../net/retry-policy';
+import { copyToSink } from '../net/save';
+import { EMPTY_PROGRESS, combineProgress, type JobProgress, type Progress } from '../progress';
+import { DEFAULT_BASE_URLS, assertSafeBaseUrl, keyHeaders } from './auth';
+import { formatLabel } from './select';
+import type { AccountInfo, DownloadChoice, DownloadContext, DownloadResult, Format, MediaInfo, Provider, ProviderConfig } from './types';
+
+const PROVIDER = 'tornado';
+/** Poll interval (the vendor recommends 2–5 s). */
+export const TORNADO_POLL_MS = 2000;
+/** GET /jobs/{id} may answer 404 this long after creation (replication lag). */
+export const TORNADO_NOT_FOUND_GRACE_MS = 30_000;
+/** Give up waiting for a job after this long (fake clock in tests). */
+export const TORNADO_JOB_TIMEOUT_MS = 3 * 3600_000;
+
+// ---------------------------------------------------------------- storage
+
+const nonEmpty = z.string().trim().min(1);
+const storagePath = z
+  .string()
+  .max(200)
+  .refine((s) => !s.includes('..') && !/^[/\\]/.test(s), 'must not contain ".." or start with "/"');
+const storageCommon = { folder_prefix: storagePath.optional(), base_folder: storagePath.optional() };
+
+/**
+ * The user's own storage, sent inline with each job (providers.md 3.5). Exported so the options
+ * page validates exactly what the client sends.
+ */
+export const TornadoStorageSchema = z
+  .discriminatedUnion('provider', [
+    z.object({ provider: z.literal('s3'), endpoint: nonEmpty, bucket: nonEmpty, region: nonEmpty, access_key: nonEmpty, secret_key: nonEmpty, ...storageCommon }),
+    z.object({ provider: z.literal('blob'), account_name: nonEmpty, container: nonEmpty, account_key: nonEmpty.optional(), sas_token: nonEmpty.optional(), ...storageCommon }),
+    z.object({ provider: z.literal('gcs'), project_id: nonEmpty, bucket: nonEmpty, service_account_json: nonEmpty, ...storageCommon }),
+    z.object({ provider: z.literal('oss'), endpoint: nonEmpty, bucket: nonEmpty, access_key_id: nonEmpty, access_key_secret: nonEmpty, ...storageCommon }),
+  ])
+  .superRefine((s, ctx) => {
+    if (s.provider === 'blob' && (s.account_key === undefined) === (s.sas_token === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['account_key'], message: 'Give either an account key or a SAS token, not both.' });
+    }
+    if (s.provider === 'gcs') {
+      try {
+        const parsed: unknown = JSON.parse(s.service_account_json);
+        if (!parsed || typeof parsed !== 'object') throw new Error('not an object');
+      } catch {
+        ctx.addIssue({ code: 'custom', path: ['service_account_json'], message: 'The service account key must be the JSON key file’s content.' });
+      }
+    }
+  });
+export type TornadoStorage = z.infer<typeof TornadoStorageSchema>;
+
+/** Where a file stays in the user's storage, as a person (and a console) would write it. */
+export function describeStorageLocation(storage: TornadoStorage, key: string): string {
+  switch (storage.provider) {
+    case 's3':
+      return `s3://${storage.bucket}/${key} (${storage.endpoint})`;
+    case 'blob':
+      return `https://${storage.account_name}.blob.core.windows.net/${storage.container}/${key}`;
+    case 'gcs':
+      return `gs://${storage.bucket}/${key}`;
+    case 'oss':
+      return `oss://${storage.bucket}/${key} (${storage.endpoint})`;
+  }
+}
+
+// ---------------------------------------------------------------- API shapes
+
+const nullish = <T extends z.ZodType>(t: T) => t.nullable().optional();
+
+const MetadataSchema = z.looseObject({
+  title: nullish(z.string()),
+  duration: nullish(z.number()),
+  width: nullish(z.number()),
+  height: nullish(z.number()),
+  extractor: nullish(z.string()),
+  uploader: nullish(z.string()),
+  thumbnail: nullish(z.string()),
+  filesize_approx: nullish(z.number()),
+});
+
+const JOB_STATUSES = ['Pending', 'Processing', 'Completed', 'Failed', 'Warning', 'Skipped'] as const;
+export const TornadoJobSchema = z.looseObject({
+  id: z.string(),
+  url: z.string(),
+  status: z.enum(JOB_STATUSES),
+  s3_url: nullish(z.string()),
+  subtitle_url: nullish(z.string()),
+  error: nullish(z.string()),
+  step: nullish(z.string()),
+  title: nullish(z.string()),
+  s3_key: nullish(z.string()),
+  file_size: nullish(z.number()),
+  batch_id: nullish(z.string()),
+});
+export type TornadoJob = z.infer<typeof TornadoJobSchema>;
+
+const JobItemSchema = z.looseObject({ job_id: z.string(), url: nullish(z.string()), title: nullish(z.string()) });
+const CreatedSchema = z.union([
+  z.looseObject({ job_id: z.string(), cached: z.boolean().optional() }),
+  z.looseObject({ batch_id: z.string(), total_videos: z.number().optional(), video_jobs: z.array(z.union([z.string(), JobItemSchema])) }),
+  z.looseObject({ batch_id: z.string(), total_episodes: z.number().optional(), episodes: z.array(JobItemSchema).optional(), episode_jobs: z.array(z.string()) }),
+]);
+
+/** What POST /jobs made: one job, or a batch (playlist, Spotify show) of jobs. */
+type Created =
+  | { kind: 'job'; jobId: string; cached: boolean }
+  | { kind: 'batch'; batchId: string; total: number; entries: TornadoPlaylistEntry[] };
+
+function normalizeCreated(data: unknown): Created {
+  const d = data as Record<string, unknown>;
+  if (typeof d.job_id === 'string') return { kind: 'job', jobId: d.job_id, cached: d.cached === true };
+  const items: Array<{ job_id: string; url?: string | null | undefined; title?: string | null | undefined }> = Array.isArray(d.video_jobs)
+    ? (d.video_jobs as Array<string | z.infer<typeof JobItemSchema>>).map((v) => (typeof v === 'string' ? { job_id: v } : v))
+    : Array.isArray(d.episodes)
+      ? (d.episodes as Array<z.infer<typeof JobItemSchema>>)
+      : (d.episode_jobs as string[]).map((id) => ({ job_id: id }));
+  const entries = items.map((v, index) => ({ jobId: v.job_id, url: v.url ?? null, title: v.title ?? null, index }));
+  const total = typeof d.total_videos === 'number' ? d.total_videos : typeof d.total_episodes === 'number' ? d.total_episodes : entries.length;
+  return { kind: 'batch', batchId: String(d.batch_id), total, entries };
+}
+
+const UsageSchema = z.looseObject({
+  client_name: z.string(),
+  usage_count: z.number().int(),
+  storage_usage_gb: z.number(),
+  storage_limit_gb: nullish(z.number()),
+  storage_remaining_gb: nullish(z.number()),
+  storage_effective_usage_gb: nullish(z.number()),
+  current_period_usage_gb: nullish(z.number()),
+  max_resolution_limit: nullish(z.string()),
+  max_duration_limit_seconds: nullish(z.number()),
+  max_filesize_limit_mb: nullish(z.number()),
+  billing_period_start: nullish(z.number()),
+  billing_period_end: nullish(z.number()),
+});
+
+const CancelSchema = z.looseObject({ message: nullish(z.string()), job_id: nullish(z.string()) });
+
+// ---------------------------------------------------------------- sites and formats
+
+/** Sites Tornado downloads from (yt-dlp based): YouTube (videos, shorts, playlists), TikTok, Vimeo, X, Instagram, Spotify and more. */
+const SITES: RegExp[] = [
+  /^https?:\/\/(?:[\w-]+\.)?(?:youtube\.com|youtube-nocookie\.com)\//i,
+  /^https?:\/\/youtu\.be\//i,
+  /^https?:\/\/(?:[\w-]+\.)?tiktok\.com\//i,
+  /^https?:\/\/(?:[\w-]+\.)?vimeo\.com\//i,
+  /^https?:\/\/(?:[\w-]+\.)?(?:x|twitter)\.com\/[^/]+\/status\//i,
+  /^https?:\/\/(?:[\w-]+\.)?instagram\.com\/(?:p|reel|reels|tv)\//i,
+  /^https?:\/\/open\.spotify\.com\/(?:show|episode)\//i,
+  /^https?:\/\/(?:[\w-]+\.)?facebook\.com\/.+\/videos?\//i,
+  /^https?:\/\/(?:www\.)?fb\.watch\//i,
+  /^https?:\/\/(?:[\w-]+\.)?twitch\.tv\//i,
+  /^https?:\/\/(?:[\w-]+\.)?dailymotion\.com\/video\//i,
+  /^https?:\/\/(?:[\w-]+\.)?reddit\.com\/r\/[^/]+\/comments\//i,
+  /^https?:\/\/(?:[\w-]+\.)?soundcloud\.com\//i,
+];
+
+/** Whether Tornado treats `url` as a playlist (providers.md 3.2: the URL contains `?list=`), or a Spotify show. */
+export function isTornadoPlaylistUrl(url: string): boolean {
+  return url.includes('?list=') || /^https?:\/\/open\.spotify\.com\/show\//i.test(url);
+}
+
+/** Whether `info` (from {@link TornadoProvider.resolve}) is a playlist: use `submitPlaylist`. */
+export function isTornadoPlaylist(info: MediaInfo): boolean {
+  return info.provider === 'tornado' && isTornadoPlaylistUrl(info.url);
+}
+
+const RESOLUTIONS = ['best', '2160', '1440', '1080', '720', '480', '360'] as const;
+type Resolution = (typeof RESOLUTIONS)[number];
+
+/** What a Tornado format id carries: the job options that produce it. */
+interface JobFormat {
+  format: 'mp4' | 'm4a' | 'mp3';
+  audio_only: boolean;
+  max_resolution: Resolution;
+}
+
+function encodeFormat(f: JobFormat): string {
+  return `tornado:${f.audio_only ? 'audio' : 'video'}:${f.format}:${f.max_resolution}`;
+}
+
+function decodeFormat(id: string): JobFormat {
+  const m = /^tornado:(audio|video):(mp4|m4a|mp3):(best|2160|1440|1080|720|480|360)$/.exec(id);
+  if (!m) throw new VidmuxError('bad_input', 'That format is not one Tornado offered.', { provider: PROVIDER });
+  return { audio_only: m[1] === 'audio', format: m[2] as JobFormat['format'], max_resolution: m[3] as Resolution };
+}
+
+const SUBTITLE_FORMAT_ID = 'tornado:subtitles';
+
+/** Options for jobs made outside `download` (playlists). */
+export interface TornadoJobOptions {
+  /** `best` or a height cap; `audio` makes audio-only jobs. */
+  quality?: Resolution | 'audio';
+  /** Audio container for audio-only jobs. Default m4a. */
+  audioFormat?: 'm4a' | 'mp3';
+  subtitles?: boolean;
+  folder?: string;
+  signal?: AbortSignal;
+}
+
+/** One video of a submitted playlist: one queue entry each. */
+export interface TornadoPlaylistEntry {
+  jobId: string;
+  url: string | null;
+  title: string | null;
+  index: number;
+}
+
+type TornadoConfig = ProviderConfig & {
+  storage?: TornadoStorage | null;
+  /** Storage prefix for the jobs' files (Tornado's `folder`). */
+  folder?: string | null;
+};
+
+/** The Tornado API client. */
+export class TornadoProvider implements Provider {
+  readonly id = 'tornado' as const;
+  readonly displayName = 'Tornado';
+  readonly needsKey = true;
+  readonly baseUrl: string;
+  readonly storage: TornadoStorage | null;
+  private readonly apiKey: string | null;
+  private readonly http: HttpClient;
+  private readonly now: () => number;
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  private readonly folder: string | null;
+
+  constructor(config: TornadoConfig) {
+    this.apiKey = config.apiKey;
+    this.baseUrl = (config.baseUrl ?? DEFAULT_BASE_URLS.tornado).replace(/\/+$/, '');
+    assertSafeBaseUrl(this.baseUrl, PROVIDER);
+    this.sleep = config.sleep ?? realSleep;
+    this.now = config.now ?? (() => Date.now());
+    this.http = config.http ?? new HttpClient({ provider: PROVIDER, sleep: this.sleep });
+    this.folder = config.folder ?? null;
+    if (config.storage) {
+      const parsed = TornadoStorageSchema.safeParse(config.storage);
+      if (!parsed.success) {
+        throw new VidmuxError('bad_input', `The Tornado storage settings are incomplete: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'storage'}: ${i.message}`).join('; ')}`, { provider: PROVIDER });
+      }
+      this.storage = parsed.data;
+    } else {
+      this.storage = null;
+    }
+  }
+
+  /** Marketplace (Apify, RapidAPI, Zyla) tokens go as Bearer; direct keys (`sk_…`) as x-api-key. */
+  get isMarketplaceKey(): boolean {
+    return !!this.apiKey && !this.apiKey.startsWith('sk_');
+  }
+
+  supports(url: string): boolean {
+    return SITES.some((re) => re.test(url));
+  }
+
+  async resolve(url: string, opts: { signal?: AbortSignal } = {}): Promise<MediaInfo & { playlist?: true }> {
+    if (!this.supports(url)) throw new VidmuxError('unsupported', 'Tornado does not handle this site.', { provider: PROVIDER });
+    const meta = await this.call('POST', '/metadata', MetadataSchema, { body: { url }, signal: opts.signal, what: 'read this video' });
+    const height = meta.height ?? null;
+    const width = meta.width ?? null;
+    const size = meta.filesize_approx ?? null;
+    const formats: Format[] = [];
+    const add = (f: JobFormat, base: Omit<Format, 'id' | 'provider' | 'label'>, label?: string) =>
+      formats.push({ ...base, id: encodeFormat(f), provider: PROVIDER, label: label ?? formatLabel(base) });
+    const video = (h: number | null, w: number | null, approx: number | null) => ({
+      kind: 'video+audio' as const,
+      container: 'mp4',
+      videoCodec: null,
+      audioCodec: null,
+      width: w,
+      height: h,
+      fps: null,
+      bitrateKbps: null,
+      approxBytes: approx,
+      delivery: 'file' as const,
+      language: null,
+    });
+    add({ format: 'mp4', audio_only: false, max_resolution: 'best' }, video(height, width, size), `Best${height ? ` (${height}p)` : ''} · MP4`);
+    for (const r of RESOLUTIONS.slice(1)) {
+      const h = Number(r);
+      // Caps at or above the source give the same file as "best".
+      if (height !== null && h >= height) continue;
+      add({ format: 'mp4', audio_only: false, max_resolution: r }, video(h, height && width ? Math.round((width * h) / height / 2) * 2 : null, null));
+    }
+    const audio = (container: 'm4a' | 'mp3', codec: string) => ({ ...video(null, null, null), kind: 'audio' as const, container, audioCodec: codec });
+    add({ format: 'm4a', audio_only: true, max_resolution: 'best' }, audio('m4a', 'mp4a.40.2'));
+    add({ format: 'mp3', audio_only: true, max_resolution: 'best' }, audio('mp3', 'mp3'));
+    const subBase = { ...video(null, null, null), kind: 'subtitle' as const, container: 'vtt' };
+    const subtitles: Format[] = [{ ...subBase, id: SUBTITLE_FORMAT_ID, provider: PROVIDER, label: 'Subtitles · as Tornado finds them' }];
+    const playlist = isTornadoPlaylistUrl(url);
+    return {
+      provider: PROVIDER,
+      url,
+      title: meta.title?.trim() || (playlist ? 'Playlist' : 'video'),
+      durationSeconds: meta.duration ?? null,
+      thumbnail: meta.thumbnail ?? null,
+      formats,
+      subtitles,
+      ...(playlist ? { playlist: true as const } : {}),
+    };
+  }
+
+  async download(info: MediaInfo, choice: DownloadChoice, ctx: DownloadContext): Promise<DownloadResult> {
+    if (isTornadoPlaylistUrl(info.url)) {
+      throw new VidmuxError('bad_input', 'This is a playlist: add it with Tornado’s playlist option so each video becomes its own download.', { provider: PROVIDER });
+    }
+    const f = decodeFormat(choice.format.id);
+    emit(ctx, 'resolving');
+    const created = await this.submit(
+      info.url,
+      { ...f, subtitles: choice.subtitles.length > 0, filename: jobFilename(info.title) },
+      ctx.signal,
+    );
+    if (created.kind !== 'job') {
+      throw new VidmuxError('bad_response', 'Tornado answered this video with a playlist; add it as a playlist instead.', { provider: PROVIDER });
+    }
+    return this.follow(created.jobId, ctx, { subtitles: choice.subtitles.length > 0, ext: f.format, filename: jobFilename(info.title) });
+  }
+
+  /** Submits a playlist (or Spotify show): one entry per video job, for one queue entry each. */
+  async submitPlaylist(url: string, options: TornadoJobOptions = {}): Promise<{ batchId: string; total: number; entries: TornadoPlaylistEntry[] }> {
+    const audio = options.quality === 'audio';
+    const f: JobFormat = audio
+      ? { format: options.audioFormat ?? 'm4a', audio_only: true, max_resolution: 'best' }
+      : { format: 'mp4', audio_only: false, max_resolution: (options.quality as Resolution | undefined) ?? 'best' };
+    const created = await this.submit(url, { ...f, subtitles: !!options.subtitles, folder: options.folder ?? undefined }, options.signal);
+    if (created.kind === 'job') return { batchId: created.jobId, total: 1, entries: [{ jobId: created.jobId, url, title: null, index: 0 }] };
+    return { batchId: created.batchId, total: created.total, entries: created.entries };
+  }
+
+  /** Waits for any job (e.g. one video of a playlist) and downloads its file and subtitles. */
+  async downloadJob(jobId: string, ctx: DownloadContext, opts: { subtitles?: boolean } = {}): Promise<DownloadResult> {
+    emit(ctx, 'resolving');
+    return this.follow(jobId, ctx, { subtitles: opts.subtitles ?? true, ext: null, filename: null });
+  }
+
+  /** GET /jobs/{id}, validated. */
+  async getJob(jobId: string, signal?: AbortSignal): Promise<TornadoJob> {
+    return this.call('GET', `/jobs/${encodeURIComponent(jobId)}`, TornadoJobSchema, { signal, what: 'find that job' });
+  }
+
+  /**
+   * DELETE /jobs/{id}: cancels a job that is still queued. Returns false when Tornado says it is
+   * no longer in the queue (already processing or done).
+   */
+  async cancelJob(jobId: string): Promise<boolean> {
+    try {
+      await this.call('DELETE', `/jobs/${encodeURIComponent(jobId)}`, CancelSchema, { what: 'cancel that job' });
+      return true;
+    } catch (err) {
+      if (err instanceof VidmuxError && err.status === 400) return false;
+      throw err;
+    }
+  }
+
+  async checkKey(opts: { signal?: AbortSignal } = {}): Promise<AccountInfo> {
+    const u = await this.call('GET', '/usage', UsageSchema, { signal: opts.signal, what: 'read your usage' });
+    const gb = (n: number) => `${Math.round(n * 100) / 100} GB`;
+    const parts = [
+      `${u.usage_count} ${u.usage_count === 1 ? 'job' : 'jobs'}`,
+      u.storage_limit_gb != null ? `${gb(u.storage_usage_gb)} of ${gb(u.storage_limit_gb)} storage used` : `${gb(u.storage_usage_gb)} storage used`,
+      ...(u.max_resolution_limit ? [`up to ${u.max_resolution_limit}p`] : []),
+    ];
+    const details: AccountInfo['details'] = {};
+    for (const [k, v] of Object.entries(u)) {
+      if (v === null || ['string', 'number', 'boolean'].includes(typeof v)) details[k] = v as string | number | boolean | null;
+    }
+    details.key = this.apiKey ? maskKey(this.apiKey) : null;
+    details.auth = this.isMarketplaceKey ? 'marketplace' : 'direct';
+    return { summary: `${u.client_name}: ${parts.join(', ')}`, details };
+  }
+
+  // ------------------------------------------------------------ internals
+
+  /** POST /jobs with one idempotency key for the whole submit, however often it is retried. */
+  private async submit(
+    url: string,
+    f: JobFormat & { subtitles: boolean; filename?: string; folder?: string | undefined },
+    signal?: AbortSignal,
+  ): Promise<Created> {
+    if (this.isMarketplaceKey && !this.storage) {
+      throw new VidmuxError('bad_input', 'Tornado marketplace keys (Apify, RapidAPI, Zyla) only work with your own storage: add a bucket in the options.', { provider: PROVIDER });
+    }
+    const folder = f.folder ?? this.folder;
+    // Like the vendor SDK: leave out false and null fields; the server applies its defaults.
+    const body: Record<string, unknown> = {
+      url,
+      format: f.format,
+      ...(f.audio_only ? { audio_only: true } : { max_resolution: f.max_resolution }),
+      ...(f.subtitles ? { download_subtitles: true } : {}),
+      ...(f.filename ? { filename: f.filename } : {}),
+      ...(folder ? { folder } : {}),
+      ...(this.storage ? { storage: this.storage } : {}),
+    };
+    const idempotencyKey = globalThis.crypto.randomUUID();
+    return this.call('POST', '/jobs', CreatedSchema.transform(normalizeCreated), { body, signal, headers: { 'x-idempotency-key': idempotencyKey }, what: 'start the download', expect: [200, 201] });
+  }
+
+  /** Polls a job to its end and fetches what it made (or says where it stays). */
+  private async follow(jobId: string, ctx: DownloadContext, want: { subtitles: boolean; ext: string | null; filename: string | null }): Promise<DownloadResult> {
+    const started = this.now();
+    let last: TornadoJob | null = null;
+    let job: TornadoJob;
+    for (;;) {
+      if (ctx.signal?.aborted) return this.abandon(jobId, last, ctx.signal);
+      try {
+        job = await this.getJob(jobId, ctx.signal);
+      } catch (err) {
+        const e = toVidmuxError(err);
+        if (e.code === 'cancelled') return this.abandon(jobId, last, ctx.signal);
+        if (e.status === 404 && last === null && this.now() - started < TORNADO_NOT_FOUND_GRACE_MS) {
+          await this.wait(jobId, last, ctx.signal);
+          continue;
+        }
+        throw e;
+      }
+      last = job;
+      if (job.status === 'Pending' || job.status === 'Processing') {
+        if (this.now() - started > TORNADO_JOB_TIMEOUT_MS) {
+          throw new VidmuxError('timeout', `Tornado has not finished this job after ${Math.round(TORNADO_JOB_TIMEOUT_MS / 3600_000)} hours (still ${job.status.toLowerCase()}).`, { provider: PROVIDER });
+        }
+        emit(ctx, 'resolving');
+        await this.wait(jobId, last, ctx.signal);
+        continue;
+      }
+      break;
+    }
+    if (job.status !== 'Completed') throw outcomeError(job);
+
+    if (this.storage) {
+      // Fresh jobs come from a cache with only the core fields; s3_key appears once the job is
+      // persisted, seconds after completion. Wait a little for it, else work it out ourselves.
+      for (let i = 0; i < 5 && !job.s3_key; i++) {
+        await this.sleep(TORNADO_POLL_MS, ctx.signal);
+        job = await this.getJob(jobId, ctx.signal);
+      }
+      const key = job.s3_key ?? this.expectedKey(want.filename ?? job.id, want.ext ?? extOf(job) ?? 'mp4');
+      emit(ctx, 'done');
+      return { bytes: job.file_size ?? 0, subtitles: [], remoteLocation: describeStorageLocation(this.storage, key) };
+    }
+    if (!job.s3_url) throw new VidmuxError('bad_response', 'Tornado finished the job but gave no link to the file.', { provider: PROVIDER });
+
+    const tracks: Record<string, Progress> = { file: EMPTY_PROGRESS };
+    const report = (name: string, p: Progress) => {
+      tracks[name] = p;
+      ctx.onProgress?.({ stage: 'downloading', tracks: { ...tracks }, overall: combineProgress(Object.values(tracks)) });
+    };
+    report('file', EMPTY_PROGRESS);
+    const fresh = (field: 's3_url' | 'subtitle_url') => async (_stale: string, signal?: AbortSignal) => {
+      const again = await this.getJob(jobId, signal);
+      const url = again[field];
+      if (!url) throw new VidmuxError('expired', 'The Tornado download link expired and no new one was given.', { provider: PROVIDER });
+      return url;
+    };
+    // The storage host is not Tornado's API: no key goes there (openRangedSource sends no auth).
+    const source = await openRangedSource(job.s3_url, {
+      client: this.http,
+      refresh: fresh('s3_url'),
+      now: this.now,
+      onProgress: (p) => report('file', p),
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+    });
+    const bytes = await copyToSink(source, await ctx.target.media(), ctx.signal ? { signal: ctx.signal } : {});
+
+    const subtitles: DownloadResult['subtitles'] = [];
+    if (want.subtitles && job.subtitle_url) {
+      const container = /\.(srt|vtt|ass|ttml|txt)(?:\?|$)/i.exec(new URL(job.subtitle_url).pathname)?.[1]?.toLowerCase() ?? 'vtt';
+      const format: Format = {
+        id: SUBTITLE_FORMAT_ID,
+        provider: PROVIDER,
+        kind: 'subtitle',
+        container,
+        videoCodec: null,
+        audioCodec: null,
+        width: null,
+        height: null,
+        fps: null,
+        bitrateKbps: null,
+        approxBytes: null,
+        delivery: 'file',
+        language: null,
+        label: `Subtitles · ${container.toUpperCase()}`,
+      };
+      const sub = await openRangedSource(job.subtitle_url, {
+        client: this.http,
+        refresh: fresh('subtitle_url'),
+        now: this.now,
+        onProgress: (p) => report('subtitle', p),
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+      });
+      const n = await copyToSink(sub, await ctx.target.subtitle(format), ctx.signal ? { signal: ctx.signal } : {});
+      subtitles.push({ format, bytes: n });
+    }
+    return { bytes, subtitles };
+  }
+
+  /** Sleeps one poll interval; when the user cancels meanwhile, cancels a still-queued job. */
+  private async wait(jobId: string, last: TornadoJob | null, signal?: AbortSignal): Promise<void> {
+    try {
+      await this.sleep(TORNADO_POLL_MS, signal);
+    } catch (err) {
+      if (signal?.aborted) await this.abandon(jobId, last, signal);
+      throw err;
+    }
+    if (signal?.aborted) await this.abandon(jobId, last, signal);
+  }
+
+  /** The user cancelled: DELETE the job if it was still queued, then throw `cancelled`. */
+  private async abandon(jobId: string, last: TornadoJob | null, _signal?: AbortSignal): Promise<never> {
+    let note = '';
+    if (last === null || last.status === 'Pending') {
+      const cancelled = await this.cancelJob(jobId).catch(() => null);
+      note =
+        cancelled === true
+          ? ' The queued Tornado job was cancelled too.'
+          : cancelled === false
+            ? ' Tornado had already started the job, so it will finish on their side, but Vidmux stopped waiting for it.'
+            : ' Tornado could not be told to cancel the job.';
+    }
+    throw new VidmuxError('cancelled', `Cancelled.${note}`, { provider: PROVIDER });
+  }
+
+  private expectedKey(stem: string, ext: string): string {
+    const s = this.storage;
+    return [s?.folder_prefix, s?.base_folder ?? 'videos', this.folder, `${stem}.${ext}`].filter((x): x is string => !!x).join('/');
+  }
+
+  /** Auth headers through keyHeaders (origin and https checked): Bearer for marketplace tokens. */
+  private authHeaders(url: string): Record<string, string> {
+    if (this.isMarketplaceKey) return keyHeaders(url, this.baseUrl, 'authorization', `Bearer ${this.apiKey}`, PROVIDER);
+    return keyHeaders(url, this.baseUrl, 'x-api-key', this.apiKey, PROVIDER);
+  }
+
+  /**
+   * One API call: key headers, JSON body, Tornado's 4xx bodies read here (429 and 5xx are retried
+   * by the HTTP client's table first), the answer validated with `schema`.
+   */
+  private async call<T>(
+    method: string,
+    path: string,
+    schema: z.ZodType<T>,
+    opts: { body?: unknown; signal?: AbortSignal | undefined; headers?: Record<string, string>; what: string; expect?: number[] },
+  ): Promise<T> {
+    const url = `${this.baseUrl}${path}`;
+    let res: HttpResponse;
+    try {
+      res = await this.http.request(url, {
+        method,
+        headers: {
+          accept: 'application/json',
+          ...(opts.body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...opts.headers,
+          ...this.authHeaders(url),
+        },
+        ...(opts.body === undefined ? {} : { body: JSON.stringify(opts.body) }),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+        acceptStatus: (s) => s >= 400 && s < 500 && s !== 429,
+      });
+    } catch (err) {
+      throw this.transportError(err, opts.what);
+    }
+    const text = await res.text().catch((err: unknown) => {
+      throw this.transportError(err, opts.what);
+    });
+    if (res.status >= 400) throw statusError(res.status, text, opts.what, this.apiKey);
+    if (opts.expect && !opts.expect.includes(res.status)) {
+      // The SDK accepts 200/201/204 for POST; anything else 2xx is not what the contract says.
+      if (!(res.status >= 200 && res.status < 300)) throw statusError(res.status, text, opts.what, this.apiKey);
+    }
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch (err) {
+      throw new VidmuxError('bad_response', `Tornado did not answer with JSON when asked to ${opts.what}.`, { provider: PROVIDER, status: res.status, cause: err });
+    }
+    const parsed = schema.safeParse(data);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new VidmuxError('bad_response', `Tornado sent an answer Vidmux does not understand when asked to ${opts.what} (${issue ? `${issue.path.join('.') || 'body'}: ${issue.message}` : 'invalid'}).`, { provider: PROVIDER, status: res.status });
+    }
+    return parsed.data;
+  }
+
+  /** 429 / 5xx after the retry table gave up, network failures: Tornado-worded errors. */
+  private transportError(err: unknown, what: string): VidmuxError {
+    const e = toVidmuxError(err);
+    if (e.code === 'cancelled') return e;
+    const s = e.status;
+    const message =
+      s === 429
+        ? `Tornado is at capacity or rate limiting us; it did not ${what} after several tries. Try again in a few minutes.`
+        : s === 504
+          ? `Tornado timed out (504) trying to ${what}. Try again later.`
+          : s === 500
+            ? `Tornado had an internal error (500) trying to ${what}. Try again later.`
+            : s !== undefined && s >= 500
+              ? `Tornado is having problems (${s}) and could not ${what}. Try again later.`
+              : `Could not reach Tornado to ${what}: ${e.message}`;
+    return new VidmuxError(s === 504 ? 'timeout' : e.code, message, { provider: PROVIDER, ...(s === undefined ? {} : { status: s }), cause: err });
+  }
+}
+
+/** A `filename` Tornado accepts: no extension, no "..", "/", "\\" or NUL, at most 255 characters. */
+export function jobFilename(title: string): string {
+  return sanitizeSegment(title, 'video').replace(/\.{2,}/g, '.').replace(/\0/g, '');
+}
+
+/** Progress while the file is made on Tornado's side. */
+function emit(ctx: DownloadContext, stage: JobProgress['stage']): void {
+  ctx.onProgress?.({ stage, tracks: {}, overall: EMPTY_PROGRESS });
+}
+
+function extOf(job: TornadoJob): string | null {
+  const f = (job as Record<string, unknown>).format;
+  return typeof f === 'string' ? f : null;
+}
+
+/** The error text of a Tornado `{error}` body, or null (a literal `null` body, or not JSON). */
+function errorText(body: string): string | null {
+  try {
+    const data: unknown = JSON.parse(body);
+    if (data && typeof data === 'object' && typeof (data as { error?: unknown }).error === 'string') return (data as { error: string }).error;
+    if (data && typeof data === 'object' && typeof (data as { message?: unknown }).message === 'string') return (data as { message: string }).message;
+    return null;
+  } catch {
+    const t = body.trim();
+    return t ? t.slice(0, 300) : null;
+  }
+}
+
+/** Maps a 4xx answer to a message a person understands. */
+export function statusError(status: number, body: string, what: string, key: string | null): VidmuxError {
+  const detail = errorText(body);
+  const said = detail ? `: ${detail}` : '';
+  const masked = key ? ` (${maskKey(key)})` : '';
+  let code: ErrorCode = 'http_error';
+  let message: string;
+  switch (status) {
+    case 400:
+      code = 'bad_input';
+      message = `Tornado rejected the request to ${what}${said || ' as invalid'}.`;
+      break;
+    case 401:
+      code = 'unauthorized';
+      message = `Tornado did not accept the API key${masked}: it is missing, wrong or revoked. Check it in the options.`;
+      break;
+    case 403:
+      code = 'forbidden';
+      message = `Tornado refused to ${what}${said}. Marketplace keys cannot use some features, the key may be limited to certain IP addresses, or the plan's quota is used up.`;
+      break;
+    case 404:
+      code = 'not_found';
+      message = `Tornado could not ${what}: not found${detail && detail !== 'Not found' ? ` (${detail})` : ''}. The job may belong to another key or no longer exist.`;
+      break;
+    case 422:
+      code = 'bad_input';
+      message = `Tornado could not read the request to ${what} (422)${said}.`;
+      break;
+    case 429:
+      code = 'rate_limited';
+      message = `Tornado is at capacity or rate limiting us; try again in a few minutes.`;
+      break;
+    case 504:
+      code = 'timeout';
+      message = `Tornado timed out (504) trying to ${what}.`;
+      break;
+    default:
+      message = status >= 500 ? `Tornado had an internal error (${status}) trying to ${what}${said}.` : `Tornado answered ${status} when asked to ${what}${said}.`;
+  }
+  return new VidmuxError(code, message, { provider: PROVIDER, status });
+}
+
+/** Failed, Warning and Skipped jobs: each with its own message. */
+export function outcomeError(job: TornadoJob): VidmuxError {
+  const text = job.error?.trim() || null;
+  if (job.status === 'Failed' && job.step === 'Cancelled') {
+    return new VidmuxError('cancelled', 'The Tornado job was cancelled before it started.', { provider: PROVIDER });
+  }
+  if (job.status === 'Warning') {
+    const t = (text ?? '').toLowerCase();
+    const why = /member/.test(t)
+      ? 'it is for channel members only'
+      : /private/.test(t)
+        ? 'it is private'
+        : /geo|region|country|location/.test(t)
+          ? 'it is blocked in the country Tornado downloads from'
+          : 'it is private, members-only or blocked in some countries';
+    return new VidmuxError('forbidden', `Tornado cannot get this video because ${why}${text ? ` (${text})` : ''}. Another provider or the page itself may still work.`, { provider: PROVIDER });
+  }
+  if (job.status === 'Skipped') {
+    return new VidmuxError('unsupported', `Tornado skipped this item${text ? `: ${text}` : ' (for example an audio-only episode protected by DRM)'}.`, { provider: PROVIDER });
+  }
+  return new VidmuxError('download_failed', `Tornado could not download this video${text ? `: ${text}` : '.'}`, { provider: PROVIDER });
+}
