@@ -1,0 +1,443 @@
+/**
+ * RenderIO (https://renderio.dev, ../shared/providers.md section 1): a hosted yt-dlp + FFmpeg.
+ * Vidmux submits a job (`POST /ytdlp-download` with a `format_selector`, or `POST
+ * /run-ytdlp-command` with an FFmpeg recipe for MP3), polls `GET /commands/{id}` until SUCCESS or
+ * FAILED, then fetches the finished file from its signed `storage_url` (a storage host that never
+ * gets the key). Every request that carries the key gets its headers from {@link keyHeaders}.
+ */
+import { z } from 'zod';
+import { maskKey, toVidmuxError, VidmuxError } from '../errors';
+import { HttpClient, type HttpResponse } from '../net/http';
+import { openRangedSource } from '../net/ranged-fetch';
+import { DEFAULT_RETRY_POLICY, RetryTracker, cancelledError, realSleep, type RetryPolicy, type Sleep } from '../net/retry-policy';
+import { copyToSink } from '../net/save';
+import { EMPTY_PROGRESS, type JobProgress, type Progress } from '../progress';
+import { DEFAULT_BASE_URLS, keyHeaders } from './auth';
+import { formatLabel } from './select';
+import type { AccountInfo, DownloadChoice, DownloadContext, DownloadResult, Format, MediaInfo, Provider, ProviderConfig } from './types';
+
+const PROVIDER = 'renderio';
+const KEY_HEADER = 'X-API-KEY';
+
+/** RenderIO asks clients not to poll more than once a second (rio:poll). */
+export const MIN_POLL_INTERVAL_MS = 1000;
+export const DEFAULT_POLL_INTERVAL_MS = 2000;
+export const DEFAULT_JOB_TIMEOUT_MS = 10 * 60 * 1000;
+/** `metadata` may have at most this many keys (rio:ytdl). */
+export const MAX_METADATA_KEYS = 10;
+
+/** The MP3 recipe: the downloaded video in, its audio as VBR MP3 (~190 kbps) out. */
+export const MP3_COMMAND = '-i {{in_video}} -vn -c:a libmp3lame -q:a 2 {{out_audio}}';
+
+/** `format_selector` values Vidmux offers, with the height each one asks for. */
+const VIDEO_SELECTORS: Array<[selector: string, height: number | null]> = [
+  ['best', null],
+  ['2160p', 2160],
+  ['1440p', 1440],
+  ['1080p', 1080],
+  ['720p', 720],
+  ['480p', 480],
+  ['360p', 360],
+];
+
+/** Sites RenderIO's yt-dlp handles that Vidmux offers it for (yt-dlp knows many more). */
+const SITES: Array<[host: RegExp, name: string]> = [
+  [/(^|\.)(youtube\.com|youtu\.be|youtube-nocookie\.com)$/, 'YouTube'],
+  [/(^|\.)tiktok\.com$/, 'TikTok'],
+  [/(^|\.)vimeo\.com$/, 'Vimeo'],
+  [/(^|\.)(x\.com|twitter\.com)$/, 'X'],
+  [/(^|\.)instagram\.com$/, 'Instagram'],
+  [/(^|\.)(reddit\.com|redd\.it)$/, 'Reddit'],
+  [/(^|\.)twitch\.tv$/, 'Twitch'],
+  [/(^|\.)(facebook\.com|fb\.watch)$/, 'Facebook'],
+  [/(^|\.)(dailymotion\.com|dai\.ly)$/, 'Dailymotion'],
+  [/(^|\.)soundcloud\.com$/, 'SoundCloud'],
+  [/(^|\.)streamable\.com$/, 'Streamable'],
+  [/(^|\.)bilibili\.com$/, 'Bilibili'],
+  [/(^|\.)rumble\.com$/, 'Rumble'],
+  [/(^|\.)kick\.com$/, 'Kick'],
+  [/(^|\.)loom\.com$/, 'Loom'],
+  [/(^|\.)threads\.net$/, 'Threads'],
+  [/(^|\.)bsky\.app$/, 'Bluesky'],
+  [/(^|\.)linkedin\.com$/, 'LinkedIn'],
+  [/(^|\.)pinterest\.com$/, 'Pinterest'],
+];
+
+// ---- response shapes (unknown fields are tolerated: zod objects strip them) ----------------------
+
+const OutputFileMetaSchema = z.object({
+  file_id: z.string().nullish(),
+  storage_url: z.string().nullable(),
+  status: z.string().nullish(),
+  is_deleted: z.boolean().nullish(),
+  filename: z.string().nullish(),
+  size_mbytes: z.number().nullish(),
+  mime_type: z.string().nullish(),
+  width: z.number().nullish(),
+  height: z.number().nullish(),
+  duration: z.number().nullish(),
+});
+
+const CommandSchema = z.object({
+  command_id: z.string().min(1),
+  status: z.enum(['QUEUED', 'PROCESSING', 'SUCCESS', 'FAILED']),
+  command_type: z.string().nullish(),
+  metadata: z.record(z.string(), z.unknown()).nullish(),
+  error_status: z.string().nullish(),
+  error_message: z.string().nullish(),
+  /** The seed reads `error`; the docs say error_status/error_message. Read both. */
+  error: z.unknown().optional(),
+  output_files: z.record(z.string(), OutputFileMetaSchema).nullish(),
+});
+export type RenderIoCommand = z.infer<typeof CommandSchema>;
+
+const SubmitSchema = z.object({ command_id: z.string().min(1) });
+const ListSchema = z.object({ commands: z.array(CommandSchema), limit: z.number().optional(), offset: z.number().optional() });
+
+const ErrorBodySchema = z.object({
+  error: z.string().optional(),
+  message: z.string().optional(),
+  detail: z
+    .union([
+      z.string(),
+      z.array(z.object({ loc: z.array(z.union([z.string(), z.number()])).optional(), msg: z.string().optional(), type: z.string().optional() })),
+    ])
+    .optional(),
+});
+
+/** An error this client already phrased for a person (not wrapped again). */
+class RenderIoError extends VidmuxError {}
+
+/** Settings of {@link RenderIoProvider}: the common ones plus polling. */
+export interface RenderIoConfig extends ProviderConfig {
+  /** Time between polls. Default 2 s; never less than 1 s. */
+  pollIntervalMs?: number;
+  /** Give up waiting for the job after this long. Default 10 min. */
+  timeoutMs?: number;
+  /** Extra job metadata (echoed in RenderIO's dashboard). `source: "vidmux"` is always sent. */
+  metadata?: Record<string, string | number | boolean>;
+}
+
+/** What a format id stands for. */
+type Plan =
+  | { kind: 'download'; selector: string; alias: 'out_video' }
+  | { kind: 'mp3'; alias: 'out_audio' };
+
+export class RenderIoProvider implements Provider {
+  readonly id = 'renderio' as const;
+  readonly displayName = 'RenderIO';
+  readonly needsKey = true;
+  private readonly apiKey: string | null;
+  private readonly baseUrl: string;
+  private readonly http: HttpClient;
+  private readonly now: () => number;
+  private readonly sleep: Sleep;
+  private readonly pollIntervalMs: number;
+  private readonly timeoutMs: number;
+  private readonly metadata: Record<string, string | number | boolean>;
+  /** The last `X-RateLimit-Remaining` RenderIO sent, if any. */
+  rateLimitRemaining: number | null = null;
+
+  constructor(config: RenderIoConfig) {
+    this.apiKey = config.apiKey;
+    this.baseUrl = (config.baseUrl ?? DEFAULT_BASE_URLS.renderio).replace(/\/+$/, '');
+    this.http = config.http ?? new HttpClient({ provider: PROVIDER });
+    this.now = config.now ?? (() => Date.now());
+    this.sleep = config.sleep ?? realSleep;
+    this.pollIntervalMs = Math.max(MIN_POLL_INTERVAL_MS, config.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS);
+    this.timeoutMs = config.timeoutMs ?? DEFAULT_JOB_TIMEOUT_MS;
+    this.metadata = Object.fromEntries(Object.entries({ source: 'vidmux', ...config.metadata }).slice(0, MAX_METADATA_KEYS));
+  }
+
+  supports(url: string): boolean {
+    const u = parseHttpUrl(url);
+    return !!u && u.pathname.length > 1 && SITES.some(([host]) => host.test(u.hostname.toLowerCase()));
+  }
+
+  /**
+   * RenderIO has no info endpoint and returns no metadata (title, duration, real heights) before
+   * a job has run, so this makes no request: the formats are the `format_selector` values (the
+   * closest available height is what RenderIO then delivers) and the title comes from the URL.
+   */
+  async resolve(url: string, opts: { signal?: AbortSignal } = {}): Promise<MediaInfo> {
+    if (opts.signal?.aborted) throw cancelledError(opts.signal);
+    if (!this.supports(url)) throw new RenderIoError('unsupported', `RenderIO does not handle ${describeSite(url)}.`, { provider: PROVIDER });
+    // Fails early (no key, unsafe base URL) so fallback moves on before any download starts.
+    keyHeaders(`${this.baseUrl}/commands`, this.baseUrl, KEY_HEADER, this.apiKey, PROVIDER);
+    const formats: Format[] = VIDEO_SELECTORS.map(([selector, height]) => {
+      const base = { kind: 'video+audio' as const, container: 'mp4', videoCodec: null, audioCodec: null, width: null, height, fps: null, bitrateKbps: null, approxBytes: null, delivery: 'file' as const, language: null };
+      return { ...base, id: `renderio:${selector}`, provider: 'renderio' as const, label: height ? formatLabel(base) : 'Best available · MP4' };
+    });
+    const m4a = { kind: 'audio' as const, container: 'm4a', videoCodec: null, audioCodec: null, width: null, height: null, fps: null, bitrateKbps: null, approxBytes: null, delivery: 'file' as const, language: null };
+    formats.push({ ...m4a, id: 'renderio:audio_only', provider: 'renderio', label: formatLabel(m4a) });
+    const mp3 = { ...m4a, container: 'mp3', audioCodec: 'mp3' };
+    formats.push({ ...mp3, id: 'renderio:mp3', provider: 'renderio', label: 'Audio · MP3' });
+    return { provider: 'renderio', url, title: titleFromUrl(url), durationSeconds: null, thumbnail: null, formats, subtitles: [] };
+  }
+
+  async download(info: MediaInfo, choice: DownloadChoice, ctx: DownloadContext): Promise<DownloadResult> {
+    const plan = decodeFormat(choice.format);
+    const signal = ctx.signal;
+    const emit = (stage: JobProgress['stage'], p: Progress | null) =>
+      ctx.onProgress?.({ stage, tracks: p ? { file: p } : {}, overall: p ?? EMPTY_PROGRESS });
+
+    emit('resolving', null);
+    const body =
+      plan.kind === 'download'
+        ? { input_urls: { in_video: info.url }, format_selector: plan.selector, metadata: this.metadata }
+        : { input_urls: { in_video: info.url }, ffmpeg_command: MP3_COMMAND, output_files: { out_audio: 'audio.mp3' }, metadata: this.metadata };
+    const path = plan.kind === 'download' ? '/ytdlp-download' : '/run-ytdlp-command';
+    const { command_id: id } = await this.api('POST', path, SubmitSchema, {
+      body,
+      what: 'starting the download job',
+      // A submit that timed out may still have made a job; do not risk making (and paying for) two.
+      retry: new RetryTracker(NO_DUPLICATE_SUBMIT, this.sleep),
+      ...(signal ? { signal } : {}),
+    });
+
+    const done = await this.waitFor(id, signal, () => emit('resolving', null));
+    const file = pickOutput(done, plan.alias);
+
+    // The file's URL is signed and on a storage host: no key goes with it, ever.
+    const source = await openRangedSource(file.url, {
+      client: this.http,
+      now: this.now,
+      refresh: (stale, s) => this.freshStorageUrl(id, file.alias, stale, s),
+      onProgress: (p) => emit('downloading', p),
+      ...(signal ? { signal } : {}),
+    }).catch((err: unknown) => {
+      throw this.wrap(err, 'fetching the finished file');
+    });
+    emit('downloading', { ...EMPTY_PROGRESS, bytesTotal: source.size });
+    const sink = await ctx.target.media();
+    const bytes = await copyToSink(source, sink, signal ? { signal } : {}).catch((err: unknown) => {
+      throw this.wrap(err, 'fetching the finished file');
+    });
+    return { bytes, subtitles: [] };
+  }
+
+  /** `GET /commands?limit=1`: proves the key works and shows the latest job. */
+  async checkKey(opts: { signal?: AbortSignal } = {}): Promise<AccountInfo> {
+    const list = await this.api('GET', '/commands?limit=1', ListSchema, { what: 'checking the key', ...(opts.signal ? { signal: opts.signal } : {}) });
+    const last = list.commands[0];
+    const parts = ['Key works'];
+    parts.push(last ? `last job ${last.status.toLowerCase()}` : 'no jobs yet');
+    if (this.rateLimitRemaining !== null) parts.push(`${this.rateLimitRemaining} requests left before rate limiting`);
+    return {
+      summary: parts.join(' · '),
+      details: {
+        key: this.apiKey ? maskKey(this.apiKey) : null,
+        lastJobId: last?.command_id ?? null,
+        lastJobStatus: last?.status ?? null,
+        rateLimitRemaining: this.rateLimitRemaining,
+        // No endpoint tells the plan; downloads are refused (403) below the Growth plan.
+        plan: 'downloads need a trial or the Growth plan or higher',
+      },
+    };
+  }
+
+  /** Polls the job at least {@link MIN_POLL_INTERVAL_MS} apart until SUCCESS, FAILED or the timeout. */
+  private async waitFor(id: string, signal: AbortSignal | undefined, onPoll: () => void): Promise<RenderIoCommand> {
+    const started = this.now();
+    for (;;) {
+      // Wait first: a job is never done the moment it is accepted, and polls stay an interval apart.
+      await this.sleep(this.pollIntervalMs, signal);
+      if (signal?.aborted) throw cancelledError(signal);
+      const cmd = await this.getCommand(id, signal);
+      onPoll();
+      if (cmd.status === 'SUCCESS') return cmd;
+      if (cmd.status === 'FAILED') {
+        const reason = (cmd.error_message || errorText(cmd.error) || 'unknown error').trim().replace(/\.$/, '');
+        throw new RenderIoError('download_failed', `RenderIO could not make the file: ${reason}${cmd.error_status ? ` (${cmd.error_status})` : ''}.`, { provider: PROVIDER });
+      }
+      if (this.now() - started >= this.timeoutMs) {
+        throw new RenderIoError(
+          'timeout',
+          `RenderIO did not finish the job within ${fmtDuration(this.timeoutMs)} (still ${cmd.status.toLowerCase()}). It may still finish: job ${id} in the RenderIO dashboard.`,
+          { provider: PROVIDER },
+        );
+      }
+    }
+  }
+
+  /** `GET /commands/{id}`: a job's current state (also lets a caller look at a job it started). */
+  command(id: string, opts: { signal?: AbortSignal } = {}): Promise<RenderIoCommand> {
+    return this.getCommand(id, opts.signal);
+  }
+
+  private getCommand(id: string, signal?: AbortSignal): Promise<RenderIoCommand> {
+    return this.api('GET', `/commands/${encodeURIComponent(id)}`, CommandSchema, {
+      what: 'checking the job',
+      notFound: `RenderIO has no job ${id}: it does not exist or belongs to another account.`,
+      ...(signal ? { signal } : {}),
+    });
+  }
+
+  /** A new storage URL after the old one was refused; re-polling is the only way to ask for one. */
+  private async freshStorageUrl(id: string, alias: string, stale: string, signal?: AbortSignal): Promise<string> {
+    const cmd = await this.getCommand(id, signal);
+    const url = cmd.output_files?.[alias]?.storage_url;
+    if (!url || url === stale) {
+      throw new RenderIoError('expired', 'The link to the file RenderIO made has expired. Start the download again to have RenderIO make it anew.', { provider: PROVIDER });
+    }
+    return url;
+  }
+
+  /** One API call: key headers, JSON in and out, 4xx bodies read and turned into plain words. */
+  private async api<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    schema: z.ZodType<T>,
+    opts: { what: string; body?: unknown; signal?: AbortSignal; retry?: RetryTracker; notFound?: string },
+  ): Promise<T> {
+    const url = `${this.baseUrl}${path}`;
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      ...(opts.body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...keyHeaders(url, this.baseUrl, KEY_HEADER, this.apiKey, PROVIDER),
+    };
+    let res: HttpResponse;
+    let text: string;
+    try {
+      res = await this.http.request(url, {
+        method,
+        headers,
+        ...(opts.body === undefined ? {} : { body: JSON.stringify(opts.body) }),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+        ...(opts.retry ? { retry: opts.retry } : {}),
+        // 429 stays with the HTTP client (Retry-After + jitter); other 4xx bodies are read here.
+        acceptStatus: (s) => s >= 400 && s < 500 && s !== 429,
+      });
+      text = await res.text();
+    } catch (err) {
+      throw this.wrap(err, opts.what);
+    }
+    const remaining = Number.parseInt(res.headers.get('x-ratelimit-remaining') ?? '', 10);
+    if (Number.isFinite(remaining)) this.rateLimitRemaining = remaining;
+    if (res.status >= 400) throw this.apiError(res.status, text, opts.notFound);
+
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch (err) {
+      throw new RenderIoError('bad_response', `RenderIO did not answer with JSON while ${opts.what}.`, { provider: PROVIDER, status: res.status, cause: err });
+    }
+    const parsed = schema.safeParse(data);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
+      throw new RenderIoError('bad_response', `RenderIO answered in a shape Vidmux does not understand while ${opts.what} (${where}${issue?.message ?? 'invalid'}).`, {
+        provider: PROVIDER,
+        status: res.status,
+      });
+    }
+    return parsed.data;
+  }
+
+  /** A RenderIO 4xx as a message a person understands. */
+  private apiError(status: number, text: string, notFound?: string): VidmuxError {
+    const safe = this.apiKey ? text.split(this.apiKey).join(maskKey(this.apiKey)) : text;
+    let body: z.infer<typeof ErrorBodySchema> = {};
+    try {
+      const parsed = ErrorBodySchema.safeParse(JSON.parse(safe));
+      if (parsed.success) body = parsed.data;
+    } catch {
+      /* not JSON: use the text */
+    }
+    const detail = Array.isArray(body.detail)
+      ? body.detail.map((d) => [d.loc?.join('.'), d.msg].filter(Boolean).join(': ')).join('; ')
+      : body.detail;
+    const said = (body.message || detail || body.error || safe.slice(0, 200)).trim().replace(/\.$/, '');
+    const opts = { provider: PROVIDER, status };
+    switch (status) {
+      case 400:
+        return new RenderIoError('bad_input', `RenderIO rejected the request as invalid: ${said}.`, opts);
+      case 401:
+        return new RenderIoError(
+          'unauthorized',
+          `RenderIO did not accept the API key${this.apiKey ? ` ${maskKey(this.apiKey)}` : ''} (${said}). Check the key in Vidmux's options; it may be mistyped or revoked.`,
+          opts,
+        );
+      case 403:
+        return new RenderIoError('forbidden', `RenderIO refused to download (${said}). Video downloads need a RenderIO trial or the Growth plan or higher.`, opts);
+      case 404:
+        return new RenderIoError('not_found', notFound ?? `RenderIO says it does not exist (${said}).`, opts);
+      case 422:
+        return new RenderIoError('bad_input', `RenderIO could not read the request: ${said}.`, opts);
+      default:
+        return new RenderIoError('http_error', `RenderIO rejected the request (${status}): ${said}.`, opts);
+    }
+  }
+
+  /** Failures from the HTTP client, named as RenderIO's (cancellation passes through untouched). */
+  private wrap(err: unknown, what: string): VidmuxError {
+    const e = toVidmuxError(err, 'network');
+    if (e instanceof RenderIoError || e.code === 'cancelled') return e;
+    const opts = { provider: PROVIDER, ...(e.status === undefined ? {} : { status: e.status }), cause: e };
+    if (e.code === 'rate_limited') {
+      return new RenderIoError('rate_limited', `RenderIO is limiting how often this key may call it and kept refusing while ${what}. Wait a minute and try again.`, opts);
+    }
+    return new RenderIoError(e.code, `RenderIO failed while ${what}: ${e.message}`, opts);
+  }
+}
+
+/** Submits fail rather than retry when the answer never came: the job may exist already. */
+const NO_DUPLICATE_SUBMIT: RetryPolicy = { ...DEFAULT_RETRY_POLICY, timeout: { action: 'fail', maxRetries: 0, wait: { kind: 'none' } } };
+
+function decodeFormat(format: Format): Plan {
+  const value = format.provider === 'renderio' && format.id.startsWith('renderio:') ? format.id.slice('renderio:'.length) : null;
+  if (value === 'mp3') return { kind: 'mp3', alias: 'out_audio' };
+  if (value === 'audio_only' || VIDEO_SELECTORS.some(([s]) => s === value)) return { kind: 'download', selector: value!, alias: 'out_video' };
+  throw new RenderIoError('bad_input', 'That format is not one RenderIO offered.', { provider: PROVIDER });
+}
+
+/** The finished file of a SUCCESS: the expected alias, else the only stored one. */
+function pickOutput(cmd: RenderIoCommand, alias: string): { alias: string; url: string } {
+  const files = Object.entries(cmd.output_files ?? {});
+  const entry = files.find(([k]) => k === alias) ?? (files.length === 1 ? files[0] : undefined);
+  const meta = entry?.[1];
+  if (meta?.is_deleted) throw new RenderIoError('not_found', 'RenderIO already deleted the file it made for this job.', { provider: PROVIDER });
+  const url = meta?.storage_url ? parseHttpUrl(meta.storage_url) : null;
+  if (!entry || !meta || (meta.status && meta.status !== 'STORED') || !url) {
+    throw new RenderIoError('bad_response', `RenderIO finished job ${cmd.command_id} but gave no link to a stored file.`, { provider: PROVIDER });
+  }
+  return { alias: entry[0], url: url.href };
+}
+
+function parseHttpUrl(url: string): URL | null {
+  try {
+    const u = new URL(url);
+    return u.protocol === 'https:' || u.protocol === 'http:' ? u : null;
+  } catch {
+    return null;
+  }
+}
+
+function siteName(u: URL): string | null {
+  return SITES.find(([host]) => host.test(u.hostname.toLowerCase()))?.[1] ?? null;
+}
+
+function describeSite(url: string): string {
+  const u = parseHttpUrl(url);
+  return u ? u.host : 'that link';
+}
+
+/** "YouTube video dQw4w9WgXcQ", "TikTok video 7301234567890": the best there is before the job. */
+export function titleFromUrl(url: string): string {
+  const u = parseHttpUrl(url);
+  if (!u) return 'video';
+  const name = siteName(u) ?? u.hostname.replace(/^www\./, '');
+  const yt = /(?:[?&]v=|youtu\.be\/|\/shorts\/|\/embed\/|\/live\/)([\w-]{6,})/.exec(u.href)?.[1];
+  const last = yt ?? decodeURIComponent(u.pathname.split('/').filter(Boolean).at(-1) ?? '');
+  return last ? `${name} video ${last}` : `${name} video`;
+}
+
+function errorText(error: unknown): string {
+  if (typeof error === 'string') return error;
+  if (error && typeof error === 'object' && 'message' in error && typeof error.message === 'string') return error.message;
+  return '';
+}
+
+function fmtDuration(ms: number): string {
+  return ms >= 60_000 ? `${Math.round(ms / 6000) / 10} min` : `${Math.round(ms / 100) / 10} s`;
+}
