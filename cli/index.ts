@@ -8,6 +8,7 @@ const commands: Record<string, () => Promise<{ run: (argv: string[]) => Promise<
   // Registered by the issues that build them (download: Network engine; mux: Media engine; info: Providers).
   mux: () => import('./commands/mux.js'),
   download: () => import('./commands/download.js'),
+  info: () => import('./commands/info.js'),
 };
 
 async function main(): Promise<number> {

@@ -1,19 +1,30 @@
 /**
- * `vidmux download <url> [--out DIR] [--json] [--connections N] [--chunk-size BYTES]`:
- * a ranged, resumable download of one media file through the network engine.
- * Progress goes to stderr; with --json stdout gets exactly `{"file": path, "bytes": n}`.
+ * `vidmux download <url> [--provider page|vidpickr|renderio|tornado]
+ *   [--quality best|2160|1440|1080|720|480|360|audio] [--subs LANG] [--out DIR] [--json]
+ *   [--connections N] [--chunk-size BYTES]`
+ *
+ * Resolves the URL with the first provider that can (keys from the environment, see
+ * ../providers-env.ts), picks the format for --quality, downloads it (ranged, parallel, muxed
+ * when video and audio come apart) and saves subtitles beside it. Progress on stderr; with --json
+ * stdout gets exactly one object `{"file", "bytes", "provider", "format", "subtitles"}`.
+ * Failure: exit 1 and one line on stderr naming each provider tried and why it failed.
  */
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { VidmuxError, toVidmuxError } from '../../lib/errors';
-import { openRangedSource } from '../../lib/net/ranged-fetch';
-import { copyToSink } from '../../lib/net/save';
-import type { Progress } from '../../lib/progress';
+import { toVidmuxError, VidmuxError } from '../../lib/errors';
+import { renderFilename } from '../../lib/filename';
+import { downloadWithFallback } from '../../lib/providers/registry';
+import { pickFormat, pickSubtitles, QUALITIES, type Quality } from '../../lib/providers/select';
+import type { Format } from '../../lib/providers/types';
 import { NodeFileSink } from '../node-file-sink';
+import { formatBytes, ProgressLine } from '../progress-line';
+import { providersFromEnv } from '../providers-env';
 
-const USAGE = 'usage: vidmux download <url> [--out DIR] [--json] [--connections N] [--chunk-size BYTES]';
+const USAGE =
+  'usage: vidmux download <url> [--provider page|vidpickr|renderio|tornado] [--quality best|2160|1440|1080|720|480|360|audio] [--subs LANG] [--out DIR] [--json] [--connections N] [--chunk-size BYTES]';
 
 /** Runs the command; resolves to the exit code (0 ok, 1 failure, 2 usage, 130 interrupted). */
 export async function run(argv: string[]): Promise<number> {
@@ -23,6 +34,9 @@ export async function run(argv: string[]): Promise<number> {
       args: argv,
       allowPositionals: true,
       options: {
+        provider: { type: 'string' },
+        quality: { type: 'string', default: 'best' },
+        subs: { type: 'string', multiple: true },
         out: { type: 'string' },
         json: { type: 'boolean', default: false },
         connections: { type: 'string' },
@@ -34,36 +48,84 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   const url = args.positionals[0];
-  if (!url || args.positionals.length > 1 || !/^https?:\/\//i.test(url)) {
+  const quality = args.values.quality as Quality;
+  const connections = args.values.connections === undefined ? undefined : Number(args.values.connections);
+  const chunkSize = args.values['chunk-size'] === undefined ? undefined : Number(args.values['chunk-size']);
+  if (
+    !url ||
+    args.positionals.length > 1 ||
+    !/^https?:\/\//i.test(url) ||
+    !(QUALITIES as readonly string[]).includes(quality) ||
+    (connections !== undefined && !(connections >= 1 && connections <= 10)) ||
+    (chunkSize !== undefined && !(chunkSize >= 1))
+  ) {
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }
-  const connections = args.values.connections === undefined ? undefined : Number(args.values.connections);
-  const chunkSize = args.values['chunk-size'] === undefined ? undefined : Number(args.values['chunk-size']);
-  if ((connections !== undefined && !(connections >= 1)) || (chunkSize !== undefined && !(chunkSize >= 1))) {
-    process.stderr.write(`--connections and --chunk-size take positive numbers\n${USAGE}\n`);
-    return 2;
-  }
+  const languages = (args.values.subs ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
 
   const ctrl = new AbortController();
   const onSignal = () => ctrl.abort(new VidmuxError('cancelled', 'Interrupted.'));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const progress = new ProgressLine();
+  const outDir = resolve(args.values.out ?? '.');
+  // Bytes go to hidden temporary names; only a complete download is renamed to its real name.
+  const temps: string[] = [];
+  const temp = (suffix: string) => {
+    const path = join(outDir, `.vidmux-${randomUUID().slice(0, 8)}${suffix}`);
+    temps.push(path);
+    return path;
+  };
+  let mainTemp: string | null = null;
+  let lastFailure = '';
+  const subTemps: Array<{ path: string; format: Format }> = [];
   try {
-    const outDir = resolve(args.values.out ?? '.');
+    const providers = providersFromEnv(args.values.provider, { ...(connections ? { connections } : {}), ...(chunkSize ? { chunkSize } : {}) });
     await mkdir(outDir, { recursive: true });
-    const source = await openRangedSource(url, {
-      signal: ctrl.signal,
-      onProgress: (p) => progress.show(p),
-      ...(connections === undefined ? {} : { connections }),
-      ...(chunkSize === undefined ? {} : { chunkSize }),
-    });
-    const file = freeName(outDir, fileNameFromUrl(url));
-    const bytes = await copyToSink(source, new NodeFileSink(file), { signal: ctrl.signal });
+    const outcome = await downloadWithFallback(
+      url,
+      providers,
+      (info) => ({ format: pickFormat(info.formats, quality), subtitles: pickSubtitles(info.subtitles, languages) }),
+      {
+        signal: ctrl.signal,
+        onProgress: (p) => progress.show(p.overall, p.stage === 'resolving' ? 'provider working… ' : ''),
+        target: {
+          media: async () => new NodeFileSink((mainTemp = temp('.download'))),
+          subtitle: async (format) => {
+            const path = temp(`.${format.container}.download`);
+            subTemps.push({ path, format });
+            return new NodeFileSink(path);
+          },
+        },
+      },
+      // Say so when falling back; if all fail, the final error line names every provider anyway.
+      {
+        onFailure: (p, e) => (lastFailure = `${p.displayName} failed (${e.message})`),
+        onAttempt: (p) => lastFailure && progress.note(`${lastFailure}; trying ${p.displayName}…`),
+      },
+    );
     progress.end();
-    if (args.values.json) process.stdout.write(`${JSON.stringify({ file, bytes })}\n`);
-    else process.stderr.write(`saved ${file} (${formatBytes(bytes)})\n`);
+    const { result, info, provider, choice } = outcome;
+    if (result.remoteLocation) {
+      const out = { file: null, bytes: result.bytes, provider: provider.id, format: choice.format, subtitles: [], location: result.remoteLocation };
+      if (args.values.json) process.stdout.write(`${JSON.stringify(out)}\n`);
+      else process.stderr.write(`stored by ${provider.displayName} at ${result.remoteLocation}\n`);
+      return 0;
+    }
+    const name = renderFilename('{title}.{ext}', { title: info.title, ext: choice.format.container });
+    const file = freeName(outDir, name);
+    await rename(mainTemp!, file);
+    const stem = file.replace(/\.[^./]+$/, '');
+    const subtitles: string[] = [];
+    for (const s of subTemps) {
+      if (!existsSync(s.path)) continue;
+      const path = freeName(outDir, `${stem.split('/').pop()}.${(s.format.language ?? 'und').replace(/[^\w-]/g, '')}.${s.format.container}`);
+      await rename(s.path, path);
+      subtitles.push(path);
+    }
+    if (args.values.json) process.stdout.write(`${JSON.stringify({ file, bytes: result.bytes, provider: provider.id, format: choice.format, subtitles })}\n`);
+    else process.stderr.write(`saved ${file} (${formatBytes(result.bytes)}) via ${provider.displayName}${subtitles.length ? ` + ${subtitles.length} subtitle file(s)` : ''}\n`);
     return 0;
   } catch (err) {
     progress.end();
@@ -73,19 +135,8 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    await Promise.all(temps.map((t) => rm(t, { force: true })));
   }
-}
-
-/** The last path segment of the URL, made safe as a file name. */
-export function fileNameFromUrl(url: string): string {
-  let name = '';
-  try {
-    name = decodeURIComponent(new URL(url).pathname.split('/').pop() ?? '');
-  } catch {
-    /* fall through to the default */
-  }
-  name = name.replace(/[\\/:*?"<>|\u0000-\u001f]/g, '_').replace(/^\.+/, '').slice(0, 200);
-  return name || 'download';
 }
 
 /** `dir/name`, or `dir/name (1).ext` etc. when that exists: never overwrite a file. */
@@ -96,49 +147,4 @@ function freeName(dir: string, name: string): string {
     const candidate = join(dir, i === 0 ? name : `${stem} (${i})${ext}`);
     if (!existsSync(candidate)) return candidate;
   }
-}
-
-/** Progress on stderr: one rewritten line on a terminal, a line every 2 s otherwise. */
-class ProgressLine {
-  private readonly tty = process.stderr.isTTY === true;
-  private lastPrint = 0;
-  private shown = false;
-
-  show(p: Progress): void {
-    const now = Date.now();
-    if (!this.tty && now - this.lastPrint < 2000 && p.bytesDone !== p.bytesTotal) return;
-    this.lastPrint = now;
-    const pct = p.bytesTotal ? `${((100 * p.bytesDone) / p.bytesTotal).toFixed(1)}% ` : '';
-    const total = p.bytesTotal === null ? '' : ` of ${formatBytes(p.bytesTotal)}`;
-    const eta = p.etaSeconds === null ? '' : `  ETA ${formatDuration(p.etaSeconds)}`;
-    const line = `${pct}${formatBytes(p.bytesDone)}${total}  ${formatBytes(p.speedBps)}/s${eta}`;
-    if (this.tty) process.stderr.write(`\r\x1b[K${line}`);
-    else process.stderr.write(`${line}\n`);
-    this.shown = true;
-  }
-
-  end(): void {
-    if (this.tty && this.shown) process.stderr.write('\n');
-    this.shown = false;
-  }
-}
-
-function formatBytes(n: number): string {
-  if (n < 1000) return `${Math.round(n)} B`;
-  const units = ['kB', 'MB', 'GB', 'TB'];
-  let v = n;
-  let u = -1;
-  do {
-    v /= 1000;
-    u++;
-  } while (v >= 1000 && u < units.length - 1);
-  return `${v.toFixed(v < 10 ? 2 : 1)} ${units[u]}`;
-}
-
-function formatDuration(seconds: number): string {
-  const s = Math.round(seconds);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = String(s % 60).padStart(2, '0');
-  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
 }

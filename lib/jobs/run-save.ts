@@ -10,7 +10,7 @@ import { copyToSink } from '../net/save';
 import { openRangedSource } from '../net/ranged-fetch';
 import { HttpClient } from '../net/http';
 import { combineProgress, EMPTY_PROGRESS, type JobProgress, type Progress } from '../progress';
-import type { SaveSpec } from './save-spec';
+import type { UrlSaveSpec } from './save-spec';
 
 export interface RunSaveOptions {
   /** Creates the sink the output is written to. */
@@ -20,10 +20,12 @@ export interface RunSaveOptions {
   signal?: AbortSignal;
   /** Shared client, so the per-host connection cap holds across jobs. */
   client?: HttpClient;
+  /** Bytes per ranged request (the network engine's default otherwise). */
+  chunkSize?: number;
 }
 
 /** Runs the spec; returns the output size. The sink is closed on success and aborted on failure. */
-export async function runSave(spec: SaveSpec, opts: RunSaveOptions): Promise<{ bytes: number }> {
+export async function runSave(spec: UrlSaveSpec, opts: RunSaveOptions): Promise<{ bytes: number }> {
   const client = opts.client ?? new HttpClient();
   const tracks: Record<string, Progress> = Object.fromEntries(spec.tracks.map((t) => [t.kind, EMPTY_PROGRESS]));
   const emit = () => opts.onProgress?.({ stage: 'downloading', tracks: { ...tracks }, overall: combineProgress(Object.values(tracks)) });
@@ -34,6 +36,7 @@ export async function runSave(spec: SaveSpec, opts: RunSaveOptions): Promise<{ b
         openRangedSource(t.url, {
           client,
           connections: spec.connections,
+          ...(opts.chunkSize ? { chunkSize: opts.chunkSize } : {}),
           ...(opts.signal ? { signal: opts.signal } : {}),
           onProgress: (p) => {
             tracks[t.kind] = p;

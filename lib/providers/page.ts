@@ -37,9 +37,13 @@ export class PageProvider implements Provider {
   readonly displayName = 'The page itself';
   readonly needsKey = false;
   private readonly http: HttpClient;
+  private readonly connections: number;
+  private readonly chunkSize: number | undefined;
 
-  constructor(config: Pick<ProviderConfig, 'http'> = {}) {
+  constructor(config: Pick<ProviderConfig, 'http'> & { connections?: number; chunkSize?: number } = {}) {
     this.http = config.http ?? new HttpClient({ provider: 'page' });
+    this.connections = config.connections ?? 4;
+    this.chunkSize = config.chunkSize;
   }
 
   supports(url: string): boolean {
@@ -83,7 +87,7 @@ export class PageProvider implements Provider {
     const plan = decodePlan(choice.format.id);
     const spec =
       plan.mode === 'copy'
-        ? { jobId: 'page', mode: 'copy' as const, title: info.title, mimeType: mimeTypeFor(choice.format.container), tracks: [{ kind: 'file' as const, url: plan.url }], connections: 4 }
+        ? { jobId: 'page', mode: 'copy' as const, title: info.title, mimeType: mimeTypeFor(choice.format.container), tracks: [{ kind: 'file' as const, url: plan.url }], connections: this.connections }
         : {
             jobId: 'page',
             mode: 'mux' as const,
@@ -93,11 +97,12 @@ export class PageProvider implements Provider {
               ...(plan.video ? [{ kind: 'video' as const, url: plan.video }] : []),
               ...(plan.audio ? [{ kind: 'audio' as const, url: plan.audio }] : []),
             ],
-            connections: 4,
+            connections: this.connections,
           };
     const { bytes } = await runSave(spec, {
       createSink: () => ctx.target.media(),
       client: this.http,
+      ...(this.chunkSize ? { chunkSize: this.chunkSize } : {}),
       ...(ctx.signal ? { signal: ctx.signal } : {}),
       ...(ctx.onProgress ? { onProgress: ctx.onProgress } : {}),
     });
