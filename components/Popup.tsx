@@ -96,6 +96,25 @@ function MediaItem({ media, onDownload }: { media: MediaCandidate; onDownload: (
   );
 }
 
+const PROVIDER_NAMES: Record<string, string> = { page: 'the page itself', vidpickr: 'VidPickr', renderio: 'RenderIO', tornado: 'Tornado' };
+
+/** Which provider got (or is getting) the file, and why the ones before it did not. */
+function ProviderNote({ job }: { job: Job }) {
+  const failed = job.attempts.filter((a) => a.error && a.error.code !== 'unsupported');
+  if (!job.attempts.length || (job.provider === 'page' && !failed.length)) return null;
+  const done = job.progress.stage === 'done';
+  return (
+    <div className="muted" data-testid="provider-note">
+      {done ? 'Via' : 'Trying'} {PROVIDER_NAMES[job.provider] ?? job.provider}
+      {failed.map((a) => (
+        <div key={a.provider} data-testid="fallback-reason">
+          {PROVIDER_NAMES[a.provider] ?? a.provider} failed: {a.error!.message}
+        </div>
+      ))}
+    </div>
+  );
+}
+
 function JobItem({ job }: { job: Job }) {
   const p = job.progress.overall;
   const pct = p.bytesTotal ? Math.min(100, (100 * p.bytesDone) / p.bytesTotal) : null;
@@ -122,7 +141,10 @@ function JobItem({ job }: { job: Job }) {
           </div>
         </>
       )}
-      {job.progress.stage === 'done' && <div className="ok break">Saved · {formatBytes(p.bytesDone)} · {job.file}</div>}
+      <ProviderNote job={job} />
+      {job.progress.stage === 'done' && !job.remoteLocation && <div className="ok break">Saved · {formatBytes(p.bytesDone)} · {job.file}</div>}
+      {job.progress.stage === 'done' && job.remoteLocation && <div className="ok break">Stored in your bucket: {job.remoteLocation}</div>}
+      {job.extraFiles.length > 0 && <div className="muted break">Also saved: {job.extraFiles.map((f) => f.split(/[\\/]/).pop()).join(', ')}</div>}
       {job.progress.stage === 'failed' && <div className="bad" role="alert">Failed: {job.error?.message}</div>}
       {job.progress.stage === 'cancelled' && <div className="muted">Cancelled</div>}
     </li>

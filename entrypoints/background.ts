@@ -9,7 +9,10 @@ import { HttpClient } from '@/lib/net/http';
 import { cancelBrowserDownload, describeInterrupt, getBrowserDownload, onBrowserDownloadChanged, startBrowserDownload } from '@/lib/platform/downloads';
 import { InProcessEngineHost, OffscreenEngineHost } from '@/lib/platform/engine-host';
 import { sendToTab, serveMessages } from '@/lib/platform/messaging';
+import { getApiKey, listMaskedKeys, removeApiKey, setApiKey } from '@/lib/platform/key-store';
 import { loadSettings, sessionStore } from '@/lib/platform/storage';
+import { createProviders, type ProviderSetup } from '@/lib/providers';
+import type { Settings } from '@/lib/settings';
 
 type TabMedia = Request<'media.found'>;
 
@@ -50,6 +53,16 @@ export default defineBackground(() => {
     if (job.tabId !== null) sendToTab(job.tabId, 'job.update', { job }).catch(() => undefined);
   });
 
+  /** Providers in the user's order with their keys (keys never leave the background but to the engine). */
+  const providerSetups = async (settings: Settings): Promise<ProviderSetup[]> =>
+    Promise.all(
+      settings.providerOrder.map(async (id) => ({
+        id,
+        apiKey: id === 'page' ? null : await getApiKey(id),
+        baseUrl: id === 'page' ? null : (settings.baseUrls[id] ?? null),
+      })),
+    );
+
   const extensionPagesOnly = (sender: { fromExtensionPage: boolean }, what: string) => {
     if (!sender.fromExtensionPage) throw new VidmuxError('forbidden', `Only extension pages may ${what}.`);
   };
@@ -67,6 +80,19 @@ export default defineBackground(() => {
       // A content script may only start downloads for its own tab.
       const tabId = sender.fromExtensionPage ? (payload.tabId ?? null) : sender.tabId;
       const settings = await loadSettings();
+      // A page a keyed provider handles (YouTube, Vimeo, ...) goes through the providers, in order.
+      const setups = await providerSetups(settings);
+      const keyed = createProviders(setups.filter((s) => s.id !== 'page'));
+      if (keyed.some((p) => p.supports(payload.page.url))) {
+        const job = await downloads.startWithProviders({
+          url: payload.page.url,
+          page: payload.page,
+          tabId,
+          filenameTemplate: settings.filenameTemplate,
+          spec: { quality: settings.quality, subtitleLanguages: settings.subtitleLanguages, providers: setups.filter((s) => s.id === 'page' || s.apiKey), tornadoStorage: null },
+        });
+        return { job };
+      }
       const job = await downloads.start({ media: payload.media, page: payload.page, tabId, filenameTemplate: settings.filenameTemplate });
       return { job };
     },
@@ -80,6 +106,26 @@ export default defineBackground(() => {
       await ready;
       extensionPagesOnly(sender, 'cancel downloads');
       return { job: await downloads.cancel(payload.jobId) };
+    },
+    'keys.list': async (_payload, sender) => {
+      extensionPagesOnly(sender, 'list keys');
+      return { keys: await listMaskedKeys() };
+    },
+    'keys.set': async (payload, sender) => {
+      extensionPagesOnly(sender, 'set keys');
+      return { masked: await setApiKey(payload.provider, payload.key) };
+    },
+    'keys.remove': async (payload, sender) => {
+      extensionPagesOnly(sender, 'remove keys');
+      await removeApiKey(payload.provider);
+      return {};
+    },
+    'keys.test': async (payload, sender) => {
+      extensionPagesOnly(sender, 'test keys');
+      const settings = await loadSettings();
+      const [provider] = createProviders([{ id: payload.provider, apiKey: await getApiKey(payload.provider), baseUrl: settings.baseUrls[payload.provider] ?? null }]);
+      if (!provider) throw new VidmuxError('unauthorized', 'No key is set for this provider.');
+      return provider.checkKey();
     },
     'engine.event': async (payload, sender) => {
       extensionPagesOnly(sender, 'report engine events');

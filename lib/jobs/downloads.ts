@@ -1,9 +1,10 @@
 import { toVidmuxError, VidmuxError } from '../errors';
+import { cleanTitle, isoDate, renderFilename } from '../filename';
 import type { MediaCandidate } from '../page-media';
 import { ProgressMeter } from '../progress';
 import { FINISHED_STAGES, newJob, type Job, type JobStore } from './job';
 import { planSave, type PlanContext } from './plan';
-import type { EngineEvent, SaveSpec } from './save-spec';
+import type { EngineEvent, ProviderSaveSpec, SaveSpec } from './save-spec';
 
 /** What we need to know of a browser download. */
 export interface DownloadState {
@@ -41,6 +42,15 @@ export interface DownloadRequest {
   page: { title: string; url: string };
   tabId: number | null;
   filenameTemplate: string;
+}
+
+/** What a request to save a URL through providers carries. */
+export interface ProviderDownloadRequest {
+  url: string;
+  page: { title: string; url: string };
+  tabId: number | null;
+  filenameTemplate: string;
+  spec: Omit<ProviderSaveSpec, 'jobId' | 'mode' | 'url'>;
 }
 
 /**
@@ -81,6 +91,34 @@ export class DownloadService {
     return this.store.get(id)!;
   }
 
+  /**
+   * Starts a download through providers (tried in order in the engine). The file name is made
+   * when the engine reports which provider and format it got.
+   */
+  async startWithProviders(req: ProviderDownloadRequest): Promise<Job> {
+    const id = this.opts.newId?.() ?? crypto.randomUUID();
+    const title = cleanTitle(req.page.title) || 'video';
+    this.store.add(
+      newJob({
+        id,
+        tabId: req.tabId,
+        pageUrl: req.page.url,
+        title,
+        filename: renderFilename(req.filenameTemplate, { title, ext: 'mp4', host: hostOf(req.page.url), date: isoDate() }),
+        sourceUrl: req.url,
+        provider: req.spec.providers[0]!.id,
+        filenameTemplate: req.filenameTemplate,
+      }),
+    );
+    this.store.update(id, { progress: { stage: 'resolving', tracks: {}, overall: new ProgressMeter(null, this.opts.now).snapshot() } });
+    try {
+      await this.engine.start({ ...req.spec, jobId: id, mode: 'provider', url: req.url });
+    } catch (err) {
+      this.store.fail(id, toVidmuxError(err, 'internal').toJSON());
+    }
+    return this.store.get(id)!;
+  }
+
   /** Applies what the engine reports about a job. */
   async onEngineEvent(jobId: string, event: EngineEvent): Promise<void> {
     const job = this.store.get(jobId);
@@ -90,7 +128,11 @@ export class DownloadService {
       return;
     }
     if (event.type === 'progress') {
-      if (job.progress.stage === 'downloading') this.store.update(jobId, { progress: event.progress });
+      if (job.progress.stage === 'downloading' || job.progress.stage === 'resolving') this.store.update(jobId, { progress: event.progress });
+      return;
+    }
+    if (event.type === 'provider') {
+      this.store.update(jobId, { provider: event.provider, attempts: [...event.attempts, { provider: event.provider, error: null }] });
       return;
     }
     if (event.type === 'failed') {
@@ -98,13 +140,39 @@ export class DownloadService {
       await this.engine.release(jobId);
       return;
     }
+    if (event.type === 'remote') {
+      this.store.update(jobId, {
+        provider: event.provider,
+        attempts: event.attempts,
+        remoteLocation: event.location,
+        progress: { ...job.progress, stage: 'done' },
+      });
+      await this.engine.release(jobId);
+      return;
+    }
     // ready: the file is complete; the browser copies it to the downloads folder.
+    let filename = job.filename;
+    const made = event.made;
+    if (made) {
+      // The page's title is what the user saw; a provider's title only when the page had none.
+      const title = job.title && job.title !== 'video' ? job.title : made.title || job.title;
+      const values = { title, host: hostOf(job.pageUrl), date: isoDate(), provider: made.provider, height: made.height, id: made.mediaId };
+      filename = renderFilename(job.filenameTemplate, { ...values, ext: made.container });
+      this.store.update(jobId, { provider: made.provider, attempts: made.attempts, title, filename });
+    }
     const meter = new ProgressMeter(event.bytes, this.opts.now);
     this.meters.set(jobId, meter);
     this.store.update(jobId, { progress: { stage: 'saving', tracks: job.progress.tracks, overall: meter.snapshot() } });
     try {
-      const downloadId = await this.backend.start(event.blobUrl, job.filename);
-      this.store.update(jobId, { downloadId });
+      // Subtitles go beside the video: same name, language and their own extension.
+      const stem = filename.replace(/\.[a-z0-9]+$/i, '');
+      const extraDownloadIds: number[] = [];
+      for (const sub of made?.subtitles ?? []) {
+        const lang = sub.language.replace(/[^\w-]/g, '') || 'und';
+        extraDownloadIds.push(await this.backend.start(sub.blobUrl, `${stem}.${lang}.${sub.container}`));
+      }
+      const downloadId = await this.backend.start(event.blobUrl, filename);
+      this.store.update(jobId, { downloadId, extraDownloadIds });
       this.ensurePolling();
       await this.refresh(jobId);
     } catch (err) {
@@ -165,11 +233,16 @@ export class DownloadService {
       this.store.update(job.id, { progress: { ...job.progress, stage: 'saving', overall: meter.snapshot() } });
       return;
     }
-    this.meters.delete(job.id);
     if (state.state === 'complete') {
+      // Done only when the files beside it (subtitles) are on disk too.
+      const extras = await Promise.all(job.extraDownloadIds.map((id) => this.backend.get(id).catch(() => null)));
+      if (extras.some((e) => e?.state === 'in_progress')) return;
+      this.meters.delete(job.id);
       meter.setTotal(state.bytesReceived);
-      this.store.update(job.id, { file: state.filename, progress: { ...job.progress, stage: 'done', overall: meter.snapshot() } });
+      const extraFiles = extras.filter((e): e is DownloadState => e?.state === 'complete').map((e) => e.filename);
+      this.store.update(job.id, { file: state.filename, extraFiles, progress: { ...job.progress, stage: 'done', overall: meter.snapshot() } });
     } else {
+      this.meters.delete(job.id);
       const code = state.error === 'USER_CANCELED' ? 'cancelled' : 'download_failed';
       this.store.fail(job.id, { code, message: code === 'cancelled' ? 'Cancelled.' : `Saving failed: ${this.backend.describeInterrupt(state.error)}.` });
     }
@@ -188,5 +261,13 @@ export class DownloadService {
   private stopPolling(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+  }
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return '';
   }
 }

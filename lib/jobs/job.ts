@@ -21,6 +21,17 @@ export const JobSchema = z.object({
   downloadId: z.number().int().nullable(),
   createdAt: z.number(),
   finishedAt: z.number().nullable(),
+  /** Providers tried so far and why each one that failed did (the one that worked has no error). */
+  attempts: z
+    .array(z.object({ provider: z.string(), error: JobErrorSchema.nullable() }))
+    .default([]),
+  /** Files saved beside the main one (subtitles), once saved; and their browser download ids. */
+  extraFiles: z.array(z.string()).default([]),
+  extraDownloadIds: z.array(z.number().int()).default([]),
+  /** Where the file is when it stays with the provider (e.g. the user's own bucket). */
+  remoteLocation: z.string().nullable().default(null),
+  /** Template the final name is made with once the provider and format are known. */
+  filenameTemplate: z.string().default('{title}.{ext}'),
 });
 export type Job = z.infer<typeof JobSchema>;
 export type JobStage = JobProgress['stage'];
@@ -28,8 +39,16 @@ export type JobStage = JobProgress['stage'];
 export const FINISHED_STAGES: ReadonlySet<JobStage> = new Set(['done', 'failed', 'cancelled']);
 
 /** A new queued job. */
-export function newJob(init: Pick<Job, 'id' | 'tabId' | 'pageUrl' | 'title' | 'filename' | 'sourceUrl' | 'provider'>, now = Date.now()): Job {
+export function newJob(
+  init: Pick<Job, 'id' | 'tabId' | 'pageUrl' | 'title' | 'filename' | 'sourceUrl' | 'provider'> & Partial<Pick<Job, 'filenameTemplate'>>,
+  now = Date.now(),
+): Job {
   return {
+    attempts: [],
+    extraFiles: [],
+    extraDownloadIds: [],
+    remoteLocation: null,
+    filenameTemplate: '{title}.{ext}',
     ...init,
     progress: { stage: 'queued', tracks: {}, overall: EMPTY_PROGRESS },
     error: null,

@@ -7,13 +7,13 @@ import { VidmuxError } from '../errors';
 import { cleanTitle, isoDate, renderFilename } from '../filename';
 import { parseDashManifest, pickTracks, type ManifestTrack, type TrackPreferences } from '../manifests/dash';
 import { extensionFor, notAFileReason, type MediaCandidate } from '../page-media';
-import type { SaveSpec } from './save-spec';
+import type { UrlSaveSpec } from './save-spec';
 
 export interface SavePlan {
   title: string;
   filename: string;
   sourceUrl: string;
-  spec: Omit<SaveSpec, 'jobId'>;
+  spec: Omit<UrlSaveSpec, 'jobId'>;
 }
 
 export interface PlanContext {

@@ -1,6 +1,7 @@
 import { browser } from 'wxt/browser';
 import type { EngineHost } from '../jobs/downloads';
 import type { EngineEvent, SaveSpec } from '../jobs/save-spec';
+import { createProviders } from '../providers';
 import { EngineRunner } from './engine-runner';
 import { sendToExtension } from './messaging';
 
@@ -46,7 +47,7 @@ export class InProcessEngineHost implements EngineHost {
   private readonly runner: EngineRunner;
 
   constructor(onEvent: (jobId: string, event: EngineEvent) => void) {
-    this.runner = new EngineRunner(onEvent);
+    this.runner = new EngineRunner(onEvent, (spec) => createProviders(spec.providers, { tornadoStorage: spec.tornadoStorage }));
     void this.runner.sweep().catch(() => undefined);
   }
 

@@ -1,72 +1,153 @@
 /**
  * Runs save jobs where media bytes may live (Chrome's offscreen document, Firefox's background
- * page): network engine + media engine into an OPFS file, then a blob URL of that file for
- * `downloads.download`. Disk-backed all the way: the blob of an OPFS file is not held in memory.
+ * page): network engine + media engine (or a provider) into OPFS files, then blob URLs of those
+ * files for `downloads.download`. Disk-backed all the way: the blob of an OPFS file is not held
+ * in memory.
  */
 import { toVidmuxError } from '../errors';
-import type { EngineEvent, SaveSpec } from '../jobs/save-spec';
+import { mimeTypeFor } from '../jobs/plan';
 import { runSave } from '../jobs/run-save';
+import type { EngineEvent, ProviderSaveSpec, SaveSpec } from '../jobs/save-spec';
 import { OpfsSink } from '../media/opfs-sink';
 import { HttpClient } from '../net/http';
+import { downloadWithFallback } from '../providers/registry';
+import { pickFormat, pickSubtitles } from '../providers/select';
+import type { Format, Provider } from '../providers/types';
 
 const FILE_PREFIX = 'vidmux-job-';
 
 interface RunningJob {
   abort: AbortController;
-  blobUrl: string | null;
-  fileName: string;
+  blobUrls: string[];
+  fileNames: string[];
 }
+
+/** Builds the providers a provider job names, with their keys and base URLs. */
+export type ProviderFactory = (spec: ProviderSaveSpec, http: HttpClient) => Provider[];
 
 /** Runs jobs and reports their events to `emit`. One per byte-handling context. */
 export class EngineRunner {
   private jobs = new Map<string, RunningJob>();
   private client = new HttpClient();
 
-  constructor(private readonly emit: (jobId: string, event: EngineEvent) => void) {}
+  constructor(
+    private readonly emit: (jobId: string, event: EngineEvent) => void,
+    private readonly createProviders: ProviderFactory,
+  ) {}
 
   /** Deletes OPFS files left by a previous run of this context (their blob URLs died with it). */
   async sweep(): Promise<void> {
     const root = await navigator.storage.getDirectory();
     const names: string[] = [];
     for await (const name of (root as unknown as { keys(): AsyncIterable<string> }).keys()) if (name.startsWith(FILE_PREFIX)) names.push(name);
-    await Promise.all(names.filter((n) => ![...this.jobs.values()].some((j) => j.fileName === n)).map((n) => root.removeEntry(n).catch(() => undefined)));
+    const inUse = new Set([...this.jobs.values()].flatMap((j) => j.fileNames));
+    await Promise.all(names.filter((n) => !inUse.has(n)).map((n) => root.removeEntry(n).catch(() => undefined)));
   }
 
   /** Starts a job; returns at once, events follow. */
   start(spec: SaveSpec): void {
     if (this.jobs.has(spec.jobId)) return;
-    const job: RunningJob = { abort: new AbortController(), blobUrl: null, fileName: `${FILE_PREFIX}${spec.jobId.replace(/[^\w-]/g, '')}` };
+    const job: RunningJob = { abort: new AbortController(), blobUrls: [], fileNames: [] };
     this.jobs.set(spec.jobId, job);
-    let sink: OpfsSink | null = null;
-    void runSave(spec, {
-      client: this.client,
-      signal: job.abort.signal,
-      createSink: async () => (sink = await OpfsSink.create(job.fileName)),
-      onProgress: (progress) => this.emit(spec.jobId, { type: 'progress', progress }),
-    }).then(
-      async ({ bytes }) => {
-        if (job.abort.signal.aborted) return;
-        // A Blob over the OPFS File stays disk-backed; the type makes the browser keep our extension.
-        const file = await sink!.handle.getFile();
-        job.blobUrl = URL.createObjectURL(new Blob([file], { type: spec.mimeType }));
-        this.emit(spec.jobId, { type: 'ready', blobUrl: job.blobUrl, bytes });
-      },
-      (err: unknown) => this.emit(spec.jobId, { type: 'failed', error: toVidmuxError(err).toJSON() }),
-    );
+    const run = spec.mode === 'provider' ? this.runProvider(spec, job) : this.runUrls(spec, job);
+    void run.catch((err: unknown) => {
+      if (!job.abort.signal.aborted) this.emit(spec.jobId, { type: 'failed', error: toVidmuxError(err).toJSON() });
+    });
   }
 
   cancel(jobId: string): void {
     this.jobs.get(jobId)?.abort.abort(new DOMException('Cancelled', 'AbortError'));
   }
 
-  /** Frees the job's blob URL and its OPFS file. */
+  /** Frees the job's blob URLs and its OPFS files. */
   async release(jobId: string): Promise<void> {
     const job = this.jobs.get(jobId);
     if (!job) return;
     this.jobs.delete(jobId);
     job.abort.abort(new DOMException('Released', 'AbortError'));
-    if (job.blobUrl) URL.revokeObjectURL(job.blobUrl);
+    for (const url of job.blobUrls) URL.revokeObjectURL(url);
     const root = await navigator.storage.getDirectory();
-    await root.removeEntry(job.fileName).catch(() => undefined);
+    await Promise.all(job.fileNames.map((n) => root.removeEntry(n).catch(() => undefined)));
+  }
+
+  private async sink(job: RunningJob, jobId: string, suffix = ''): Promise<OpfsSink> {
+    const name = `${FILE_PREFIX}${jobId.replace(/[^\w-]/g, '')}${suffix}`;
+    if (!job.fileNames.includes(name)) job.fileNames.push(name);
+    return OpfsSink.create(name);
+  }
+
+  /** A blob URL of a finished OPFS file; the type makes the browser keep our extension. */
+  private async blobUrl(job: RunningJob, sink: OpfsSink, mimeType: string): Promise<string> {
+    const file = await sink.handle.getFile();
+    const url = URL.createObjectURL(new Blob([file], { type: mimeType }));
+    job.blobUrls.push(url);
+    return url;
+  }
+
+  private async runUrls(spec: Exclude<SaveSpec, ProviderSaveSpec>, job: RunningJob): Promise<void> {
+    let sink: OpfsSink | null = null;
+    const { bytes } = await runSave(spec, {
+      client: this.client,
+      signal: job.abort.signal,
+      createSink: async () => (sink = await this.sink(job, spec.jobId)),
+      onProgress: (progress) => this.emit(spec.jobId, { type: 'progress', progress }),
+    });
+    if (job.abort.signal.aborted) return;
+    this.emit(spec.jobId, { type: 'ready', blobUrl: await this.blobUrl(job, sink!, spec.mimeType), bytes });
+  }
+
+  private async runProvider(spec: ProviderSaveSpec, job: RunningJob): Promise<void> {
+    const providers = this.createProviders(spec, this.client);
+    let main: OpfsSink | null = null;
+    const subs: Array<{ sink: OpfsSink; format: Format }> = [];
+    const attempts: Array<{ provider: Provider['id']; error: { code: string; message: string } | null }> = [];
+    const outcome = await downloadWithFallback(
+      spec.url,
+      providers,
+      (info) => ({ format: pickFormat(info.formats, spec.quality), subtitles: pickSubtitles(info.subtitles, spec.subtitleLanguages) }),
+      {
+        signal: job.abort.signal,
+        onProgress: (progress) => this.emit(spec.jobId, { type: 'progress', progress }),
+        target: {
+          media: async () => (main = await this.sink(job, spec.jobId)),
+          subtitle: async (format) => {
+            const sink = await this.sink(job, spec.jobId, `.${subs.length}.sub`);
+            subs.push({ sink, format });
+            return sink;
+          },
+        },
+      },
+      {
+        onAttempt: (provider) => {
+          subs.length = 0;
+          this.emit(spec.jobId, { type: 'provider', provider: provider.id, attempts: [...attempts] });
+        },
+        onFailure: (provider, error) => attempts.push({ provider: provider.id, error }),
+      },
+    );
+    if (job.abort.signal.aborted) return;
+    const { result, info, provider, choice } = outcome;
+    if (result.remoteLocation) {
+      this.emit(spec.jobId, { type: 'remote', location: result.remoteLocation, provider: provider.id, attempts: outcome.attempts });
+      return;
+    }
+    const subtitles = [];
+    for (const s of subs) {
+      subtitles.push({ blobUrl: await this.blobUrl(job, s.sink, 'text/plain'), bytes: (await s.sink.handle.getFile()).size, language: s.format.language ?? 'und', container: s.format.container });
+    }
+    this.emit(spec.jobId, {
+      type: 'ready',
+      blobUrl: await this.blobUrl(job, main!, mimeTypeFor(choice.format.container)),
+      bytes: result.bytes,
+      made: {
+        provider: provider.id,
+        title: info.title,
+        container: choice.format.container,
+        height: choice.format.height,
+        mediaId: null,
+        attempts: outcome.attempts,
+        subtitles,
+      },
+    });
   }
 }

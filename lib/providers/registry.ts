@@ -59,7 +59,7 @@ export async function downloadWithFallback(
   providers: Provider[],
   choose: (info: MediaInfo) => DownloadChoice,
   ctx: DownloadContext,
-  hooks: { onAttempt?: (provider: Provider) => void } = {},
+  hooks: { onAttempt?: (provider: Provider) => void; onFailure?: (provider: Provider, error: { code: string; message: string }) => void } = {},
 ): Promise<{ result: DownloadResult; info: MediaInfo; provider: Provider; choice: DownloadChoice; attempts: ProviderAttempt[] }> {
   const attempts: ProviderAttempt[] = [];
   for (const provider of providers) {
@@ -76,7 +76,9 @@ export async function downloadWithFallback(
       return { result, info, provider, choice, attempts };
     } catch (err) {
       if (!fallible(err)) throw err;
-      attempts.push({ provider: provider.id, error: toVidmuxError(err).toJSON() });
+      const error = toVidmuxError(err).toJSON();
+      attempts.push({ provider: provider.id, error });
+      hooks.onFailure?.(provider, error);
     }
   }
   throw new AllProvidersFailedError(attempts);
