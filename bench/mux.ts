@@ -2,19 +2,27 @@
  * `npm run bench:mux`: our engine vs mediabunny vs `ffmpeg -c copy` on a 10-minute 1080p
  * H.264 + AAC pair of at least 1 GB (made once, cached in .cache/bench).
  *
- * Each run is its own child process under `/usr/bin/time`, so wall time and peak RSS are that
- * tool's alone. The JS contenders run from one esbuild bundle of this file under plain `node`
- * (no tsx transpiling in the timed run). Prints medians of RUNS runs and ratios to ffmpeg.
+ * Each run is its own child process under `/usr/bin/time`, so peak RSS is that tool's alone; wall
+ * time is measured around the child by this process (millisecond resolution). The JS contenders
+ * run from an esbuild bundle of this file under plain `node` (no tsx transpiling in the timed
+ * run), code-split so that each child loads only its own engine.
  *
- * Child mode (used by the parent): `node mux-bench.mjs --child ours|mediabunny VIDEO AUDIO OUT`.
+ * Noise control: the inputs are read once into the page cache and every contender gets one
+ * untimed warm-up run; then RUNS rounds run the contenders interleaved (ffmpeg, ours, mediabunny,
+ * ffmpeg, ...) so that load from anything else on the machine hits all of them alike. Outputs are
+ * deleted right after each run (their dirty pages never reach the disk) and `sync` runs between
+ * runs, so no run pays for an earlier one's writeback. Prints medians with ratios to ffmpeg, and
+ * min-max per contender.
+ *
+ * Child mode (used by the parent): `node mux.js --child ours|mediabunny VIDEO AUDIO OUT`.
  */
-import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { createReadStream, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const benchDir = join(root, '.cache/bench');
 const runFile = promisify(execFile);
@@ -94,28 +102,41 @@ async function prepare(ffmpeg: string): Promise<{ video: string; audio: string }
   return { video, audio };
 }
 
-/** Bundles this file so the timed JS runs start like any built app (plain node, no transpiler). */
+/**
+ * Bundles this file so the timed JS runs start like any built app (plain node, no transpiler).
+ * Code splitting puts each contender's dynamic import in its own chunk: a child loads only the
+ * engine it runs.
+ */
 async function bundle(): Promise<string[]> {
-  const out = join(benchDir, 'mux-bench.mjs');
+  const outdir = join(benchDir, 'mux-bench');
   try {
     const esbuild = await import('esbuild');
+    rmSync(outdir, { recursive: true, force: true });
     await esbuild.build({
-      entryPoints: [fileURLToPath(import.meta.url)],
+      entryPoints: { mux: fileURLToPath(import.meta.url) },
       bundle: true,
+      splitting: true,
       platform: 'node',
       format: 'esm',
       target: 'node20',
-      outfile: out,
+      outdir,
       logLevel: 'error',
       // Keep the ffmpeg fixture (and its createRequire) out of the bundle's hot path.
       external: ['@ffmpeg-installer/*', '@ffprobe-installer/*', 'esbuild'],
       banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
     });
-    return [process.execPath, out];
+    return [process.execPath, join(outdir, 'mux.js')];
   } catch (err) {
     process.stderr.write(`esbuild unavailable (${(err as Error).message}); timing through tsx instead\n`);
     return [join(root, 'node_modules/.bin/tsx'), fileURLToPath(import.meta.url)];
   }
+}
+
+/** Reads `path` once, so every timed run finds it in the page cache. */
+function warmPageCache(path: string): Promise<void> {
+  return new Promise((done, fail) => {
+    createReadStream(path, { highWaterMark: 8 * 1024 * 1024 }).on('data', () => undefined).on('end', done).on('error', fail);
+  });
 }
 
 interface Sample {
@@ -123,17 +144,19 @@ interface Sample {
   rssMb: number;
 }
 
-/** Runs `cmd` under GNU time; returns wall seconds and peak RSS (MB). */
+/** Runs `cmd` under GNU time; returns wall seconds (measured here) and peak RSS (MB, GNU time's). */
 function timed(cmd: string[]): Promise<Sample> {
   return new Promise((done, fail) => {
+    const t0 = performance.now();
     const child = spawn('/usr/bin/time', ['-f', '%e %M', ...cmd], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.on('close', (code) => {
+      const seconds = (performance.now() - t0) / 1000;
       const last = err.trim().split('\n').pop() ?? '';
       const m = /^([\d.]+) (\d+)$/.exec(last);
       if (code !== 0 || !m) return fail(new Error(`${cmd.join(' ')} failed (${code}): ${err.trim()}`));
-      done({ seconds: Number(m[1]), rssMb: Number(m[2]) / 1024 });
+      done({ seconds, rssMb: Number(m[2]) / 1024 });
     });
   });
 }
@@ -156,36 +179,68 @@ async function main(): Promise<void> {
   const inputBytes = statSync(inputs.video).size + statSync(inputs.audio).size;
   const js = await bundle();
   const outFile = (name: string) => join(benchDir, `out-${name}.mp4`);
-  const contenders: Array<{ name: string; cmd: string[] }> = [
-    { name: 'ffmpeg -c copy', cmd: [ffmpeg, '-v', 'error', '-y', '-i', inputs.video, '-i', inputs.audio, '-map', '0:v', '-map', '1:a', '-c', 'copy', outFile('ffmpeg')] },
-    { name: 'vidmux (ours)', cmd: [...js, '--child', 'ours', inputs.video, inputs.audio, outFile('ours')] },
-    { name: 'mediabunny', cmd: [...js, '--child', 'mediabunny', inputs.video, inputs.audio, outFile('mediabunny')] },
+  const contenders: Array<{ name: string; out: string; cmd: string[] }> = [
+    { name: 'ffmpeg -c copy', out: outFile('ffmpeg'), cmd: [ffmpeg, '-v', 'error', '-y', '-i', inputs.video, '-i', inputs.audio, '-map', '0:v', '-map', '1:a', '-c', 'copy', outFile('ffmpeg')] },
+    { name: 'vidmux (ours)', out: outFile('ours'), cmd: [...js, '--child', 'ours', inputs.video, inputs.audio, outFile('ours')] },
+    { name: 'mediabunny', out: outFile('mediabunny'), cmd: [...js, '--child', 'mediabunny', inputs.video, inputs.audio, outFile('mediabunny')] },
   ];
-  process.stderr.write(`input: ${(inputBytes / 1e9).toFixed(2)} GB (10 min 1080p H.264 + AAC); ${RUNS} runs each, interleaved\n`);
+  const runOnce = async (c: (typeof contenders)[number]): Promise<Sample> => {
+    // Nothing of an earlier run (or anything else) left to write back while this one is timed.
+    spawnSync('sync');
+    try {
+      return await timed(c.cmd);
+    } finally {
+      rmSync(c.out, { force: true });
+    }
+  };
+  process.stderr.write(`input: ${(inputBytes / 1e9).toFixed(2)} GB (10 min 1080p H.264 + AAC); warming up, then ${RUNS} runs each, interleaved\n`);
+  await warmPageCache(inputs.video);
+  await warmPageCache(inputs.audio);
+  for (const c of contenders) {
+    const s = await runOnce(c);
+    process.stderr.write(`  warm-up ${c.name}: ${s.seconds.toFixed(2)} s, ${s.rssMb.toFixed(0)} MB (not counted)\n`);
+  }
   const results = new Map<string, Sample[]>(contenders.map((c) => [c.name, []]));
   for (let run = 0; run < RUNS; run++) {
     for (const c of contenders) {
-      const s = await timed(c.cmd);
+      const s = await runOnce(c);
       results.get(c.name)!.push(s);
       process.stderr.write(`  run ${run + 1} ${c.name}: ${s.seconds.toFixed(2)} s, ${s.rssMb.toFixed(0)} MB\n`);
-      rmSync(outFile(c.name === 'ffmpeg -c copy' ? 'ffmpeg' : c.name === 'mediabunny' ? 'mediabunny' : 'ours'), { force: true });
     }
   }
   const base = results.get('ffmpeg -c copy')!;
   const baseTime = median(base.map((s) => s.seconds));
   const baseRss = median(base.map((s) => s.rssMb));
+  const range = (xs: number[], digits: number) => `${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)}`;
   const rows = contenders.map((c) => {
     const r = results.get(c.name)!;
-    const t = median(r.map((s) => s.seconds));
-    const m = median(r.map((s) => s.rssMb));
-    return `| ${c.name.padEnd(15)} | ${t.toFixed(2).padStart(6)} s | ${(t / baseTime).toFixed(2).padStart(5)}x | ${m.toFixed(0).padStart(5)} MB | ${(m / baseRss).toFixed(2).padStart(5)}x |`;
+    const times = r.map((s) => s.seconds);
+    const rss = r.map((s) => s.rssMb);
+    const t = median(times);
+    const m = median(rss);
+    const cells = [
+      c.name.padEnd(15),
+      `${t.toFixed(2)} s`.padStart(9),
+      `${(t / baseTime).toFixed(2)}x`.padStart(9),
+      `${range(times, 2)} s`.padStart(13),
+      `${m.toFixed(0)} MB`.padStart(8),
+      `${(m / baseRss).toFixed(2)}x`.padStart(9),
+      `${range(rss, 0)} MB`.padStart(12),
+    ];
+    return `| ${cells.join(' | ')} |`;
   });
   process.stdout.write(
     [
-      `mux benchmark: ${(inputBytes / 1e9).toFixed(2)} GB input, medians of ${RUNS} runs`,
-      '| tool            | wall time | vs ffmpeg | peak RSS | vs ffmpeg |',
-      '|-----------------|-----------|-----------|----------|-----------|',
+      `mux benchmark: ${(inputBytes / 1e9).toFixed(2)} GB input, medians of ${RUNS} interleaved runs (after one warm-up run each)`,
+      '| tool            | wall time | vs ffmpeg | wall min-max  | peak RSS | vs ffmpeg | RSS min-max  |',
+      '|-----------------|-----------|-----------|---------------|----------|-----------|--------------|',
       ...rows,
+      // Each round's own ratio: load that drifts between rounds hits both sides of it alike.
+      ...contenders.slice(1).map((c) => {
+        const ratios = results.get(c.name)!.map((s, i) => s.seconds / base[i]!.seconds);
+        return `per-round wall time ratio ${c.name} / ffmpeg: median ${median(ratios).toFixed(2)}x, ${range(ratios, 2)}x`;
+      }),
+      `targets: ours <= 2.0x ffmpeg wall time, faster than mediabunny, peak RSS <= 150 MB`,
       '',
     ].join('\n'),
   );

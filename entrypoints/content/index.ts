@@ -20,17 +20,19 @@ export default defineContentScript({
 
     async function startDownload(button: DownloadButton): Promise<void> {
       const media = await describe(button.video);
-      if (media.kind !== 'file' && media.kind !== 'manifest') {
-        button.setState('unsupported', 'Stream, not a file', notAFileReason(media.kind));
-        return;
-      }
       button.setState('working', 'Saving…');
+      // The background decides: a provider may handle the page (YouTube with a key) even when the
+      // <video> itself is a stream, not a file.
       try {
         const { job } = await sendToBackground('download.start', { page: page(), media });
         jobButtons.set(job.id, button);
         button.showJob(job);
       } catch (err) {
-        button.setState('failed', 'Failed', err instanceof Error ? err.message : String(err));
+        const code = (err as { code?: string }).code;
+        const message = err instanceof Error ? err.message : String(err);
+        if (code === 'not_a_file') button.setState('unsupported', 'Stream, not a file', message || notAFileReason(media.kind));
+        else if (code === 'unsupported') button.setState('unsupported', 'Can’t save this yet', message);
+        else button.setState('failed', 'Failed', message);
       }
     }
 

@@ -5,7 +5,9 @@
  * are then read by us, not by mp4box: feeding a gigabyte through `appendBuffer` makes mp4box keep
  * and re-slice every sample, which was most of the time and memory of the naive pipeline. Instead:
  * - progressive MP4 (moov at start or end): the sample table gives every sample's offset and size,
- *   which we read in order through one large sequential stream ({@link SequentialReader});
+ *   which we read in order through one forward-only reader of large reads ({@link SequentialReader});
+ *   the sample table itself is read from mp4box's parsed boxes into typed arrays (not through
+ *   mp4box's per-sample objects);
  * - fragmented MP4 / CMAF / single-file DASH with `sidx` / init + media segments: we walk the
  *   top-level boxes after the `moov` in one pass, parse each small `moof` (tfhd/tfdt/trun) and read
  *   the samples it points at from the `mdat` that follows.
@@ -69,6 +71,12 @@ export interface DemuxedTrack {
   info: DemuxedTrackInfo;
   /** Yields packets in decode order; can be iterated once. */
   packets(): AsyncGenerator<Packet>;
+  /**
+   * Pull-style alternative to {@link packets} (use one or the other): the next packet in decode
+   * order, or null after the last. Synchronous whenever the bytes are already read, which spares
+   * the muxing loop two promises per packet.
+   */
+  next(): Packet | null | Promise<Packet | null>;
   /** Stops any reading in progress. */
   close(): void;
 }
@@ -105,6 +113,14 @@ export async function openTrack(source: ByteSource, kind: 'video' | 'audio', opt
   const ftypBytes = ftyp ?? new Uint8Array([0, 0, 0, 16, 0x66, 0x74, 0x79, 0x70, 0x69, 0x73, 0x6f, 0x6d, 0, 0, 2, 0]);
   const head = concatBytes([ftypBytes, moov]);
   const mp4 = createFile();
+  // mp4box would also expand the sample tables into one JS object per sample (tens of thousands
+  // for a long video, ~40 MB of peak RSS here); we read its parsed tables into typed arrays
+  // ourselves ({@link sampleTable}) and give it empty lists.
+  (mp4 as any).buildTrakSampleLists = (trak: any) => {
+    trak.samples = [];
+    trak.samples_duration = 0;
+    trak.samples_size = 0;
+  };
   let info: any;
   try {
     const buffer = MP4BoxBuffer.fromArrayBuffer(head.buffer as ArrayBuffer, 0);
@@ -166,9 +182,15 @@ export async function openTrack(source: ByteSource, kind: 'video' | 'audio', opt
 
   const reader = new SequentialReader(source, opts.signal, opts.onBytes);
   if (!trackInfo.fragmented) {
-    const table = sampleTable(trak.samples ?? []);
+    let table: SampleTable;
+    try {
+      table = sampleTable(trak);
+    } catch (err) {
+      throw corrupt(label, 'its sample tables are inconsistent', err);
+    }
     if (table.count === 0) throw corrupt(label, `the ${kind} track has no samples`);
-    return { info: trackInfo, packets: () => progressivePackets(table, reader), close: () => reader.close() };
+    const next = progressiveNext(table, reader);
+    return { info: trackInfo, packets: () => generate(next), next, close: () => reader.close() };
   }
   const trex = (movie.mvex?.trexs ?? []).find((t: any) => t.track_id === track.id);
   const defaults: FragmentDefaults = {
@@ -176,9 +198,12 @@ export async function openTrack(source: ByteSource, kind: 'video' | 'audio', opt
     size: trex?.default_sample_size ?? 0,
     flags: trex?.default_sample_flags ?? 0,
   };
+  const fragments = fragmentedPackets(reader, moovEnd, track.id, defaults, label);
+  const next = () => fragments.next().then((r) => (r.done ? null : r.value));
   return {
     info: trackInfo,
-    packets: () => fragmentedPackets(reader, moovEnd, track.id, defaults, label),
+    packets: () => generate(next),
+    next,
     close: () => reader.close(),
   };
 }
@@ -260,8 +285,15 @@ interface SampleTable {
   sync: Uint8Array;
 }
 
-function sampleTable(samples: any[]): SampleTable {
-  const n = samples.length;
+/**
+ * The sample table from mp4box's parsed `stbl` boxes, with the same results as its own sample list
+ * (including its last-sample duration: the `mdhd` duration minus the last DTS).
+ */
+function sampleTable(trak: any): SampleTable {
+  const stbl = trak.mdia.minf.stbl;
+  const stsz = stbl.stsz ?? stbl.stz2;
+  const sizes: number[] = stsz?.sample_sizes ?? [];
+  const n = sizes.length;
   const t: SampleTable = {
     count: n,
     offset: new Float64Array(n),
@@ -271,26 +303,99 @@ function sampleTable(samples: any[]): SampleTable {
     duration: new Float64Array(n),
     sync: new Uint8Array(n),
   };
-  for (let i = 0; i < n; i++) {
-    const s = samples[i];
-    t.offset[i] = s.offset;
-    t.size[i] = s.size;
-    t.dts[i] = s.dts;
-    t.cts[i] = s.cts;
-    t.duration[i] = s.duration;
-    t.sync[i] = s.is_sync ? 1 : 0;
+  if (n === 0) return t;
+  const chunkOffsets: number[] = (stbl.stco ?? stbl.co64).chunk_offsets;
+  const firstChunk: number[] = stbl.stsc.first_chunk;
+  const perChunk: number[] = stbl.stsc.samples_per_chunk;
+  const sttsCounts: number[] = stbl.stts.sample_counts;
+  const sttsDeltas: number[] = stbl.stts.sample_deltas;
+  const cttsCounts: number[] | undefined = stbl.ctts?.sample_counts;
+  const cttsOffsets: number[] | undefined = stbl.ctts?.sample_offsets;
+  const syncNumbers: number[] | undefined = stbl.stss?.sample_numbers;
+
+  let run = 0; // stsc entry
+  let chunk = firstChunk[0]! - 1; // 0-based chunk index
+  let leftInChunk = perChunk[0]!;
+  let offset = chunkOffsets[chunk]!;
+  let sttsRun = 0;
+  let sttsLeft = sttsCounts[0] ?? 0;
+  let cttsRun = 0;
+  let cttsLeft = cttsCounts?.[0] ?? 0;
+  let syncIndex = 0;
+  let dts = 0;
+  for (let j = 0; j < n; j++) {
+    if (leftInChunk === 0) {
+      chunk++;
+      if (run + 1 < firstChunk.length && chunk + 1 >= firstChunk[run + 1]!) run++;
+      leftInChunk = perChunk[run]!;
+      offset = chunkOffsets[chunk]!;
+      if (offset === undefined) throw new RangeError(`sample ${j} is in chunk ${chunk + 1}, beyond the chunk offset table`);
+    }
+    leftInChunk--;
+    const size = sizes[j]!;
+    t.size[j] = size;
+    t.offset[j] = offset;
+    offset += size;
+
+    while (sttsLeft === 0 && sttsRun + 1 < sttsCounts.length) sttsLeft = sttsCounts[++sttsRun]!;
+    sttsLeft--;
+    const delta = sttsDeltas[sttsRun] ?? 0;
+    t.dts[j] = dts;
+    t.duration[j] = delta;
+    if (cttsCounts && cttsOffsets) {
+      while (cttsLeft === 0 && cttsRun + 1 < cttsCounts.length) cttsLeft = cttsCounts[++cttsRun]!;
+      cttsLeft--;
+      t.cts[j] = dts + (cttsOffsets[cttsRun] ?? 0);
+    } else {
+      t.cts[j] = dts;
+    }
+    if (syncNumbers) {
+      if (j === syncNumbers[syncIndex]! - 1) {
+        t.sync[j] = 1;
+        syncIndex++;
+      }
+    } else {
+      t.sync[j] = 1;
+    }
+    dts += delta;
   }
+  t.duration[n - 1] = Math.max(Number(trak.mdia.mdhd.duration) - t.dts[n - 1]!, 0);
   return t;
 }
 
-async function* progressivePackets(t: SampleTable, reader: SequentialReader): AsyncGenerator<Packet> {
-  try {
-    for (let i = 0; i < t.count; i++) {
-      const data = await reader.read(t.offset[i]!, t.size[i]!);
-      yield { data, dts: t.dts[i]!, cts: t.cts[i]!, duration: t.duration[i]!, sync: t.sync[i] === 1 };
+/** The packet reader of a progressive track; closes the reader after the last packet. */
+function progressiveNext(t: SampleTable, reader: SequentialReader): () => Packet | null | Promise<Packet | null> {
+  let i = 0;
+  const packet = (k: number, data: Uint8Array): Packet => ({ data, dts: t.dts[k]!, cts: t.cts[k]!, duration: t.duration[k]!, sync: t.sync[k] === 1 });
+  return () => {
+    if (i >= t.count) {
+      reader.close();
+      return null;
     }
-  } finally {
-    reader.close();
+    const k = i++;
+    try {
+      const got = reader.read(t.offset[k]!, t.size[k]!);
+      if (got instanceof Uint8Array) return packet(k, got);
+      return got.then(
+        (data) => packet(k, data),
+        (err: unknown) => {
+          reader.close();
+          throw err;
+        },
+      );
+    } catch (err) {
+      reader.close();
+      throw err;
+    }
+  };
+}
+
+/** {@link DemuxedTrack.packets} on top of {@link DemuxedTrack.next}. */
+async function* generate(next: () => Packet | null | Promise<Packet | null>): AsyncGenerator<Packet> {
+  for (;;) {
+    const p = await next();
+    if (!p) return;
+    yield p;
   }
 }
 

@@ -8,6 +8,8 @@
  *   info, dOps channel mapping, colr/pasp/btrt); copying it keeps the decoder config byte-identical;
  * - the input's handler (`hdlr`, keeps the handler name), the track language (`mdhd`) and the title
  *   (`udta/meta/ilst/©nam`, where ffmpeg puts it);
+ * - the sample tables (`stts`, `ctts`, `stss`, `stsc`, `stsz`, `stco`/`co64`), which the muxer
+ *   module builds itself (see muxer.ts);
  * - `tkhd`/`mvhd` durations equal to the edit lists, `mdhd` duration equal to the sample durations,
  *   and a signed `ctts` (version 1) when composition offsets are negative.
  * The moov is written last (mp4-muxer with `fastStart: false`), so growing it never moves a sample:
@@ -34,6 +36,11 @@ export interface TrackPatch {
   mediaDuration: number;
   /** Set when some composition offset is negative: `ctts` must be read as signed. */
   signedCompositionOffsets: boolean;
+  /**
+   * The sample tables (`stts`, `ctts`, `stss`, `stsc`, `stsz`, `stco`/`co64`, whole boxes), when the
+   * muxer writes them itself: they then replace every table in the muxer's `stbl` but `stsd`.
+   */
+  sampleTables?: Uint8Array[];
 }
 
 /** Everything {@link patchMoov} changes. */
@@ -109,6 +116,9 @@ function patchStbl(moov: Uint8Array, stbl: BoxRef, tp: TrackPatch): Uint8Array {
   for (const child of listBoxes(moov, stbl.body, stbl.end)) {
     if (child.type === 'stsd') {
       parts.push(tp.stsd);
+      if (tp.sampleTables) parts.push(...tp.sampleTables);
+    } else if (tp.sampleTables) {
+      // replaced by ours (after stsd)
     } else if (child.type === 'ctts' && tp.signedCompositionOffsets) {
       // mp4-muxer writes offsets with setUint32, i.e. two's complement: version 1 reads them as signed.
       const ctts = moov.slice(child.start, child.end);

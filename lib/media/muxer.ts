@@ -1,50 +1,180 @@
 /**
  * The one module that knows mp4-muxer (swap the muxer here and nowhere else).
  *
- * mp4-muxer runs with `fastStart: false` and a `StreamTarget`: sample data is written once,
- * sequentially, as each track's 0.5 s chunk completes, and the `moov` goes at the end. Never
- * `'in-memory'` (it holds the whole output). Around it we:
- * - keep each track in its input timescale (video `frameRate` and audio `sampleRate` are what
- *   mp4-muxer uses as the media timescale), so every tick survives the microsecond API exactly;
- * - hold back the file header (ftyp + mdat header) until the end: mp4-muxer patches the mdat size
- *   there at finalize, and the sink contract has no overlapping writes. A file whose header was
- *   never written is also never mistaken for a finished one;
- * - catch the `moov` at finalize and hand it to {@link patchMoov} (edit lists, verbatim stsd, ...);
- * - apply backpressure: mp4-muxer calls `onData` synchronously, we queue sink writes and let the
- *   caller await {@link Mp4MuxWriter.drain} when too much is in flight.
+ * Division of labour, and why:
+ * - **We write the sample bytes.** mp4-muxer can only place a sample by passing it through its
+ *   writer, which copies it (`data.slice()`) and then copies it again into each flushed chunk.
+ *   On the 1 GB benchmark those copies (and the garbage they made) were most of the engine's
+ *   remaining CPU time and memory. Instead, the packets' zero-copy views into the input's read
+ *   buffers go straight to the sink, coalesced into one write per contiguous run of input bytes.
+ * - **We write the sample tables** (`stts`, `ctts`, `stss`, `stsz`, `stsc`, `stco`/`co64`), from
+ *   typed arrays filled as packets pass. Once mp4-muxer no longer places the bytes it can't write
+ *   `stsz`/`stsc`/`stco`; and feeding it every packet just for `stts`/`ctts`/`stss` cost a
+ *   JS object per sample kept until the end (tens of thousands of survivors: old-generation growth,
+ *   GC time, peak RSS) plus a microsecond round trip, for tables that are simple run-length
+ *   encodings of ticks we already have exactly.
+ * - **mp4-muxer builds the movie skeleton**: `ftyp`, `mvhd`, `trak`/`tkhd`, `mdia`/`mdhd`/`hdlr`,
+ *   `minf` with its media header and `dinf`, for the declared tracks. It sees one placeholder
+ *   sample per track, at the end; {@link patchMoov} then puts in our tables, the input's verbatim
+ *   `stsd`/`hdlr`, edit lists, durations, languages and the title. It runs with `fastStart: false`
+ *   and a `StreamTarget`, so it never holds sample data.
+ * Around that we:
+ * - hold back the file header (ftyp + a 64-bit mdat header) until the end, and write the mdat size
+ *   into it ourselves; a file whose header was never written is never mistaken for a finished one;
+ * - apply backpressure: writes are queued and the caller awaits {@link Mp4MuxWriter.waitForRoom}
+ *   when too many bytes are in flight (in-flight writes keep their input read buffers alive).
  */
 import { Muxer, StreamTarget } from 'mp4-muxer';
 import type { ByteSink } from '../io';
+import { writeU32, writeU64 } from './boxes';
+import { releaseBuffer, retainBuffer } from './byte-reader';
 import type { DemuxedTrackInfo, Packet } from './demux';
 import { patchMoov, type MoovPatch } from './moov-patch';
 
 /**
- * A sample view whose `slice()` returns itself. mp4-muxer's stream writer defensively copies every
- * sample (`data.slice()`) before copying it again into the chunk it flushes; our packet bytes are
- * never reused or mutated (each read gets a fresh buffer), so that first copy was pure overhead:
- * ~18% of the engine's CPU time on the 1 GB benchmark.
+ * Output chunk length: the caller interleaves the tracks in runs of this much decode time, and each
+ * run becomes one chunk (what mp4-muxer itself does), so players read the file in large pieces.
  */
-class ImmutableSampleView extends Uint8Array {
-  override slice(): this {
-    return this;
+export const CHUNK_SECONDS = 0.5;
+
+/** A zero-length sample payload for mp4-muxer's placeholder samples. */
+const EMPTY = new Uint8Array(0);
+
+/** Where one track's samples went and their timing, in the track's media timescale. */
+class TrackLayout {
+  sizes = new Uint32Array(4096);
+  dts = new Float64Array(4096);
+  /** Composition offset (cts - dts), may be negative. */
+  cto = new Float64Array(4096);
+  sync = new Uint8Array(4096);
+  samples = 0;
+  lastDuration = 0;
+  chunkOffsets = new Float64Array(256);
+  chunkSamples = new Uint32Array(256);
+  chunks = 0;
+  chunkStartDts = 0;
+
+  addSample(size: number, dts: number, cto: number, sync: boolean, duration: number): void {
+    if (this.samples === this.sizes.length) {
+      this.sizes = grow(this.sizes);
+      this.dts = grow(this.dts);
+      this.cto = grow(this.cto);
+      this.sync = grow(this.sync);
+    }
+    const i = this.samples++;
+    this.sizes[i] = size;
+    this.dts[i] = dts;
+    this.cto[i] = cto;
+    this.sync[i] = sync ? 1 : 0;
+    this.lastDuration = duration;
+    this.chunkSamples[this.chunks - 1]!++;
+  }
+
+  startChunk(offset: number, dts: number): void {
+    if (this.chunks === this.chunkOffsets.length) {
+      this.chunkOffsets = grow(this.chunkOffsets);
+      this.chunkSamples = grow(this.chunkSamples);
+    }
+    this.chunkOffsets[this.chunks] = offset;
+    this.chunkSamples[this.chunks++] = 0;
+    this.chunkStartDts = dts;
+  }
+
+  /** This track's `stbl` tables, in the order ffmpeg writes them. */
+  tables(): Uint8Array[] {
+    const n = this.samples;
+    // stts: sample i lasts until sample i+1's DTS; the last one its own duration.
+    const delta = (i: number) => (i + 1 < n ? this.dts[i + 1]! - this.dts[i]! : this.lastDuration);
+    const stts = runLengthBox('stts', n, delta, false);
+
+    let keys = 0;
+    for (let i = 0; i < n; i++) keys += this.sync[i]!;
+    let stss: Uint8Array | null = null;
+    if (keys < n) {
+      stss = fullBox('stss', 4 + 4 * keys);
+      writeU32(stss, 12, keys);
+      for (let i = 0, p = 16; i < n; i++) {
+        if (this.sync[i] === 0) continue;
+        writeU32(stss, p, i + 1);
+        p += 4;
+      }
+    }
+
+    let needsCtts = false;
+    let signed = false;
+    for (let i = 0; i < n; i++) {
+      if (this.cto[i] !== 0) needsCtts = true;
+      if (this.cto[i]! < 0) signed = true;
+    }
+    // Version 1 reads the offsets as signed (written as two's complement either way).
+    const ctts = needsCtts ? runLengthBox('ctts', n, (i) => this.cto[i]!, signed) : null;
+
+    let entries = 0;
+    for (let c = 0; c < this.chunks; c++) if (c === 0 || this.chunkSamples[c] !== this.chunkSamples[c - 1]) entries++;
+    const stsc = fullBox('stsc', 4 + 12 * entries);
+    writeU32(stsc, 12, entries);
+    for (let c = 0, p = 16; c < this.chunks; c++) {
+      if (c > 0 && this.chunkSamples[c] === this.chunkSamples[c - 1]) continue;
+      writeU32(stsc, p, c + 1);
+      writeU32(stsc, p + 4, this.chunkSamples[c]!);
+      writeU32(stsc, p + 8, 1);
+      p += 12;
+    }
+
+    const stsz = fullBox('stsz', 8 + 4 * n);
+    writeU32(stsz, 16, n);
+    for (let i = 0; i < n; i++) writeU32(stsz, 20 + 4 * i, this.sizes[i]!);
+
+    const wide = this.chunks > 0 && this.chunkOffsets[this.chunks - 1]! > 0xffffffff;
+    const stco = fullBox(wide ? 'co64' : 'stco', 4 + (wide ? 8 : 4) * this.chunks);
+    writeU32(stco, 12, this.chunks);
+    for (let c = 0; c < this.chunks; c++) {
+      if (wide) writeU64(stco, 16 + 8 * c, this.chunkOffsets[c]!);
+      else writeU32(stco, 16 + 4 * c, this.chunkOffsets[c]!);
+    }
+    return [stts, ...(stss ? [stss] : []), ...(ctts ? [ctts] : []), stsc, stsz, stco];
   }
 }
 
-/** Keeps PTS non-negative for mp4-muxer even with negative composition offsets; removed again by its 'offset' mode. */
-const BIAS_US = 10_000_000;
+/** An `stts`/`ctts`-style box: runs of (count, value) over `n` samples. */
+function runLengthBox(type: string, n: number, value: (i: number) => number, version1: boolean): Uint8Array {
+  let runs = 0;
+  for (let i = 0; i < n; i++) if (i === 0 || value(i) !== value(i - 1)) runs++;
+  const box = fullBox(type, 4 + 8 * runs);
+  if (version1) box[8] = 1;
+  writeU32(box, 12, runs);
+  let p = 16;
+  for (let i = 0; i < n; ) {
+    const v = value(i);
+    let j = i + 1;
+    while (j < n && value(j) === v) j++;
+    writeU32(box, p, j - i);
+    writeU32(box, p + 4, v >>> 0);
+    p += 8;
+    i = j;
+  }
+  return box;
+}
 
 /** Streams packets of up to one video and one audio track into an MP4 on a {@link ByteSink}. */
 export class Mp4MuxWriter {
   private readonly muxer: Muxer<StreamTarget>;
+  /** ftyp + 16-byte mdat header, written last. */
   private header: Uint8Array | null = null;
-  private moovParts: Uint8Array[] = [];
+  private moovParts: Array<{ at: number; bytes: Uint8Array }> = [];
   private finalizing = false;
+  /** Sample bytes placed so far (the mdat payload). */
   private sampleBytes = 0;
+  private readonly layouts: { video: TrackLayout; audio: TrackLayout } = { video: new TrackLayout(), audio: new TrackLayout() };
+  private lastKind: 'video' | 'audio' | null = null;
+  /** The contiguous run of input bytes not yet handed to the sink: `[runStart, runEnd)` of `runBuffer`, at file offset `runAt`. */
+  private runBuffer: ArrayBufferLike | null = null;
+  private runStart = 0;
+  private runEnd = 0;
+  private runAt = 0;
   private inflight = new Set<Promise<void>>();
   private inflightBytes = 0;
   private writeError: unknown = null;
-  private videoConfigured = false;
-  private audioConfigured = false;
 
   constructor(
     private readonly sink: ByteSink,
@@ -52,10 +182,8 @@ export class Mp4MuxWriter {
   ) {
     const { video, audio } = tracks;
     this.muxer = new Muxer({
-      target: new StreamTarget({ onData: (data, position) => this.onData(data, position) }),
+      target: new StreamTarget({ onData: (data, position) => this.onMuxerData(data, position) }),
       fastStart: false,
-      // Per-track: the caller's first DTS is already 0; 'offset' also removes BIAS_US.
-      firstTimestampBehavior: 'offset',
       ...(video
         ? {
             video: {
@@ -76,6 +204,9 @@ export class Mp4MuxWriter {
           }
         : {}),
     });
+    // mp4-muxer writes (and flushes) ftyp + a 16-byte mdat header in its constructor: we know
+    // where the sample data starts before the first packet.
+    if (!this.header) throw new Error('mp4-muxer wrote no header');
   }
 
   /** Bytes handed to the sink and not yet confirmed written. */
@@ -84,106 +215,145 @@ export class Mp4MuxWriter {
   }
 
   /**
-   * Adds one packet (times already shifted so the track's first DTS is 0). Packets of one track
-   * must come in decode order; interleave tracks by decode time.
+   * Adds one packet of a track whose first DTS is `firstDts` (the output's media time 0); times
+   * are in the track's media timescale (`timescale`, the input's, kept as is).
+   * Packets of one track must come in decode order. A new chunk starts whenever the track changes
+   * or the current chunk holds {@link CHUNK_SECONDS} of decode time, so interleave the tracks in
+   * runs of that length. The packet's bytes must stay unchanged until the write completes.
    */
-  add(kind: 'video' | 'audio', p: Packet, timescale: number): void {
+  add(kind: 'video' | 'audio', p: Packet, firstDts: number, timescale: number): void {
     if (this.writeError) throw this.writeError;
-    const toUs = 1e6 / timescale;
-    const ptsUs = p.cts * toUs + BIAS_US;
-    const durationUs = p.duration * toUs;
-    const type = p.sync ? 'key' : 'delta';
-    const data = new ImmutableSampleView(p.data.buffer as ArrayBuffer, p.data.byteOffset, p.data.byteLength);
-    if (kind === 'video') {
-      const meta = this.videoConfigured ? undefined : { decoderConfig: placeholderVideoConfig(this.tracks.video!) };
-      this.videoConfigured = true;
-      this.muxer.addVideoChunkRaw(data, type, ptsUs, durationUs, meta, (p.cts - p.dts) * toUs);
-    } else {
-      const meta = this.audioConfigured ? undefined : { decoderConfig: placeholderAudioConfig(this.tracks.audio!) };
-      this.audioConfigured = true;
-      this.muxer.addAudioChunkRaw(data, type, ptsUs, durationUs, meta);
+    const dts = p.dts - firstDts;
+    const at = this.header!.length + this.sampleBytes;
+    const layout = this.layouts[kind];
+    if (kind !== this.lastKind || layout.chunks === 0 || dts - layout.chunkStartDts >= CHUNK_SECONDS * timescale) {
+      layout.startChunk(at, dts);
+      this.lastKind = kind;
     }
-    this.sampleBytes += p.data.length;
+    const data = p.data;
+    const size = data.byteLength;
+    layout.addSample(size, dts, p.cts - p.dts, p.sync, p.duration);
+    this.sampleBytes += size;
+    if (size === 0) return;
+    if (data.buffer === this.runBuffer && data.byteOffset === this.runEnd) {
+      this.runEnd += size;
+    } else {
+      this.flushRun();
+      // The input's read buffer must not be reused until this run's write completes.
+      retainBuffer(data.buffer);
+      this.runBuffer = data.buffer;
+      this.runStart = data.byteOffset;
+      this.runEnd = data.byteOffset + size;
+      this.runAt = at;
+    }
   }
 
-  /** Resolves when every queued sink write has completed (rejects with the first write error). */
-  async drain(): Promise<void> {
-    while (this.inflight.size > 0) await Promise.race(this.inflight);
+  /**
+   * Hands the pending run to the sink, then resolves once at most `maxBytes` are in flight
+   * (rejects with the first write error).
+   */
+  async waitForRoom(maxBytes: number): Promise<void> {
+    this.flushRun();
+    while (this.inflightBytes > maxBytes && this.inflight.size > 0) await Promise.race(this.inflight);
     if (this.writeError) throw this.writeError;
   }
 
   /**
-   * Finalises: mp4-muxer writes its last chunks and its moov; the moov is patched and written,
-   * then the held-back header. Returns the total file size. Does not close the sink.
+   * Finalises: mp4-muxer writes its moov; our sample tables and the caller's patch go into it; the
+   * moov is written after the samples, then the held-back header. Returns the total file size.
+   * Does not close the sink.
    */
   async finish(patch: MoovPatch): Promise<number> {
+    this.flushRun();
+    // One placeholder sample per track so mp4-muxer writes each trak (everything it derives from
+    // samples is replaced by patchMoov).
+    if (this.tracks.video) {
+      this.muxer.addVideoChunkRaw(EMPTY, 'key', 0, 1, { decoderConfig: placeholderVideoConfig(this.tracks.video) });
+    }
+    if (this.tracks.audio) {
+      this.muxer.addAudioChunkRaw(EMPTY, 'key', 0, 1, { decoderConfig: placeholderAudioConfig(this.tracks.audio) });
+    }
     this.finalizing = true;
     this.muxer.finalize();
-    await this.drain();
-    if (!this.header) throw new Error('mp4-muxer wrote no header');
-    const moov = concatMoov(this.moovParts);
-    const patched = patchMoov(moov, patch);
-    const moovAt = this.header.length + this.sampleBytes;
+    await this.waitForRoom(0);
+    const header = this.header!;
+    const moov = concatAt(this.moovParts);
+    const kinds = [...(this.tracks.video ? ['video' as const] : []), ...(this.tracks.audio ? ['audio' as const] : [])];
+    const patched = patchMoov(moov, {
+      ...patch,
+      tracks: patch.tracks.map((t, i) => ({ ...t, sampleTables: this.layouts[kinds[i]!].tables() })),
+    });
+    const moovAt = header.length + this.sampleBytes;
+    // The mdat: a 64-bit size header (16 bytes) at the end of the held-back header.
+    const mdatAt = header.length - 16;
+    writeU32(header, mdatAt, 1);
+    writeU64(header, mdatAt + 8, 16 + this.sampleBytes);
     await this.sink.write(moovAt, patched);
-    await this.sink.write(0, this.header);
+    await this.sink.write(0, header);
     return moovAt + patched.length;
   }
 
-  private onData(data: Uint8Array, position: number): void {
+  /** mp4-muxer's own output: the header (in its constructor), empty sample chunks, then at finalize the mdat size and the moov. */
+  private onMuxerData(data: Uint8Array, position: number): void {
     if (this.header === null) {
-      // The first flush is the header written by the constructor: ftyp + mdat header.
       this.header = data.slice();
+      const t = this.header;
+      if (t.length < 16 || t[t.length - 12] !== 0x6d || t[t.length - 11] !== 0x64 || t[t.length - 10] !== 0x61 || t[t.length - 9] !== 0x74) {
+        throw new Error('mp4-muxer header does not end with a 64-bit mdat header');
+      }
       return;
     }
-    let chunk = data;
-    let at = position;
-    if (at < this.header.length) {
-      // mp4-muxer patching the mdat size inside the header we hold back.
-      const n = Math.min(chunk.length, this.header.length - at);
-      this.header.set(chunk.subarray(0, n), at);
-      chunk = chunk.subarray(n);
-      at += n;
-      if (chunk.length === 0) return;
-    }
-    if (this.finalizing) {
-      // Everything from the end of the sample data on is the moov (mp4-muxer writes it last).
-      const moovAt = this.header.length + this.sampleBytes;
-      if (at + chunk.length > moovAt) {
-        const split = Math.max(0, moovAt - at);
-        this.moovParts.push(chunk.slice(split));
-        chunk = chunk.subarray(0, split);
-        if (chunk.length === 0) return;
-      }
-    }
-    this.queueWrite(at, chunk);
+    // Everything at or after the header's end is the moov (no sample bytes go through mp4-muxer);
+    // writes inside the header are its mdat size patch, which we write ourselves.
+    if (!this.finalizing) return;
+    const skip = Math.max(0, this.header.length - position);
+    if (data.length <= skip) return;
+    this.moovParts.push({ at: position + skip - this.header.length, bytes: data.slice(skip) });
   }
 
-  private queueWrite(position: number, data: Uint8Array): void {
+  private flushRun(): void {
+    if (this.runBuffer === null) return;
+    const buffer = this.runBuffer;
+    const view = new Uint8Array(buffer, this.runStart, this.runEnd - this.runStart);
+    this.runBuffer = null;
+    this.queueWrite(this.runAt, view, buffer);
+  }
+
+  private queueWrite(position: number, data: Uint8Array, buffer: ArrayBufferLike): void {
     const size = data.length;
     this.inflightBytes += size;
-    const p: Promise<void> = this.sink.write(position, data).then(
-      () => {
-        this.inflightBytes -= size;
-        this.inflight.delete(p);
-      },
-      (err: unknown) => {
-        this.inflightBytes -= size;
-        this.inflight.delete(p);
-        this.writeError ??= err;
-      },
-    );
+    const done = () => {
+      this.inflightBytes -= size;
+      this.inflight.delete(p);
+      releaseBuffer(buffer);
+    };
+    const p: Promise<void> = this.sink.write(position, data).then(done, (err: unknown) => {
+      done();
+      this.writeError ??= err;
+    });
     this.inflight.add(p);
   }
 }
 
-function concatMoov(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let pos = 0;
-  for (const p of parts) {
-    out.set(p, pos);
-    pos += p.length;
-  }
+function grow<T extends Uint8Array | Uint32Array | Float64Array>(a: T): T {
+  const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+  b.set(a);
+  return b;
+}
+
+/** A full box (version 0, flags 0) of `type` with `bodySize` bytes after version/flags, zero-filled. */
+function fullBox(type: string, bodySize: number): Uint8Array {
+  const out = new Uint8Array(12 + bodySize);
+  writeU32(out, 0, out.length);
+  for (let i = 0; i < 4; i++) out[4 + i] = type.charCodeAt(i);
+  return out;
+}
+
+/** Joins positioned pieces (mp4-muxer may write its moov in several) into one buffer. */
+function concatAt(parts: Array<{ at: number; bytes: Uint8Array }>): Uint8Array {
+  const size = parts.reduce((m, p) => Math.max(m, p.at + p.bytes.length), 0);
+  const out = new Uint8Array(size);
+  for (const p of parts) out.set(p.bytes, p.at);
   return out;
 }
 

@@ -1,0 +1,119 @@
+/**
+ * Providers end to end: the built extension in Chromium reaches the provider fakes at the
+ * providers' real hostnames (https, test certificate pinned by its key), with the shipped default
+ * base URLs. Keys are entered on the options page; a YouTube watch page (the fake YouTube) is
+ * downloaded with one click.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RENDERIO_TEST_KEY, startRenderIoFake, type RenderIoFake } from '../fakes/renderio-server';
+import { startVidPickrFake, VIDPICKR_TEST_KEY, type VidPickrFake } from '../fakes/vidpickr-server';
+import { FAKE_VIDEOS, startFakeYouTube, type FakeYouTube } from '../fakes/youtube-site';
+import { ffmpeg, ffprobeJson } from '../fixtures/ffmpeg';
+import { clickVidmuxButton, downloadFrom, launchExtensionBrowser, tabIdOf, type ExtensionBrowser } from '../harness/extension-browser';
+import { chromiumFakeHostArgs, testTls } from '../harness/tls';
+
+const SHOTS = resolve(import.meta.dirname, '../../test-results/screenshots');
+const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
+const md5s = async (file: string, map: string) =>
+  (await ffmpeg(['-i', file, '-map', map, '-c', 'copy', '-f', 'framemd5', '-'])).split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(',')[5]!.trim());
+
+let vidpickr: VidPickrFake;
+let renderio: RenderIoFake;
+let youtube: FakeYouTube;
+let browser: ExtensionBrowser;
+const port = (url: string) => Number(new URL(url).port);
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  const tls = testTls();
+  vidpickr = await startVidPickrFake({ tls, hostname: 'api.vidpickr.com' });
+  renderio = await startRenderIoFake({ tls, publicStorageOrigin: 'https://storage.renderio.dev' });
+  youtube = await startFakeYouTube({ tls });
+  browser = await launchExtensionBrowser({
+    extraArgs: chromiumFakeHostArgs(
+      {
+        'api.vidpickr.com': port(vidpickr.url),
+        'renderio.dev': port(renderio.baseUrl),
+        'storage.renderio.dev': port(renderio.storageOrigin),
+        'www.youtube.com': youtube.port,
+      },
+      tls,
+    ),
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await Promise.all([vidpickr?.close(), renderio?.close(), youtube?.close()]);
+});
+
+/** Enters a key on the options page and checks it is shown masked, then tests it. */
+async function addKey(provider: 'vidpickr' | 'renderio', key: string): Promise<Page> {
+  const options = await browser.openExtensionPage('options.html');
+  const card = options.getByTestId(`provider-${provider}`);
+  await card.getByLabel(/API key/).fill(key);
+  await card.getByRole('button', { name: 'Save' }).click();
+  await expect.poll(() => card.getByTestId('masked-key').textContent()).toBe(`${key.slice(0, key.indexOf('_', 4) + 1)}...${key.slice(-4)}`);
+  expect(await options.content()).not.toContain(key);
+  await card.getByRole('button', { name: 'Test' }).click();
+  await expect.poll(() => card.getByTestId('key-status').textContent(), { timeout: 20_000 }).toMatch(/^Works: /);
+  return options;
+}
+
+async function openWatchPage(id: string): Promise<Page> {
+  const page = await browser.context.newPage();
+  await page.goto(`https://www.youtube.com/watch?v=${id}`);
+  await page.locator('#movie_player video').waitFor();
+  return page;
+}
+
+describe('YouTube through the providers, at their real hostnames', () => {
+  it('with a VidPickr key, one click on a watch page saves one MP4 muxed from VidPickr’s two tracks', async () => {
+    const options = await addKey('vidpickr', VIDPICKR_TEST_KEY);
+    await options.screenshot({ path: `${SHOTS}/options-keys.png`, fullPage: true });
+    await options.close();
+
+    const video = FAKE_VIDEOS[0]!;
+    const page = await openWatchPage(video.id);
+    const done = await downloadFrom(browser, () => clickVidmuxButton(page), 90_000);
+    expect(done.state, done.error).toBe('complete');
+    expect(basename(done.filename)).toBe('Fake Clip - Night Drive (4K).mp4');
+    const probe = await ffprobeJson(done.filename);
+    expect(probe.streams.map((s: { codec_type: string }) => s.codec_type)).toEqual(['video', 'audio']);
+    // Packet for packet what the fake served for the 720p H.264 track.
+    const fake = vidpickr.videos.get(video.id)!;
+    const h264 = fake.resolutions.find((r) => r.height === 720)!.variants.find((v) => v.vcodec.startsWith('avc1'))!;
+    expect(await md5s(done.filename, '0:v')).toEqual(await md5s(h264.file, '0:v'));
+    // Every request that carried the key went to api.vidpickr.com.
+    expect(vidpickr.requests.length).toBeGreaterThan(0);
+    await page.close();
+  });
+
+  it('when VidPickr fails, RenderIO takes over, and the popup says so', async () => {
+    (await addKey('renderio', RENDERIO_TEST_KEY)).close();
+    vidpickr.fault('info', { kind: 'lookup_failed' }, 1000);
+    try {
+      const page = await openWatchPage(FAKE_VIDEOS[1]!.id);
+      const done = await downloadFrom(browser, () => clickVidmuxButton(page), 120_000);
+      expect(done.state, done.error).toBe('complete');
+      expect(basename(done.filename)).toBe('Second Fake Clip - Sunrise.mp4');
+      // The file RenderIO made for `best`: its tallest video.
+      expect(sha256(done.filename)).toBe(sha256(renderio.media.videos[0]!.path));
+
+      const popup = await browser.openExtensionPage(`popup.html?tabId=${await tabIdOf(browser, page.url())}`);
+      await popup.setViewportSize({ width: 410, height: 600 });
+      const note = popup.getByTestId('provider-note').first();
+      await expect.poll(() => note.textContent(), { timeout: 10_000 }).toMatch(/Via RenderIO/);
+      expect(await note.textContent()).toMatch(/VidPickr failed: .+/);
+      await popup.screenshot({ path: `${SHOTS}/popup-fallback.png` });
+      await popup.close();
+      await page.close();
+    } finally {
+      vidpickr.clearFaults();
+    }
+  });
+});
