@@ -11,6 +11,7 @@ import { runSave } from '../jobs/run-save';
 import { mimeTypeFor } from '../jobs/plan';
 import { scanPageHtml } from './page-html';
 import { formatLabel } from './select';
+import { YOUTUBE_URL } from './types';
 import type { AccountInfo, DownloadChoice, DownloadContext, DownloadResult, Format, MediaInfo, Provider, ProviderConfig } from './types';
 
 const MEDIA_EXT = /\.(mp4|m4v|m4a|mov|webm|mkv|mp3|ogg|ogv|opus)$/i;
@@ -47,7 +48,9 @@ export class PageProvider implements Provider {
   }
 
   supports(url: string): boolean {
-    return /^https?:\/\//i.test(url);
+    // YouTube never serves its videos as plain files or open manifests: there the page's own
+    // media is a dead end, and only the keyed providers help.
+    return /^https?:\/\//i.test(url) && !YOUTUBE_URL.test(url);
   }
 
   async resolve(url: string, opts: { signal?: AbortSignal } = {}): Promise<MediaInfo> {

@@ -95,7 +95,7 @@ describe('YouTube through the providers, at their real hostnames', () => {
 
   it('when VidPickr fails, RenderIO takes over, and the popup says so', async () => {
     (await addKey('renderio', RENDERIO_TEST_KEY)).close();
-    vidpickr.fault('info', { kind: 'lookup_failed' }, 1000);
+    vidpickr.fault('info', { kind: 'upstream_failed' }, 1000);
     try {
       const page = await openWatchPage(FAKE_VIDEOS[1]!.id);
       const done = await downloadFrom(browser, () => clickVidmuxButton(page), 120_000);

@@ -74,6 +74,8 @@ export interface TornadoFakeOptions {
   s3PublicBaseUrl?: string;
   /** Fake clock start, epoch ms. Default 2025-01-01T00:00:00Z. */
   now?: number;
+  /** Let the fake clock also run with real time (for the CLI, the demo and browser tests). */
+  realTime?: boolean;
   /** Direct API keys (x-api-key). Default one test key. */
   keys?: string[];
   /** Marketplace Bearer tokens. */
@@ -186,6 +188,14 @@ export async function startTornadoFake(opts: TornadoFakeOptions = {}): Promise<T
   const media = opts.media ?? (await tornadoMedia());
   const timings: TornadoTimings = { ...DEFAULT_TIMINGS, ...opts.timings };
   let now = opts.now ?? Date.parse('2025-01-01T00:00:00Z');
+  let lastTick = Date.now();
+  const ticker = opts.realTime
+    ? setInterval(() => {
+        now += Date.now() - lastTick;
+        lastTick = Date.now();
+      }, 50)
+    : null;
+  ticker?.unref();
   const keys = new Set(opts.keys ?? [TORNADO_TEST_KEY]);
   const bearers = new Set(opts.bearerTokens ?? [TORNADO_MARKETPLACE_TOKEN]);
   const outcomes = opts.outcomes ?? {};
@@ -644,6 +654,7 @@ export async function startTornadoFake(opts: TornadoFakeOptions = {}): Promise<T
       return j && advance(j);
     },
     close: async () => {
+      if (ticker) clearInterval(ticker);
       await Promise.all([apiServer, s3Server].map((s) => new Promise<void>((r) => {
         s.closeAllConnections?.();
         s.close(() => r());

@@ -1,0 +1,126 @@
+/**
+ * The real CLI process (`node --import tsx cli/index.ts ...`) against the provider fakes: info and
+ * download through VidPickr, RenderIO and Tornado, fallback between them, and the failure line.
+ * Output files are checked with ffprobe.
+ */
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RENDERIO_TEST_KEY, startRenderIoFake, type RenderIoFake } from '../../test/fakes/renderio-server';
+import { startTornadoFake, TORNADO_TEST_KEY, type TornadoFake } from '../../test/fakes/tornado-server';
+import { startVidPickrFake, VIDPICKR_TEST_KEY, type VidPickrFake } from '../../test/fakes/vidpickr-server';
+import { ffprobeJson } from '../../test/fixtures/ffmpeg';
+
+const ROOT = resolve(__dirname, '../..');
+const YT = 'https://www.youtube.com/watch?v=dQw4w9WgXcQ';
+let vidpickr: VidPickrFake;
+let renderio: RenderIoFake;
+let tornado: TornadoFake;
+let out: string;
+
+beforeAll(async () => {
+  [vidpickr, renderio, tornado] = await Promise.all([
+    startVidPickrFake(),
+    startRenderIoFake(),
+    startTornadoFake({ realTime: true, timings: { pendingMs: 300, downloadingMs: 300, muxingMs: 300, uploadingMs: 300, replicationLagMs: 0 } }),
+  ]);
+  out = await mkdtemp(join(tmpdir(), 'vidmux-cli-providers-'));
+});
+afterAll(async () => {
+  await Promise.all([vidpickr?.close(), renderio?.close(), tornado?.close()]);
+  await rm(out, { recursive: true, force: true });
+});
+
+type Env = Record<string, string>;
+const envFor = (which: Array<'vidpickr' | 'renderio' | 'tornado'>, over: Env = {}): Env => ({
+  ...(which.includes('vidpickr') ? { VIDPICKR_API_KEY: VIDPICKR_TEST_KEY, VIDPICKR_BASE_URL: vidpickr.baseUrl } : {}),
+  ...(which.includes('renderio') ? { RENDERIO_API_KEY: RENDERIO_TEST_KEY, RENDERIO_BASE_URL: renderio.baseUrl } : {}),
+  ...(which.includes('tornado') ? { TORNADO_API_KEY: TORNADO_TEST_KEY, TORNADO_BASE_URL: tornado.baseUrl } : {}),
+  ...over,
+});
+
+/** Runs the CLI with only the given environment (no keys leak in from the machine). */
+function cli(args: string[], env: Env): Promise<{ code: number; stdout: string; stderr: string }> {
+  const base = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' };
+  return new Promise((done) => {
+    execFile(process.execPath, ['--import', 'tsx', 'cli/index.ts', ...args], { cwd: ROOT, timeout: 120_000, env: { ...base, ...env } }, (err, stdout, stderr) => {
+      done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+const sha256 = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
+
+describe('vidmux info', () => {
+  it('--provider vidpickr --json: one object with the formats and subtitles', async () => {
+    const r = await cli(['info', YT, '--provider', 'vidpickr', '--json'], envFor(['vidpickr']));
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split('\n')).toHaveLength(1);
+    const info = JSON.parse(r.stdout);
+    expect(info).toMatchObject({ provider: 'vidpickr', title: 'Never Gonna Give You Up' });
+    expect(new Set(info.formats.filter((f: { kind: string }) => f.kind === 'video+audio').map((f: { height: number }) => f.height))).toEqual(new Set([360, 720]));
+    expect(info.subtitles.map((s: { language: string }) => s.language)).toContain('en');
+  });
+
+  it('without a key for the asked provider: exit 1 naming the variable', async () => {
+    const r = await cli(['info', YT, '--provider', 'vidpickr'], {});
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/VIDPICKR_API_KEY is not set/);
+  });
+});
+
+describe('vidmux download', () => {
+  it('VidPickr: 720p muxed from two tracks plus English subtitles beside it', async () => {
+    const r = await cli(['download', YT, '--provider', 'vidpickr', '--quality', '720', '--subs', 'en', '--out', out, '--json'], envFor(['vidpickr']));
+    expect(r.code, r.stderr).toBe(0);
+    const res = JSON.parse(r.stdout);
+    expect(res).toMatchObject({ provider: 'vidpickr', file: join(out, 'Never Gonna Give You Up.mp4'), format: { height: 720, delivery: 'tracks' } });
+    const probe = await ffprobeJson(res.file);
+    expect(probe.streams.map((s: { codec_type: string }) => s.codec_type)).toEqual(['video', 'audio']);
+    expect(probe.streams[0].height).toBe(720);
+    expect(res.bytes).toBe(readFileSync(res.file).length);
+    expect(res.subtitles).toEqual([join(out, 'Never Gonna Give You Up.en.srt')]);
+    expect(readFileSync(res.subtitles[0], 'utf8')).toMatch(/-->/);
+  });
+
+  it('falls back: VidPickr failing, RenderIO delivers, and stderr says so', async () => {
+    vidpickr.fault('info', { kind: 'upstream_failed' }, 100);
+    try {
+      const r = await cli(['download', YT, '--out', out, '--json'], envFor(['vidpickr', 'renderio']));
+      expect(r.code, r.stderr).toBe(0);
+      const res = JSON.parse(r.stdout);
+      expect(res.provider).toBe('renderio');
+      expect(r.stderr).toMatch(/VidPickr failed \(.+\); trying RenderIO/);
+      expect(sha256(res.file)).toBe(sha256(renderio.media.videos[0]!.path));
+      expect((await ffprobeJson(res.file)).streams.map((s: { codec_type: string }) => s.codec_type)).toEqual(['video', 'audio']);
+    } finally {
+      vidpickr.clearFaults();
+    }
+  });
+
+  it('Tornado: audio only', async () => {
+    const r = await cli(['download', 'https://vimeo.com/76979871', '--provider', 'tornado', '--quality', 'audio', '--out', out, '--json'], envFor(['tornado']));
+    expect(r.code, r.stderr).toBe(0);
+    const res = JSON.parse(r.stdout);
+    expect(res).toMatchObject({ provider: 'tornado', format: { kind: 'audio' } });
+    expect((await ffprobeJson(res.file)).streams.map((s: { codec_type: string }) => s.codec_type)).toEqual(['audio']);
+  });
+
+  it('when every provider fails: exit 1, one line naming each provider and why, no file left', async () => {
+    const before = await readdir(out);
+    const r = await cli(['download', YT, '--out', out, '--json'], envFor(['vidpickr', 'renderio'], { VIDPICKR_API_KEY: 'vpk_live_not_a_real_key_0000', RENDERIO_API_KEY: `ffsk_${'0'.repeat(64)}` }));
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.trim().split('\n');
+    const last = lines.at(-1)!;
+    expect(last).toMatch(/^error: No provider could do it\. vidpickr: .+; renderio: .+; page: .+/);
+    expect(r.stderr).not.toContain('vpk_live_not_a_real_key_0000');
+    expect(await readdir(out)).toEqual(before);
+    expect(existsSync(join(out, '.part'))).toBe(false);
+  });
+});
