@@ -5,6 +5,7 @@ import { QUALITIES } from '@/lib/providers/select';
 import type { ProviderId } from '@/lib/providers/types';
 import { DEFAULT_SETTINGS, type Settings } from '@/lib/settings';
 import { ProviderKeys } from './ProviderKeys';
+import { TornadoStorage } from './TornadoStorage';
 
 const SAMPLE = { title: 'My trip: day 1/2', id: 'dQw4w9WgXcQ', height: 1080, provider: 'vidpickr', date: isoDate(), host: 'www.example.com', ext: 'mp4' };
 const PROVIDER_NAMES: Record<ProviderId, string> = { vidpickr: 'VidPickr', renderio: 'RenderIO', tornado: 'Tornado', page: 'The page itself' };
@@ -48,6 +49,7 @@ export function Options() {
       <h2>Provider keys</h2>
       <p className="muted">A key unlocks a provider. Keys stay on this device, are shown masked, and are only ever sent to their own provider.</p>
       <ProviderKeys />
+      <TornadoStorage />
 
       <h2>Provider order</h2>
       <p className="muted">Providers are tried in this order; one without a key is skipped, and if one fails the next is tried.</p>

@@ -1,6 +1,7 @@
 import { browser } from 'wxt/browser';
 import { defineBackground } from 'wxt/utils/define-background';
 import { VidmuxError } from '@/lib/errors';
+import { cleanTitle } from '@/lib/filename';
 import { DownloadService, type EngineHost } from '@/lib/jobs/downloads';
 import { JobStore, type Job } from '@/lib/jobs/job';
 import type { EngineEvent } from '@/lib/jobs/save-spec';
@@ -9,9 +10,19 @@ import { HttpClient } from '@/lib/net/http';
 import { cancelBrowserDownload, describeInterrupt, getBrowserDownload, onBrowserDownloadChanged, startBrowserDownload } from '@/lib/platform/downloads';
 import { InProcessEngineHost, OffscreenEngineHost } from '@/lib/platform/engine-host';
 import { sendToTab, serveMessages } from '@/lib/platform/messaging';
-import { getApiKey, listMaskedKeys, removeApiKey, setApiKey } from '@/lib/platform/key-store';
+import {
+  describeTornadoStorage,
+  getApiKey,
+  getTornadoStorage,
+  listMaskedKeys,
+  removeApiKey,
+  removeTornadoStorage,
+  setApiKey,
+  setTornadoStorage,
+} from '@/lib/platform/key-store';
 import { loadSettings, sessionStore } from '@/lib/platform/storage';
 import { createProviders, type ProviderSetup } from '@/lib/providers';
+import { isTornadoPlaylistUrl, TornadoProvider } from '@/lib/providers/tornado';
 import type { Settings } from '@/lib/settings';
 
 type TabMedia = Request<'media.found'>;
@@ -82,16 +93,35 @@ export default defineBackground(() => {
       const settings = await loadSettings();
       // A page a keyed provider handles (YouTube, Vimeo, ...) goes through the providers, in order.
       const setups = await providerSetups(settings);
-      const keyed = createProviders(setups.filter((s) => s.id !== 'page'));
+      const storage = await getTornadoStorage();
+      const keyed = createProviders(setups.filter((s) => s.id !== 'page'), { tornadoStorage: storage });
       if (keyed.some((p) => p.supports(payload.page.url))) {
-        const job = await downloads.startWithProviders({
-          url: payload.page.url,
-          page: payload.page,
-          tabId,
-          filenameTemplate: settings.filenameTemplate,
-          spec: { quality: settings.quality, subtitleLanguages: settings.subtitleLanguages, providers: setups.filter((s) => s.id === 'page' || s.apiKey), tornadoStorage: null },
-        });
-        return { job };
+        const spec = {
+          quality: settings.quality,
+          subtitleLanguages: settings.subtitleLanguages,
+          providers: setups.filter((s) => s.id === 'page' || s.apiKey),
+          tornadoStorage: storage,
+          tornadoJobId: null,
+        };
+        const base = { page: payload.page, tabId, filenameTemplate: settings.filenameTemplate };
+        // A playlist with Tornado: Tornado makes one job per video; each becomes its own queue entry.
+        const tornado = keyed.find((p): p is TornadoProvider => p instanceof TornadoProvider);
+        if (tornado && isTornadoPlaylistUrl(payload.page.url)) {
+          const playlist = await tornado.submitPlaylist(payload.page.url, { quality: settings.quality, subtitles: settings.subtitleLanguages.length > 0 });
+          const jobs = [];
+          for (const entry of playlist.entries) {
+            jobs.push(
+              await downloads.startWithProviders({
+                ...base,
+                url: entry.url ?? payload.page.url,
+                page: { title: entry.title ?? `${cleanTitle(payload.page.title)} (${entry.index + 1} of ${playlist.total})`, url: payload.page.url },
+                spec: { ...spec, providers: setups.filter((s) => s.id === 'tornado'), tornadoJobId: entry.jobId },
+              }),
+            );
+          }
+          return { job: jobs[0]! };
+        }
+        return { job: await downloads.startWithProviders({ ...base, url: payload.page.url, spec }) };
       }
       const job = await downloads.start({ media: payload.media, page: payload.page, tabId, filenameTemplate: settings.filenameTemplate });
       return { job };
@@ -126,6 +156,20 @@ export default defineBackground(() => {
       const [provider] = createProviders([{ id: payload.provider, apiKey: await getApiKey(payload.provider), baseUrl: settings.baseUrls[payload.provider] ?? null }]);
       if (!provider) throw new VidmuxError('unauthorized', 'No key is set for this provider.');
       return provider.checkKey();
+    },
+    'storage.get': async (_payload, sender) => {
+      extensionPagesOnly(sender, 'read storage settings');
+      const storage = await getTornadoStorage();
+      return { summary: storage ? describeTornadoStorage(storage) : null };
+    },
+    'storage.set': async (payload, sender) => {
+      extensionPagesOnly(sender, 'change storage settings');
+      return { summary: describeTornadoStorage(await setTornadoStorage(payload.config)) };
+    },
+    'storage.remove': async (_payload, sender) => {
+      extensionPagesOnly(sender, 'change storage settings');
+      await removeTornadoStorage();
+      return {};
     },
     'engine.event': async (payload, sender) => {
       extensionPagesOnly(sender, 'report engine events');

@@ -74,6 +74,20 @@ export const protocol = {
     request: z.object({ provider: KeyedProviderSchema }),
     response: z.object({ summary: z.string(), details: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])) }),
   },
+  /** options -> background: Tornado custom storage, described with secrets masked (null: not set). */
+  'storage.get': {
+    request: z.object({}),
+    response: z.object({ summary: z.string().nullable() }),
+  },
+  /** options -> background: set Tornado custom storage (validated against Tornado's rules). */
+  'storage.set': {
+    request: z.object({ config: z.record(z.string(), z.unknown()) }),
+    response: z.object({ summary: z.string() }),
+  },
+  'storage.remove': {
+    request: z.object({}),
+    response: z.object({}),
+  },
   /** background -> content: a job started from this tab changed. */
   'job.update': {
     request: z.object({ job: JobSchema }),

@@ -7,9 +7,9 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { sampleMp4 } from '../test/fixtures/ffmpeg';
+import { demoMedia } from '../test/fakes/demo-media';
 import { startDemoSite } from '../test/fakes/demo-site';
-import { clickVidmuxButton, EXTENSION_DIR, launchExtensionBrowser, waitForDownloadEnd } from '../test/harness/extension-browser';
+import { clickVidmuxButton, downloadFrom, EXTENSION_DIR, launchExtensionBrowser } from '../test/harness/extension-browser';
 
 const args = process.argv.slice(2);
 const smoke = args.includes('--smoke');
@@ -24,8 +24,9 @@ async function main(): Promise<number> {
     const r = spawnSync('npx', ['wxt', 'build'], { stdio: ['ignore', 'ignore', 'inherit'] });
     if (r.status !== 0) throw new Error('wxt build failed');
   }
-  const sample = await sampleMp4();
-  const site = await startDemoSite({ 'sample.mp4': sample }, port);
+  const media = await demoMedia();
+  const sample = media.sample;
+  const site = await startDemoSite(media.files, port);
   log(`Demo site: ${site.url}/`);
   const headless = smoke || !process.env.DISPLAY;
   if (!smoke && headless) {
@@ -44,8 +45,7 @@ async function main(): Promise<number> {
       return 0;
     }
     await page.waitForFunction(() => (document.querySelector('video') as HTMLVideoElement).readyState >= 1);
-    await clickVidmuxButton(page);
-    const done = await waitForDownloadEnd(browser, (d) => d.url.endsWith('/media/sample.mp4'));
+    const done = await downloadFrom(browser, () => clickVidmuxButton(page));
     if (done.state !== 'complete') {
       log(`Download failed: ${done.error ?? done.state}`);
       return 1;

@@ -94,6 +94,52 @@ describe('DownloadService', () => {
     expect(engine.released).toEqual(['job1']);
   });
 
+  it('a provider reporting "done" in its progress does not end the job; the remote result does', async () => {
+    const { store, engine, service } = setup();
+    await service.startWithProviders({
+      url: 'https://www.youtube.com/watch?v=x',
+      page: { title: 'A video - YouTube', url: 'https://www.youtube.com/watch?v=x' },
+      tabId: 1,
+      filenameTemplate: '{title}.{ext}',
+      spec: { quality: 'best', subtitleLanguages: [], providers: [{ id: 'tornado', apiKey: 'sk_x', baseUrl: null }], tornadoStorage: null, tornadoJobId: null },
+    });
+    expect(engine.started[0]).toMatchObject({ mode: 'provider', url: 'https://www.youtube.com/watch?v=x' });
+    await service.onEngineEvent('job1', { type: 'progress', progress: { ...progress(0), stage: 'done' } });
+    expect(store.get('job1')!.progress.stage).not.toBe('done');
+    await service.onEngineEvent('job1', { type: 'remote', location: 's3://bucket/videos/x.mp4', provider: 'tornado', attempts: [{ provider: 'tornado', error: null }] });
+    expect(store.get('job1')).toMatchObject({ remoteLocation: 's3://bucket/videos/x.mp4', progress: { stage: 'done' }, provider: 'tornado' });
+    expect(engine.released).toEqual(['job1']);
+  });
+
+  it('names a provider job once the engine says what it made, with subtitles beside it', async () => {
+    const { store, browser, service } = setup();
+    await service.startWithProviders({
+      url: 'https://www.youtube.com/watch?v=x',
+      page: { title: 'Trip: day 1 - YouTube', url: 'https://www.youtube.com/watch?v=x' },
+      tabId: 1,
+      filenameTemplate: '{title} [{provider} {height}p].{ext}',
+      spec: { quality: 'best', subtitleLanguages: ['en'], providers: [{ id: 'vidpickr', apiKey: 'vpk_live_x', baseUrl: null }], tornadoStorage: null, tornadoJobId: null },
+    });
+    await service.onEngineEvent('job1', { type: 'provider', provider: 'vidpickr', attempts: [] });
+    await service.onEngineEvent('job1', {
+      type: 'ready',
+      blobUrl: 'blob:x',
+      bytes: 1000,
+      made: { provider: 'vidpickr', title: 'Provider title', container: 'mp4', height: 720, mediaId: null, attempts: [{ provider: 'vidpickr', error: null }], subtitles: [{ blobUrl: 'blob:s', bytes: 10, language: 'en', container: 'srt' }] },
+    });
+    expect(browser.started).toEqual([
+      { url: 'blob:s', filename: 'Trip - day 1 [vidpickr 720p].en.srt' },
+      { url: 'blob:x', filename: 'Trip - day 1 [vidpickr 720p].mp4' },
+    ]);
+    // Done only when both files are on disk.
+    browser.set(2, { bytesReceived: 1000, state: 'complete' });
+    await service.refresh('job1');
+    expect(store.get('job1')!.progress.stage).toBe('saving');
+    browser.set(1, { state: 'complete' });
+    await service.refresh('job1');
+    expect(store.get('job1')).toMatchObject({ progress: { stage: 'done' }, extraFiles: ['/dl/Trip - day 1 [vidpickr 720p].en.srt'] });
+  });
+
   it('fails with the engine error and frees what the job made', async () => {
     const { store, browser, engine, service } = setup();
     await service.start(req);

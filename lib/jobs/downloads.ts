@@ -128,7 +128,10 @@ export class DownloadService {
       return;
     }
     if (event.type === 'progress') {
-      if (job.progress.stage === 'downloading' || job.progress.stage === 'resolving') this.store.update(jobId, { progress: event.progress });
+      // Only this service ends a job (when the file is on disk or stored remotely): a provider's
+      // own "done" is just the last progress.
+      const stage = FINISHED_STAGES.has(event.progress.stage) ? job.progress.stage : event.progress.stage;
+      if (job.progress.stage === 'downloading' || job.progress.stage === 'resolving') this.store.update(jobId, { progress: { ...event.progress, stage } });
       return;
     }
     if (event.type === 'provider') {

@@ -48,6 +48,8 @@ export const ProviderSaveSpecSchema = z.object({
     .max(4),
   /** Tornado inline storage, when the user configured their own bucket. */
   tornadoStorage: z.record(z.string(), z.unknown()).nullable().default(null),
+  /** One video of a Tornado playlist: the job Tornado already made for it, to wait for and fetch. */
+  tornadoJobId: z.string().max(100).nullable().default(null),
 });
 export type ProviderSaveSpec = z.infer<typeof ProviderSaveSpecSchema>;
 

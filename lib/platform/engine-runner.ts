@@ -4,7 +4,7 @@
  * files for `downloads.download`. Disk-backed all the way: the blob of an OPFS file is not held
  * in memory.
  */
-import { toVidmuxError } from '../errors';
+import { toVidmuxError, VidmuxError } from '../errors';
 import { mimeTypeFor } from '../jobs/plan';
 import { runSave } from '../jobs/run-save';
 import type { EngineEvent, ProviderSaveSpec, SaveSpec } from '../jobs/save-spec';
@@ -12,6 +12,7 @@ import { OpfsSink } from '../media/opfs-sink';
 import { HttpClient } from '../net/http';
 import { downloadWithFallback } from '../providers/registry';
 import { pickFormat, pickSubtitles } from '../providers/select';
+import { TornadoProvider } from '../providers/tornado';
 import type { Format, Provider } from '../providers/types';
 
 const FILE_PREFIX = 'vidmux-job-';
@@ -84,6 +85,48 @@ export class EngineRunner {
     return url;
   }
 
+  /** One video of a Tornado playlist: Tornado already has the job; wait for it and fetch it. */
+  private async runTornadoJob(spec: ProviderSaveSpec, tornadoJobId: string, providers: Provider[], job: RunningJob): Promise<void> {
+    const tornado = providers.find((p): p is TornadoProvider => p instanceof TornadoProvider);
+    if (!tornado) throw new VidmuxError('unauthorized', 'No Tornado key is set.', { provider: 'tornado' });
+    this.emit(spec.jobId, { type: 'provider', provider: 'tornado', attempts: [] });
+    let main: OpfsSink | null = null;
+    const subs: Array<{ sink: OpfsSink; format: Format }> = [];
+    const result = await tornado.downloadJob(
+      tornadoJobId,
+      {
+        signal: job.abort.signal,
+        onProgress: (progress) => this.emit(spec.jobId, { type: 'progress', progress }),
+        target: {
+          media: async () => (main = await this.sink(job, spec.jobId)),
+          subtitle: async (format) => {
+            const sink = await this.sink(job, spec.jobId, `.${subs.length}.sub`);
+            subs.push({ sink, format });
+            return sink;
+          },
+        },
+      },
+      { subtitles: spec.subtitleLanguages.length > 0 },
+    );
+    if (job.abort.signal.aborted) return;
+    const attempts = [{ provider: 'tornado' as const, error: null }];
+    if (result.remoteLocation) {
+      this.emit(spec.jobId, { type: 'remote', location: result.remoteLocation, provider: 'tornado', attempts });
+      return;
+    }
+    const container = spec.quality === 'audio' ? 'm4a' : 'mp4';
+    const subtitles = [];
+    for (const s of subs) {
+      subtitles.push({ blobUrl: await this.blobUrl(job, s.sink, 'text/plain'), bytes: (await s.sink.handle.getFile()).size, language: s.format.language ?? 'und', container: s.format.container });
+    }
+    this.emit(spec.jobId, {
+      type: 'ready',
+      blobUrl: await this.blobUrl(job, main!, mimeTypeFor(container)),
+      bytes: result.bytes,
+      made: { provider: 'tornado', title: '', container, height: null, mediaId: tornadoJobId, attempts, subtitles },
+    });
+  }
+
   private async runUrls(spec: Exclude<SaveSpec, ProviderSaveSpec>, job: RunningJob): Promise<void> {
     let sink: OpfsSink | null = null;
     const { bytes } = await runSave(spec, {
@@ -98,6 +141,7 @@ export class EngineRunner {
 
   private async runProvider(spec: ProviderSaveSpec, job: RunningJob): Promise<void> {
     const providers = this.createProviders(spec, this.client);
+    if (spec.tornadoJobId) return this.runTornadoJob(spec, spec.tornadoJobId, providers, job);
     let main: OpfsSink | null = null;
     const subs: Array<{ sink: OpfsSink; format: Format }> = [];
     const attempts: Array<{ provider: Provider['id']; error: { code: string; message: string } | null }> = [];

@@ -4,7 +4,9 @@
  * Chrome exposes to content scripts); other extension pages go through background messages.
  */
 import { createStore, del, get, set } from 'idb-keyval';
+import { VidmuxError } from '../errors';
 import { ApiKeySchema, KeyedProviderSchema, maskedKey, type KeyedProvider } from '../keys';
+import { TornadoStorageSchema, type TornadoStorage } from '../providers/tornado';
 
 const store = createStore('vidmux-secrets', 'api-keys');
 
@@ -32,4 +34,38 @@ export async function listMaskedKeys(): Promise<Array<{ provider: KeyedProvider;
       return { provider, masked: key ? maskedKey(key) : null };
     }),
   );
+}
+
+const TORNADO_STORAGE = 'tornado-storage';
+
+/** Tornado custom storage (bucket credentials): a secret like the keys, kept the same way. */
+export async function getTornadoStorage(): Promise<TornadoStorage | null> {
+  const parsed = TornadoStorageSchema.safeParse(await get(TORNADO_STORAGE, store));
+  return parsed.success ? parsed.data : null;
+}
+
+export async function setTornadoStorage(config: unknown): Promise<TornadoStorage> {
+  const parsed = TornadoStorageSchema.safeParse(config);
+  if (!parsed.success) throw new VidmuxError('bad_input', `Storage settings: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`).join('; ')}`);
+  await set(TORNADO_STORAGE, parsed.data, store);
+  return parsed.data;
+}
+
+export async function removeTornadoStorage(): Promise<void> {
+  await del(TORNADO_STORAGE, store);
+}
+
+/** Where files go, with every secret masked: what the options page shows. */
+export function describeTornadoStorage(s: TornadoStorage): string {
+  const prefix = [s.base_folder ?? 'videos', s.folder_prefix].filter(Boolean).join('/');
+  switch (s.provider) {
+    case 's3':
+      return `S3-compatible bucket "${s.bucket}" at ${s.endpoint} (${s.region}), key ${maskedKey(s.access_key)}, folder ${prefix}`;
+    case 'blob':
+      return `Azure Blob container "${s.container}" of ${s.account_name}, folder ${prefix}`;
+    case 'gcs':
+      return `Google Cloud Storage bucket "${s.bucket}" (${s.project_id}), folder ${prefix}`;
+    case 'oss':
+      return `Alibaba OSS bucket "${s.bucket}" at ${s.endpoint}, key ${maskedKey(s.access_key_id)}, folder ${prefix}`;
+  }
 }

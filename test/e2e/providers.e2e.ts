@@ -10,6 +10,7 @@ import { basename, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RENDERIO_TEST_KEY, startRenderIoFake, type RenderIoFake } from '../fakes/renderio-server';
+import { startTornadoFake, TORNADO_TEST_KEY, type TornadoFake } from '../fakes/tornado-server';
 import { startVidPickrFake, VIDPICKR_TEST_KEY, type VidPickrFake } from '../fakes/vidpickr-server';
 import { FAKE_VIDEOS, startFakeYouTube, type FakeYouTube } from '../fakes/youtube-site';
 import { ffmpeg, ffprobeJson } from '../fixtures/ffmpeg';
@@ -24,6 +25,7 @@ const md5s = async (file: string, map: string) =>
 let vidpickr: VidPickrFake;
 let renderio: RenderIoFake;
 let youtube: FakeYouTube;
+let tornado: TornadoFake;
 let browser: ExtensionBrowser;
 const port = (url: string) => Number(new URL(url).port);
 
@@ -33,6 +35,12 @@ beforeAll(async () => {
   vidpickr = await startVidPickrFake({ tls, hostname: 'api.vidpickr.com' });
   renderio = await startRenderIoFake({ tls, publicStorageOrigin: 'https://storage.renderio.dev' });
   youtube = await startFakeYouTube({ tls });
+  tornado = await startTornadoFake({
+    tls,
+    realTime: true,
+    s3PublicBaseUrl: 'https://files.tornadoapi.io',
+    timings: { pendingMs: 300, downloadingMs: 300, muxingMs: 300, uploadingMs: 300, replicationLagMs: 0 },
+  });
   browser = await launchExtensionBrowser({
     extraArgs: chromiumFakeHostArgs(
       {
@@ -40,6 +48,8 @@ beforeAll(async () => {
         'renderio.dev': port(renderio.baseUrl),
         'storage.renderio.dev': port(renderio.storageOrigin),
         'www.youtube.com': youtube.port,
+        'api.tornadoapi.io': port(tornado.baseUrl),
+        'files.tornadoapi.io': port(tornado.s3BaseUrl),
       },
       tls,
     ),
@@ -48,11 +58,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await Promise.all([vidpickr?.close(), renderio?.close(), youtube?.close()]);
+  await Promise.all([vidpickr?.close(), renderio?.close(), youtube?.close(), tornado?.close()]);
 });
 
 /** Enters a key on the options page and checks it is shown masked, then tests it. */
-async function addKey(provider: 'vidpickr' | 'renderio', key: string): Promise<Page> {
+async function addKey(provider: 'vidpickr' | 'renderio' | 'tornado', key: string): Promise<Page> {
   const options = await browser.openExtensionPage('options.html');
   const card = options.getByTestId(`provider-${provider}`);
   await card.getByLabel(/API key/).fill(key);
@@ -115,5 +125,38 @@ describe('YouTube through the providers, at their real hostnames', () => {
     } finally {
       vidpickr.clearFaults();
     }
+  });
+
+  it('Tornado with the user’s own bucket: a playlist becomes one queue entry per video, each stored in the bucket', async () => {
+    const options = await addKey('tornado', TORNADO_TEST_KEY);
+    // Only Tornado this time: remove the other keys.
+    for (const p of ['vidpickr', 'renderio']) {
+      const card = options.getByTestId(`provider-${p}`);
+      await card.getByRole('button', { name: 'Remove' }).click();
+      await expect.poll(() => card.getByTestId('masked-key').textContent()).toBe('not set');
+    }
+    const storage = options.getByTestId('tornado-storage');
+    await storage.getByLabel('Endpoint URL').fill('https://s3.eu-west-1.amazonaws.com');
+    await storage.getByLabel('Bucket').fill('my-videos');
+    await storage.getByLabel('Region (auto for R2)').fill('eu-west-1');
+    await storage.getByLabel('Access key').fill('AKIAEXAMPLEKEY12WXYZ');
+    await storage.getByLabel('Secret key').fill('wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY');
+    await storage.getByRole('button', { name: 'Save storage' }).click();
+    await expect.poll(() => storage.getByTestId('storage-summary').textContent()).toMatch(/bucket "my-videos".*key \.\.\.WXYZ/);
+    expect(await options.content()).not.toContain('wJalrXUtnFEMI');
+    await options.close();
+
+    const page = await browser.context.newPage();
+    await page.goto('https://www.youtube.com/playlist?list=PLvidmux0001');
+    await clickVidmuxButton(page);
+    const popup = await browser.openExtensionPage(`popup.html?tabId=${await tabIdOf(browser, page.url())}`);
+    const jobs = popup.getByTestId('job-item');
+    await expect.poll(() => jobs.count(), { timeout: 20_000 }).toBe(3);
+    await expect.poll(async () => (await jobs.evaluateAll((els) => els.map((e) => e.getAttribute('data-stage')))).join(','), { timeout: 60_000 }).toBe('done,done,done');
+    expect(await popup.textContent('body')).toMatch(/Stored in your bucket: s3:\/\/my-videos\//);
+    expect(tornado.uploads.filter((u) => u.bucket === 'my-videos')).toHaveLength(3);
+    await popup.screenshot({ path: `${SHOTS}/popup-tornado-bucket.png` });
+    await popup.close();
+    await page.close();
   });
 });

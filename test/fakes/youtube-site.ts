@@ -71,6 +71,15 @@ ytd-watch-metadata h1{font-size:20px}</style></head>
 </script></body></html>`;
 }
 
+/** A playlist page: a header with a preview player, as YouTube shows for a playlist. */
+function playlistPage(list: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Fake Playlist ${escapeHtml(list)} - YouTube</title></head>
+<body><ytd-app><ytd-browse page-subtype="playlist"><ytd-playlist-header-renderer>
+<h1 id="title">Fake Playlist</h1><div id="player"><video class="video-stream html5-main-video" style="width:640px;height:360px;background:#000"></video></div>
+</ytd-playlist-header-renderer></ytd-browse></ytd-app>
+<script>document.querySelector('video').src = URL.createObjectURL(new MediaSource());</script></body></html>`;
+}
+
 export interface FakeYouTube {
   /** Local origin (http or https, 127.0.0.1:port). */
   url: string;
@@ -88,6 +97,10 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
   else if (url.pathname.startsWith('/shorts/')) {
     id = url.pathname.slice('/shorts/'.length);
     shorts = true;
+  }
+  if (url.pathname === '/playlist' && url.searchParams.get('list')) {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(playlistPage(url.searchParams.get('list')!));
+    return;
   }
   if (host === 'youtu.be' && id) {
     res.writeHead(303, { location: `https://www.youtube.com/watch?v=${id}` }).end();
