@@ -13,7 +13,8 @@ import { HttpClient } from '../net/http';
 import { downloadWithFallback } from '../providers/registry';
 import { pickFormat, pickSubtitles } from '../providers/select';
 import { TornadoProvider } from '../providers/tornado';
-import type { Format, Provider } from '../providers/types';
+import type { DownloadContext, DownloadResult, Format, Provider } from '../providers/types';
+import type { JobProgress } from '../progress';
 
 const FILE_PREFIX = 'vidmux-job-';
 
@@ -21,6 +22,13 @@ interface RunningJob {
   abort: AbortController;
   blobUrls: string[];
   fileNames: string[];
+}
+
+/** The OPFS files a provider job writes, and the context handed to the provider. */
+interface ProviderOutputs {
+  main: OpfsSink | null;
+  subs: Array<{ sink: OpfsSink; format: Format }>;
+  ctx: DownloadContext;
 }
 
 /** Builds the providers a provider job names, with their keys and base URLs. */
@@ -90,41 +98,10 @@ export class EngineRunner {
     const tornado = providers.find((p): p is TornadoProvider => p instanceof TornadoProvider);
     if (!tornado) throw new VidmuxError('unauthorized', 'No Tornado key is set.', { provider: 'tornado' });
     this.emit(spec.jobId, { type: 'provider', provider: 'tornado', attempts: [] });
-    let main: OpfsSink | null = null;
-    const subs: Array<{ sink: OpfsSink; format: Format }> = [];
-    const result = await tornado.downloadJob(
-      tornadoJobId,
-      {
-        signal: job.abort.signal,
-        onProgress: (progress) => this.emit(spec.jobId, { type: 'progress', progress }),
-        target: {
-          media: async () => (main = await this.sink(job, spec.jobId)),
-          subtitle: async (format) => {
-            const sink = await this.sink(job, spec.jobId, `.${subs.length}.sub`);
-            subs.push({ sink, format });
-            return sink;
-          },
-        },
-      },
-      { subtitles: spec.subtitleLanguages.length > 0 },
-    );
-    if (job.abort.signal.aborted) return;
-    const attempts = [{ provider: 'tornado' as const, error: null }];
-    if (result.remoteLocation) {
-      this.emit(spec.jobId, { type: 'remote', location: result.remoteLocation, provider: 'tornado', attempts });
-      return;
-    }
+    const out = this.providerOutputs(spec, job);
+    const result = await tornado.downloadJob(tornadoJobId, out.ctx, { subtitles: spec.subtitleLanguages.length > 0 });
     const container = spec.quality === 'audio' ? 'm4a' : 'mp4';
-    const subtitles = [];
-    for (const s of subs) {
-      subtitles.push({ blobUrl: await this.blobUrl(job, s.sink, 'text/plain'), bytes: (await s.sink.handle.getFile()).size, language: s.format.language ?? 'und', container: s.format.container });
-    }
-    this.emit(spec.jobId, {
-      type: 'ready',
-      blobUrl: await this.blobUrl(job, main!, mimeTypeFor(container)),
-      bytes: result.bytes,
-      made: { provider: 'tornado', title: '', container, height: null, mediaId: tornadoJobId, attempts, subtitles },
-    });
+    await this.finishProvider(spec, job, out, result, { provider: 'tornado', title: '', container, height: null, mediaId: tornadoJobId, attempts: [{ provider: 'tornado', error: null }] });
   }
 
   private async runUrls(spec: Exclude<SaveSpec, ProviderSaveSpec>, job: RunningJob): Promise<void> {
@@ -142,56 +119,76 @@ export class EngineRunner {
   private async runProvider(spec: ProviderSaveSpec, job: RunningJob): Promise<void> {
     const providers = this.createProviders(spec, this.client);
     if (spec.tornadoJobId) return this.runTornadoJob(spec, spec.tornadoJobId, providers, job);
-    let main: OpfsSink | null = null;
-    const subs: Array<{ sink: OpfsSink; format: Format }> = [];
+    const out = this.providerOutputs(spec, job);
     const attempts: Array<{ provider: Provider['id']; error: { code: string; message: string } | null }> = [];
     const outcome = await downloadWithFallback(
       spec.url,
       providers,
       (info) => ({ format: pickFormat(info.formats, spec.quality), subtitles: pickSubtitles(info.subtitles, spec.subtitleLanguages) }),
-      {
-        signal: job.abort.signal,
-        onProgress: (progress) => this.emit(spec.jobId, { type: 'progress', progress }),
-        target: {
-          media: async () => (main = await this.sink(job, spec.jobId)),
-          subtitle: async (format) => {
-            const sink = await this.sink(job, spec.jobId, `.${subs.length}.sub`);
-            subs.push({ sink, format });
-            return sink;
-          },
-        },
-      },
+      out.ctx,
       {
         onAttempt: (provider) => {
-          subs.length = 0;
+          out.subs.length = 0;
           this.emit(spec.jobId, { type: 'provider', provider: provider.id, attempts: [...attempts] });
         },
         onFailure: (provider, error) => attempts.push({ provider: provider.id, error }),
       },
     );
-    if (job.abort.signal.aborted) return;
     const { result, info, provider, choice } = outcome;
+    await this.finishProvider(spec, job, out, result, {
+      provider: provider.id,
+      title: info.title,
+      container: choice.format.container,
+      height: choice.format.height,
+      mediaId: null,
+      attempts: outcome.attempts,
+    });
+  }
+
+  /** Where a provider writes: the job's OPFS files, with progress reported as engine events. */
+  private providerOutputs(spec: ProviderSaveSpec, job: RunningJob): ProviderOutputs {
+    const out: ProviderOutputs = {
+      main: null as OpfsSink | null,
+      subs: [] as Array<{ sink: OpfsSink; format: Format }>,
+      ctx: {
+        signal: job.abort.signal,
+        onProgress: (progress: JobProgress) => this.emit(spec.jobId, { type: 'progress', progress }),
+        target: {
+          media: async () => (out.main = await this.sink(job, spec.jobId)),
+          subtitle: async (format: Format) => {
+            const sink = await this.sink(job, spec.jobId, `.${out.subs.length}.sub`);
+            out.subs.push({ sink, format });
+            return sink;
+          },
+        },
+      } satisfies DownloadContext,
+    };
+    return out;
+  }
+
+  /** Reports a provider's result: where it stays (remote), or blob URLs of the files made. */
+  private async finishProvider(
+    spec: ProviderSaveSpec,
+    job: RunningJob,
+    out: ProviderOutputs,
+    result: DownloadResult,
+    made: Omit<Extract<EngineEvent, { type: 'ready' }>['made'] & object, 'subtitles'>,
+  ): Promise<void> {
+    if (job.abort.signal.aborted) return;
     if (result.remoteLocation) {
-      this.emit(spec.jobId, { type: 'remote', location: result.remoteLocation, provider: provider.id, attempts: outcome.attempts });
+      this.emit(spec.jobId, { type: 'remote', location: result.remoteLocation, provider: made.provider, attempts: made.attempts });
       return;
     }
     const subtitles = [];
-    for (const s of subs) {
-      subtitles.push({ blobUrl: await this.blobUrl(job, s.sink, 'text/plain'), bytes: (await s.sink.handle.getFile()).size, language: s.format.language ?? 'und', container: s.format.container });
+    for (const s of out.subs) {
+      const bytes = (await s.sink.handle.getFile()).size;
+      subtitles.push({ blobUrl: await this.blobUrl(job, s.sink, 'text/plain'), bytes, language: s.format.language ?? 'und', container: s.format.container });
     }
     this.emit(spec.jobId, {
       type: 'ready',
-      blobUrl: await this.blobUrl(job, main!, mimeTypeFor(choice.format.container)),
+      blobUrl: await this.blobUrl(job, out.main!, mimeTypeFor(made.container)),
       bytes: result.bytes,
-      made: {
-        provider: provider.id,
-        title: info.title,
-        container: choice.format.container,
-        height: choice.format.height,
-        mediaId: null,
-        attempts: outcome.attempts,
-        subtitles,
-      },
+      made: { ...made, subtitles },
     });
   }
 }
