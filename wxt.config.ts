@@ -9,6 +9,8 @@ export default defineConfig({
     permissions: [
       'downloads',
       'storage',
+      'notifications',
+      'contextMenus',
       ...(browser === 'firefox' ? [] : ['offscreen']),
     ],
     // Media URLs live on any host; the background fetches them (and later, provider APIs).

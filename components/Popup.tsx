@@ -44,7 +44,7 @@ export function Popup() {
   const download = async (media: MediaCandidate) => {
     if (!state?.page || tabId === null) return;
     try {
-      await sendToBackground('download.start', { page: state.page, media, tabId });
+      await sendToBackground('download.start', { page: state.page, media, tabId, choice: {} });
     } catch (e) {
       setError(e instanceof Error ? e.message : String(e));
     }

@@ -1,15 +1,14 @@
 import { browser } from 'wxt/browser';
 import { defineBackground } from 'wxt/utils/define-background';
 import { VidmuxError } from '@/lib/errors';
-import { cleanTitle } from '@/lib/filename';
+import { DownloadRequests } from '@/lib/jobs/download-requests';
 import { DownloadService, type EngineHost } from '@/lib/jobs/downloads';
-import { JobStore, type Job } from '@/lib/jobs/job';
+import { FINISHED_STAGES, JobStore, type Job } from '@/lib/jobs/job';
 import type { EngineEvent } from '@/lib/jobs/save-spec';
-import type { Handlers, Request } from '@/lib/messages';
+import type { Handlers, Payload } from '@/lib/messages';
 import { HttpClient } from '@/lib/net/http';
 import { cancelBrowserDownload, describeInterrupt, getBrowserDownload, onBrowserDownloadChanged, startBrowserDownload } from '@/lib/platform/downloads';
 import { InProcessEngineHost, OffscreenEngineHost } from '@/lib/platform/engine-host';
-import { sendToTab, serveMessages } from '@/lib/platform/messaging';
 import {
   describeTornadoStorage,
   getApiKey,
@@ -20,12 +19,12 @@ import {
   setApiKey,
   setTornadoStorage,
 } from '@/lib/platform/key-store';
+import { sendToTab, serveMessages } from '@/lib/platform/messaging';
 import { loadSettings, sessionStore } from '@/lib/platform/storage';
-import { createProviders, type ProviderSetup } from '@/lib/providers';
-import { isTornadoPlaylistUrl, TornadoProvider } from '@/lib/providers/tornado';
-import type { Settings } from '@/lib/settings';
+import { CONTEXT_MENU_ID, notifyFinished, openOptions, registerContextMenu, showInFolder, updateBadge } from '@/lib/platform/surfaces';
+import { createProviders } from '@/lib/providers';
 
-type TabMedia = Request<'media.found'>;
+type TabMedia = Payload<'media.found'>;
 
 export default defineBackground(() => {
   const store = new JobStore();
@@ -40,6 +39,7 @@ export default defineBackground(() => {
     engine,
     { fetchText: async (url) => (await http.request(url)).text() },
   );
+  const requests = new DownloadRequests({ loadSettings, getApiKey, getTornadoStorage, downloads });
 
   // The worker may be stopped at any time: state lives in storage.session and is restored first.
   const ready = (async () => {
@@ -58,21 +58,18 @@ export default defineBackground(() => {
     }, 200);
   };
 
-  store.onChange((job: Job) => {
+  const finishedSeen = new Set<string>();
+  store.onChange((job: Job | null) => {
     persist();
+    void updateBadge(store.list()).catch(() => undefined);
+    if (!job) return;
     // Tell the page's button; the tab may be gone or have no content script: that's fine.
     if (job.tabId !== null) sendToTab(job.tabId, 'job.update', { job }).catch(() => undefined);
+    if (FINISHED_STAGES.has(job.progress.stage) && !finishedSeen.has(job.id)) {
+      finishedSeen.add(job.id);
+      void notifyFinished(job).catch(() => undefined);
+    }
   });
-
-  /** Providers in the user's order with their keys (keys never leave the background but to the engine). */
-  const providerSetups = async (settings: Settings): Promise<ProviderSetup[]> =>
-    Promise.all(
-      settings.providerOrder.map(async (id) => ({
-        id,
-        apiKey: id === 'page' ? null : await getApiKey(id),
-        baseUrl: id === 'page' ? null : (settings.baseUrls[id] ?? null),
-      })),
-    );
 
   const extensionPagesOnly = (sender: { fromExtensionPage: boolean }, what: string) => {
     if (!sender.fromExtensionPage) throw new VidmuxError('forbidden', `Only extension pages may ${what}.`);
@@ -90,52 +87,55 @@ export default defineBackground(() => {
       await ready;
       // A content script may only start downloads for its own tab.
       const tabId = sender.fromExtensionPage ? (payload.tabId ?? null) : sender.tabId;
-      const settings = await loadSettings();
-      // A page a keyed provider handles (YouTube, Vimeo, ...) goes through the providers, in order.
-      const setups = await providerSetups(settings);
-      const storage = await getTornadoStorage();
-      const keyed = createProviders(setups.filter((s) => s.id !== 'page'), { tornadoStorage: storage });
-      if (keyed.some((p) => p.supports(payload.page.url))) {
-        const spec = {
-          quality: settings.quality,
-          subtitleLanguages: settings.subtitleLanguages,
-          providers: setups.filter((s) => s.id === 'page' || s.apiKey),
-          tornadoStorage: storage,
-          tornadoJobId: null,
-        };
-        const base = { page: payload.page, tabId, filenameTemplate: settings.filenameTemplate };
-        // A playlist with Tornado: Tornado makes one job per video; each becomes its own queue entry.
-        const tornado = keyed.find((p): p is TornadoProvider => p instanceof TornadoProvider);
-        if (tornado && isTornadoPlaylistUrl(payload.page.url)) {
-          const playlist = await tornado.submitPlaylist(payload.page.url, { quality: settings.quality, subtitles: settings.subtitleLanguages.length > 0 });
-          const jobs = [];
-          for (const entry of playlist.entries) {
-            jobs.push(
-              await downloads.startWithProviders({
-                ...base,
-                url: entry.url ?? payload.page.url,
-                page: { title: entry.title ?? `${cleanTitle(payload.page.title)} (${entry.index + 1} of ${playlist.total})`, url: payload.page.url },
-                spec: { ...spec, providers: setups.filter((s) => s.id === 'tornado'), tornadoJobId: entry.jobId },
-              }),
-            );
-          }
-          return { job: jobs[0]! };
-        }
-        return { job: await downloads.startWithProviders({ ...base, url: payload.page.url, spec }) };
-      }
-      const job = await downloads.start({ media: payload.media, page: payload.page, tabId, filenameTemplate: settings.filenameTemplate });
-      return { job };
+      return { job: await requests.start(payload, tabId) };
+    },
+    'download.retry': async ({ jobId }, sender) => {
+      await ready;
+      extensionPagesOnly(sender, 'retry downloads');
+      const job = store.get(jobId);
+      if (!job?.request) throw new VidmuxError('not_found', 'That download is no longer known.');
+      return { job: await requests.start(job.request as Payload<'download.start'>, job.tabId) };
+    },
+    'download.show': async ({ jobId }, sender) => {
+      extensionPagesOnly(sender, 'show files');
+      const job = store.get(jobId);
+      if (job?.downloadId == null) throw new VidmuxError('not_found', 'That file is not on this computer.');
+      await showInFolder(job.downloadId);
+      return {};
+    },
+    'formats.resolve': async ({ url }, sender) => {
+      extensionPagesOnly(sender, 'resolve formats');
+      return requests.resolve(url);
     },
     'tab.state': async (payload, sender) => {
       await ready;
       extensionPagesOnly(sender, 'read tab state');
       const found = tabs.get(payload.tabId);
-      return { page: found?.page ?? null, media: found?.media ?? [], jobs: store.list(payload.tabId) };
+      const settings = await loadSettings();
+      const keyed = createProviders((await requests.providerSetups(settings)).filter((s) => s.id !== 'page'));
+      const pageUrl = found?.page.url ?? '';
+      return {
+        page: found?.page ?? null,
+        media: found?.media ?? [],
+        jobs: store.list(payload.tabId),
+        history: store.list().filter((j) => FINISHED_STAGES.has(j.progress.stage)).slice(0, 20),
+        providerPage: keyed.some((p) => p.supports(pageUrl)),
+      };
     },
     'download.cancel': async (payload, sender) => {
       await ready;
       extensionPagesOnly(sender, 'cancel downloads');
       return { job: await downloads.cancel(payload.jobId) };
+    },
+    'history.clear': async (_payload, sender) => {
+      await ready;
+      extensionPagesOnly(sender, 'clear the history');
+      store.clearFinished();
+      return {};
+    },
+    'options.open': async () => {
+      await openOptions();
+      return {};
     },
     'keys.list': async (_payload, sender) => {
       extensionPagesOnly(sender, 'list keys');
@@ -185,6 +185,24 @@ export default defineBackground(() => {
       const job = downloads.jobForDownload(downloadId);
       if (job) void downloads.refresh(job.id);
     });
+  });
+
+  browser.runtime.onInstalled.addListener(() => registerContextMenu());
+  browser.contextMenus.onClicked.addListener((info, tab) => {
+    if (info.menuItemId !== CONTEXT_MENU_ID || !tab?.id) return;
+    const url = info.srcUrl ?? info.linkUrl;
+    const page = { title: tab.title ?? '', url: tab.url ?? info.pageUrl ?? '' };
+    // A video element plays the page's media; a link may be a provider page (YouTube) or a file.
+    void ready
+      .then(() => requests.start({ page, media: null, ...(url && (info.linkUrl || !/^blob:/.test(url)) ? { url } : {}) }, tab.id!))
+      .catch((err: unknown) =>
+        browser.notifications.create({
+          type: 'basic',
+          iconUrl: browser.runtime.getURL('/icon/128.png'),
+          title: 'Vidmux can’t save this',
+          message: err instanceof Error ? err.message : String(err),
+        }),
+      );
   });
 
   browser.tabs.onRemoved.addListener((tabId: number) => {

@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'bad_response'
   | 'corrupt_media'
   | 'download_failed'
+  | 'needs_key'
   | 'internal';
 
 /**

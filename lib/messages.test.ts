@@ -17,6 +17,7 @@ describe('parseMessage', () => {
     [{ type: '__proto__', payload: {} }, /Unknown message type/],
     [{ type: 'tab.state', payload: { tabId: 'one' } }, /Invalid "tab.state"/],
     [{ type: 'download.start', payload: { page, media: { ...media, kind: 'magic' } } }, /Invalid "download.start"/],
+    [{ type: 'download.start', payload: { page, media, choice: { quality: '9000' } } }, /Invalid "download.start"/],
   ])('rejects %j', (raw, reason) => {
     expect(() => parseMessage(raw)).toThrow(reason);
   });
@@ -24,13 +25,13 @@ describe('parseMessage', () => {
 
 describe('dispatch', () => {
   const handlers: Handlers = {
-    'tab.state': ({ tabId }) => ({ page: null, media: [], jobs: tabId === 1 ? [] : [] }),
+    'tab.state': ({ tabId }) => ({ page: null, media: [], jobs: tabId === 1 ? [] : [], history: [], providerPage: false }),
     'download.cancel': () => {
       throw new VidmuxError('forbidden', 'No.');
     },
   };
   it('answers with the handler value in an ok envelope', async () => {
-    expect(await dispatch(handlers, makeMessage('tab.state', { tabId: 1 }), sender)).toEqual({ ok: true, value: { page: null, media: [], jobs: [] } });
+    expect(await dispatch(handlers, makeMessage('tab.state', { tabId: 1 }), sender)).toEqual({ ok: true, value: { page: null, media: [], jobs: [], history: [], providerPage: false } });
   });
   it('turns thrown errors, unknown and unhandled messages into error envelopes', async () => {
     expect(await dispatch(handlers, makeMessage('download.cancel', { jobId: 'x' }), sender)).toEqual({ ok: false, error: { code: 'forbidden', message: 'No.' } });

@@ -6,7 +6,9 @@
  */
 import { z } from 'zod';
 import { JobSchema } from './jobs/job';
+import { DownloadRequestSchema } from './jobs/download-requests';
 import { EngineEventSchema, SaveSpecSchema } from './jobs/save-spec';
+import { MediaInfoSchema } from './providers/types';
 import { KeyedProviderSchema } from './keys';
 import { MediaCandidateSchema } from './page-media';
 
@@ -19,15 +21,48 @@ export const protocol = {
     request: z.object({ page: PageSchema, media: z.array(MediaCandidateSchema).max(200) }),
     response: z.object({}),
   },
-  /** content or popup -> background: save this media. */
+  /** content or popup -> background: save this media / this page / this link, as chosen. */
   'download.start': {
-    request: z.object({ page: PageSchema, media: MediaCandidateSchema, tabId: z.number().int().optional() }),
+    request: DownloadRequestSchema,
     response: z.object({ job: JobSchema }),
+  },
+  /** popup -> background: what the providers offer for a URL (the format picker). */
+  'formats.resolve': {
+    request: z.object({ url: z.string().url().max(8192) }),
+    response: z.object({ info: MediaInfoSchema, attempts: z.array(z.object({ provider: z.string(), error: z.object({ code: z.string(), message: z.string() }).nullable() })) }),
+  },
+  /** popup -> background: run a failed or cancelled job again, as it was asked. */
+  'download.retry': {
+    request: z.object({ jobId: z.string() }),
+    response: z.object({ job: JobSchema }),
+  },
+  /** popup -> background: show a saved file in its folder. */
+  'download.show': {
+    request: z.object({ jobId: z.string() }),
+    response: z.object({}),
+  },
+  /** popup -> background: forget finished downloads. */
+  'history.clear': {
+    request: z.object({}),
+    response: z.object({}),
+  },
+  /** content -> background: open the options page (e.g. to add a key). */
+  'options.open': {
+    request: z.object({}),
+    response: z.object({}),
   },
   /** popup -> background: what was found on a tab and its downloads. */
   'tab.state': {
     request: z.object({ tabId: z.number().int() }),
-    response: z.object({ page: PageSchema.nullable(), media: z.array(MediaCandidateSchema), jobs: z.array(JobSchema) }),
+    response: z.object({
+      page: PageSchema.nullable(),
+      media: z.array(MediaCandidateSchema),
+      jobs: z.array(JobSchema),
+      /** Finished downloads of every tab, newest first. */
+      history: z.array(JobSchema),
+      /** Whether a provider with a key handles this page (then the picker asks the providers). */
+      providerPage: z.boolean(),
+    }),
   },
   /** popup -> background: stop a download. */
   'download.cancel': {
@@ -97,7 +132,10 @@ export const protocol = {
 
 export type Protocol = typeof protocol;
 export type MessageType = keyof Protocol;
-export type Request<T extends MessageType> = z.infer<Protocol[T]['request']>;
+/** What a sender writes (defaults may be left out). */
+export type Request<T extends MessageType> = z.input<Protocol[T]['request']>;
+/** What a handler receives (parsed, defaults filled in). */
+export type Payload<T extends MessageType> = z.infer<Protocol[T]['request']>;
 export type Response<T extends MessageType> = z.infer<Protocol[T]['response']>;
 
 export const WireErrorSchema = z.object({ code: z.string(), message: z.string() });
@@ -117,7 +155,7 @@ export function makeMessage<T extends MessageType>(type: T, payload: Request<T>)
 }
 
 /** A parsed incoming request: its type and validated payload. */
-export type ParsedMessage = { [T in MessageType]: { type: T; payload: Request<T> } }[MessageType];
+export type ParsedMessage = { [T in MessageType]: { type: T; payload: Payload<T> } }[MessageType];
 
 /** Parses an incoming message; throws a clear error for unknown types or bad payloads. */
 export function parseMessage(raw: unknown): ParsedMessage {
@@ -150,7 +188,7 @@ export interface SenderInfo {
 
 /** A handler per message type. Handlers may throw; the dispatcher turns that into an error envelope. */
 export type Handlers = {
-  [T in MessageType]?: (payload: Request<T>, sender: SenderInfo) => Promise<Response<T>> | Response<T>;
+  [T in MessageType]?: (payload: Payload<T>, sender: SenderInfo) => Promise<Response<T>> | Response<T>;
 };
 
 /** Dispatches a raw message to its handler and always resolves to an envelope. */

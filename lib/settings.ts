@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_FILENAME_TEMPLATE, templateProblem } from './filename';
-import { QUALITIES } from './providers/select';
+import { CODEC_FAMILIES, DEFAULT_CODEC_PREFERENCE, QUALITIES } from './providers/select';
 import { PROVIDER_IDS, ProviderIdSchema } from './providers/types';
 
 const KeyedProviderSchema = z.enum(['vidpickr', 'renderio', 'tornado']);
@@ -27,6 +27,14 @@ export const SettingsSchema = z.object({
   baseUrls: z.partialRecord(KeyedProviderSchema, z.string().url().nullable()).catch({}).default({}),
   quality: z.enum(QUALITIES).catch('best').default('best'),
   subtitleLanguages: z.array(z.string().regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})?$/)).max(10).catch([]).default([]),
+  /** Video codecs in the order to prefer them when a provider offers several at one height. */
+  codecPreference: z
+    .array(z.enum(CODEC_FAMILIES))
+    .refine((a) => new Set(a).size === a.length && a.length > 0, { message: 'Each codec once' })
+    .catch([...DEFAULT_CODEC_PREFERENCE])
+    .default([...DEFAULT_CODEC_PREFERENCE]),
+  /** Audio-only saves: M4A (the original AAC, no re-encode) or MP3 (made by a provider). */
+  audioFormat: z.enum(['m4a', 'mp3']).catch('m4a').default('m4a'),
   /** Parallel connections per track. */
   connections: z.number().int().min(1).max(10).catch(4).default(4),
 });

@@ -4,7 +4,7 @@ import type { MediaCandidate } from '../page-media';
 import { ProgressMeter } from '../progress';
 import { FINISHED_STAGES, newJob, type Job, type JobStore } from './job';
 import { planSave, type PlanContext } from './plan';
-import type { EngineEvent, ProviderSaveSpec, SaveSpec } from './save-spec';
+import { ProviderSaveSpecSchema, type EngineEvent, type ProviderSaveSpecInput, type SaveSpec } from './save-spec';
 
 /** What we need to know of a browser download. */
 export interface DownloadState {
@@ -42,6 +42,8 @@ export interface DownloadRequest {
   page: { title: string; url: string };
   tabId: number | null;
   filenameTemplate: string;
+  /** Kept on the job for retry. */
+  request?: Record<string, unknown>;
 }
 
 /** What a request to save a URL through providers carries. */
@@ -50,7 +52,9 @@ export interface ProviderDownloadRequest {
   page: { title: string; url: string };
   tabId: number | null;
   filenameTemplate: string;
-  spec: Omit<ProviderSaveSpec, 'jobId' | 'mode' | 'url'>;
+  spec: Omit<ProviderSaveSpecInput, 'jobId' | 'mode' | 'url'>;
+  /** Kept on the job for retry. */
+  request?: Record<string, unknown>;
 }
 
 /**
@@ -81,7 +85,9 @@ export class DownloadService {
       ...(this.opts.connections ? { connections: this.opts.connections } : {}),
     });
     const id = this.opts.newId?.() ?? crypto.randomUUID();
-    this.store.add(newJob({ id, tabId: req.tabId, pageUrl: req.page.url, title: plan.title, filename: plan.filename, sourceUrl: plan.sourceUrl, provider: 'page' }));
+    this.store.add(
+      newJob({ id, tabId: req.tabId, pageUrl: req.page.url, title: plan.title, filename: plan.filename, sourceUrl: plan.sourceUrl, provider: 'page', request: req.request ?? null }),
+    );
     this.store.update(id, { progress: { stage: 'downloading', tracks: {}, overall: new ProgressMeter(null, this.opts.now).snapshot() } });
     try {
       await this.engine.start({ ...plan.spec, jobId: id });
@@ -108,11 +114,12 @@ export class DownloadService {
         sourceUrl: req.url,
         provider: req.spec.providers[0]!.id,
         filenameTemplate: req.filenameTemplate,
+        request: req.request ?? null,
       }),
     );
     this.store.update(id, { progress: { stage: 'resolving', tracks: {}, overall: new ProgressMeter(null, this.opts.now).snapshot() } });
     try {
-      await this.engine.start({ ...req.spec, jobId: id, mode: 'provider', url: req.url });
+      await this.engine.start(ProviderSaveSpecSchema.parse({ ...req.spec, jobId: id, mode: 'provider', url: req.url }));
     } catch (err) {
       this.store.fail(id, toVidmuxError(err, 'internal').toJSON());
     }

@@ -32,6 +32,8 @@ export const JobSchema = z.object({
   remoteLocation: z.string().nullable().default(null),
   /** Template the final name is made with once the provider and format are known. */
   filenameTemplate: z.string().default('{title}.{ext}'),
+  /** The request that made the job, so it can be retried as it was asked. */
+  request: z.record(z.string(), z.unknown()).nullable().default(null),
 });
 export type Job = z.infer<typeof JobSchema>;
 export type JobStage = JobProgress['stage'];
@@ -40,7 +42,7 @@ export const FINISHED_STAGES: ReadonlySet<JobStage> = new Set(['done', 'failed',
 
 /** A new queued job. */
 export function newJob(
-  init: Pick<Job, 'id' | 'tabId' | 'pageUrl' | 'title' | 'filename' | 'sourceUrl' | 'provider'> & Partial<Pick<Job, 'filenameTemplate'>>,
+  init: Pick<Job, 'id' | 'tabId' | 'pageUrl' | 'title' | 'filename' | 'sourceUrl' | 'provider'> & Partial<Pick<Job, 'filenameTemplate' | 'request'>>,
   now = Date.now(),
 ): Job {
   return {
@@ -49,6 +51,7 @@ export function newJob(
     extraDownloadIds: [],
     remoteLocation: null,
     filenameTemplate: '{title}.{ext}',
+    request: null,
     ...init,
     progress: { stage: 'queued', tracks: {}, overall: EMPTY_PROGRESS },
     error: null,
@@ -65,12 +68,13 @@ export function newJob(
  */
 export class JobStore {
   private jobs = new Map<string, Job>();
-  private listeners = new Set<(job: Job) => void>();
+  private listeners = new Set<(job: Job | null) => void>();
 
   constructor(private readonly keepFinished = 50) {}
 
   /** Subscribes to every change; returns the unsubscribe function. */
-  onChange(fn: (job: Job) => void): () => void {
+  /** `job` is null when many changed at once (history cleared). */
+  onChange(fn: (job: Job | null) => void): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
   }
@@ -114,6 +118,12 @@ export class JobStore {
     if (!job) return undefined;
     const stage: JobStage = error.code === 'cancelled' ? 'cancelled' : 'failed';
     return this.update(id, { error, progress: { ...job.progress, stage } });
+  }
+
+  /** Forgets finished jobs (the history); running ones stay. */
+  clearFinished(): void {
+    for (const j of this.list()) if (FINISHED_STAGES.has(j.progress.stage)) this.jobs.delete(j.id);
+    for (const fn of this.listeners) fn(null);
   }
 
   toJSON(): Job[] {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { KeyedProviderSchema } from '../keys';
 import { JobProgressSchema } from '../progress';
-import { QUALITIES } from '../providers/select';
+import { CODEC_FAMILIES, QUALITIES } from '../providers/select';
 import { ProviderIdSchema } from '../providers/types';
 
 const JobIdSchema = z.string().min(1).max(64);
@@ -50,8 +50,17 @@ export const ProviderSaveSpecSchema = z.object({
   tornadoStorage: z.record(z.string(), z.unknown()).nullable().default(null),
   /** One video of a Tornado playlist: the job Tornado already made for it, to wait for and fetch. */
   tornadoJobId: z.string().max(100).nullable().default(null),
+  /** Audio-only saves: which container the user wants (MP3 only some providers make). */
+  audioFormat: z.enum(['m4a', 'mp3']).default('m4a'),
+  /** Video codecs in the order the user prefers them. */
+  codecPreference: z.array(z.enum(CODEC_FAMILIES)).max(4).default(['avc', 'vp9', 'av1', 'hevc']),
+  /** An exact format picked in the popup, and the provider that offered it (others fall back by quality). */
+  formatId: z.string().max(4000).nullable().default(null),
+  formatProvider: ProviderIdSchema.nullable().default(null),
 });
 export type ProviderSaveSpec = z.infer<typeof ProviderSaveSpecSchema>;
+/** A provider spec as callers write it (defaults filled in by the schema). */
+export type ProviderSaveSpecInput = z.input<typeof ProviderSaveSpecSchema>;
 
 export const SaveSpecSchema = z.union([UrlSaveSpecSchema, ProviderSaveSpecSchema]);
 export type SaveSpec = z.infer<typeof SaveSpecSchema>;

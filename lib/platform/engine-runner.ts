@@ -11,7 +11,7 @@ import type { EngineEvent, ProviderSaveSpec, SaveSpec } from '../jobs/save-spec'
 import { OpfsSink } from '../media/opfs-sink';
 import { HttpClient } from '../net/http';
 import { downloadWithFallback } from '../providers/registry';
-import { pickFormat, pickSubtitles } from '../providers/select';
+import { chooseFormat, pickSubtitles } from '../providers/select';
 import { TornadoProvider } from '../providers/tornado';
 import type { DownloadContext, DownloadResult, Format, Provider } from '../providers/types';
 import type { JobProgress } from '../progress';
@@ -124,7 +124,7 @@ export class EngineRunner {
     const outcome = await downloadWithFallback(
       spec.url,
       providers,
-      (info) => ({ format: pickFormat(info.formats, spec.quality), subtitles: pickSubtitles(info.subtitles, spec.subtitleLanguages) }),
+      (info) => ({ format: chooseFormat(info, spec), subtitles: pickSubtitles(info.subtitles, spec.subtitleLanguages) }),
       out.ctx,
       {
         onAttempt: (provider) => {

@@ -8,8 +8,9 @@ import type { Format } from './types';
 export const QUALITIES = ['best', '2160', '1440', '1080', '720', '480', '360', 'audio'] as const;
 export type Quality = (typeof QUALITIES)[number];
 
+export const CODEC_FAMILIES = ['avc', 'hevc', 'av1', 'vp9'] as const;
 /** Codec families in the order a user prefers them; H.264 first plays everywhere. */
-export type CodecPreference = Array<'avc' | 'hevc' | 'av1' | 'vp9'>;
+export type CodecPreference = Array<(typeof CODEC_FAMILIES)[number]>;
 export const DEFAULT_CODEC_PREFERENCE: CodecPreference = ['avc', 'vp9', 'av1', 'hevc'];
 
 const FAMILY_PREFIXES: Record<CodecPreference[number], string[]> = {
@@ -50,6 +51,34 @@ export function pickFormat(formats: Format[], quality: Quality, pref: CodecPrefe
       (b.bitrateKbps ?? 0) - (a.bitrateKbps ?? 0),
   );
   return candidates[0]!;
+}
+
+/** What the user asked for, however they asked (preset, quick choice, or an exact format). */
+export interface FormatWish {
+  quality: Quality;
+  audioFormat?: 'm4a' | 'mp3';
+  codecPreference?: CodecPreference;
+  /** An exact format from the picker, valid only for the provider that offered it. */
+  formatId?: string | null;
+  formatProvider?: string | null;
+}
+
+/**
+ * The format to download from a provider's list: the exact one picked when this provider offered it,
+ * else by quality; for MP3 only an MP3 format will do (a provider without one fails, so the next
+ * provider is tried).
+ */
+export function chooseFormat(info: { provider: string; formats: Format[] }, wish: FormatWish): Format {
+  if (wish.formatId && wish.formatProvider === info.provider) {
+    const exact = info.formats.find((f) => f.id === wish.formatId);
+    if (exact) return exact;
+  }
+  if (wish.quality === 'audio' && wish.audioFormat === 'mp3') {
+    const mp3 = info.formats.filter((f) => f.kind === 'audio' && f.container === 'mp3');
+    if (!mp3.length) throw new VidmuxError('unsupported', `${info.provider} offers no MP3 for this video.`);
+    return pickFormat(mp3, 'audio');
+  }
+  return pickFormat(info.formats, wish.quality, wish.codecPreference);
 }
 
 /** Subtitle formats for the wanted languages (manual tracks before automatic ones). */
