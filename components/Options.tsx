@@ -8,6 +8,7 @@ import { ProviderKeys } from './ProviderKeys';
 import { TornadoStorage } from './TornadoStorage';
 
 const SAMPLE = { title: 'My trip: day 1/2', id: 'dQw4w9WgXcQ', height: 1080, provider: 'vidpickr', date: isoDate(), host: 'www.example.com', ext: 'mp4' };
+const CODEC_NAMES: Record<Settings['codecPreference'][number], string> = { avc: 'H.264 (AVC)', hevc: 'H.265 (HEVC)', av1: 'AV1', vp9: 'VP9' };
 const PROVIDER_NAMES: Record<ProviderId, string> = { vidpickr: 'VidPickr', renderio: 'RenderIO', tornado: 'Tornado', page: 'The page itself' };
 
 /** The options page: keys (kept by the background), then preferences validated by the settings schema. */
@@ -33,6 +34,13 @@ export function Options() {
     } catch (e) {
       setStatus(`Not saved: ${e instanceof Error ? e.message : String(e)}`);
     }
+  };
+  const moveCodec = (i: number, by: -1 | 1) => {
+    const order = [...settings.codecPreference];
+    const j = i + by;
+    if (j < 0 || j >= order.length) return;
+    [order[i], order[j]] = [order[j]!, order[i]!];
+    update({ codecPreference: order });
   };
   const move = (i: number, by: -1 | 1) => {
     const order = [...settings.providerOrder];
@@ -72,6 +80,26 @@ export function Options() {
           <option key={q} value={q}>{q === 'best' ? 'Best available' : q === 'audio' ? 'Audio only' : `${q}p`}</option>
         ))}
       </select>
+      <p />
+      <fieldset style={{ border: 0, padding: 0 }}>
+        <legend>Audio-only saves</legend>
+        <label><input type="radio" name="audio" checked={settings.audioFormat === 'm4a'} onChange={() => update({ audioFormat: 'm4a' })} /> M4A (the original AAC, no re-encode)</label>{' '}
+        <label><input type="radio" name="audio" checked={settings.audioFormat === 'mp3'} onChange={() => update({ audioFormat: 'mp3' })} /> MP3 (made by RenderIO or Tornado)</label>
+      </fieldset>
+      <p className="muted" style={{ marginBottom: 4 }}>Preferred video codec, first choice first (H.264 plays everywhere; AV1 and VP9 are smaller):</p>
+      <ol aria-label="Codec preference" style={{ paddingLeft: 20, marginTop: 0 }}>
+        {settings.codecPreference.map((c, i) => (
+          <li key={c} className="row" style={{ maxWidth: 360 }} data-testid="codec-item">
+            <span>{CODEC_NAMES[c]}</span>
+            <span>
+              <button aria-label={`Prefer ${CODEC_NAMES[c]} more`} disabled={i === 0} onClick={() => moveCodec(i, -1)}>↑</button>{' '}
+              <button aria-label={`Prefer ${CODEC_NAMES[c]} less`} disabled={i === settings.codecPreference.length - 1} onClick={() => moveCodec(i, 1)}>↓</button>
+            </span>
+          </li>
+        ))}
+      </ol>
+      <label htmlFor="connections">Parallel connections per track (1-10)</label>
+      <input id="connections" type="number" min={1} max={10} value={settings.connections} onChange={(e) => update({ connections: Math.max(1, Math.min(10, Number(e.target.value) || 4)) })} style={{ width: 80 }} />
       <p />
       <label htmlFor="subs">Subtitle languages (comma separated, e.g. en, de)</label>
       <input

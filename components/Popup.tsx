@@ -1,12 +1,19 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { browser } from 'wxt/browser';
 import { formatBytes, formatDuration } from '@/lib/format';
 import { FINISHED_STAGES, type Job } from '@/lib/jobs/job';
 import type { Response } from '@/lib/messages';
 import { notAFileReason, type MediaCandidate } from '@/lib/page-media';
 import { sendToBackground } from '@/lib/platform/messaging';
+import { loadSettings } from '@/lib/platform/storage';
+import { chooseFormat } from '@/lib/providers/select';
+import type { Format, MediaInfo } from '@/lib/providers/types';
+import type { Settings } from '@/lib/settings';
 
 type TabState = Response<'tab.state'>;
+const PROVIDER_NAMES: Record<string, string> = { page: 'the page itself', vidpickr: 'VidPickr', renderio: 'RenderIO', tornado: 'Tornado' };
+const STAGES: Record<string, string> = { queued: 'Queued', resolving: 'Provider is preparing the file', downloading: 'Downloading', muxing: 'Joining video and audio', saving: 'Saving to disk' };
+const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 /** The tab the popup is about: `?tabId=` (used when the popup is opened as a page), else the active tab. */
 async function currentTabId(): Promise<number | null> {
@@ -16,7 +23,7 @@ async function currentTabId(): Promise<number | null> {
   return tab?.id ?? null;
 }
 
-/** The toolbar popup: the media found on the current tab and the state of its downloads. */
+/** The toolbar popup: a format picker for the current tab, its downloads, and the history. */
 export function Popup() {
   const [tabId, setTabId] = useState<number | null>(null);
   const [state, setState] = useState<TabState | null>(null);
@@ -32,7 +39,7 @@ export function Popup() {
     const load = () =>
       sendToBackground('tab.state', { tabId })
         .then((s) => alive && (setState(s), setError(null)))
-        .catch((e: unknown) => alive && setError(e instanceof Error ? e.message : String(e)));
+        .catch((e: unknown) => alive && setError(errorText(e)));
     void load();
     const t = setInterval(load, 500);
     return () => {
@@ -41,31 +48,146 @@ export function Popup() {
     };
   }, [tabId]);
 
-  const download = async (media: MediaCandidate) => {
-    if (!state?.page || tabId === null) return;
+  const start = async (request: Parameters<typeof sendToBackground<'download.start'>>[1]) => {
     try {
-      await sendToBackground('download.start', { page: state.page, media, tabId, choice: {} });
+      await sendToBackground('download.start', request);
+      setError(null);
     } catch (e) {
-      setError(e instanceof Error ? e.message : String(e));
+      setError(errorText(e));
     }
   };
 
   return (
-    <main style={{ width: 380, padding: 14 }}>
+    <main style={{ width: 400, padding: 14 }}>
       <h1>Vidmux</h1>
       {state?.page && <div className="muted ellipsis" title={state.page.title}>{state.page.title || state.page.url}</div>}
       {error && <p className="bad" role="alert">{error}</p>}
-      <h2>On this page</h2>
-      {!state?.media.length && <p className="muted" data-testid="no-media">No video found on this page.</p>}
-      <ul style={{ listStyle: 'none', padding: 0, margin: 0 }} aria-label="Media on this page">
-        {state?.media.map((m) => <MediaItem key={m.id} media={m} onDownload={() => void download(m)} />)}
-      </ul>
+      {state?.page && state.providerPage && tabId !== null ? (
+        <FormatPicker page={state.page} onDownload={(choice) => void start({ page: state.page!, media: null, tabId, choice })} />
+      ) : (
+        <>
+          <h2>On this page</h2>
+          {!state?.media.length && <p className="muted" data-testid="no-media">No video found on this page.</p>}
+          <ul style={{ listStyle: 'none', padding: 0, margin: 0 }} aria-label="Media on this page">
+            {state?.media.map((m) => (
+              <MediaItem key={m.id} media={m} onDownload={() => state.page && tabId !== null && void start({ page: state.page, media: m, tabId, choice: {} })} />
+            ))}
+          </ul>
+        </>
+      )}
       <h2>Downloads</h2>
       {!state?.jobs.length && <p className="muted">Nothing downloaded from this tab yet.</p>}
       <ul style={{ listStyle: 'none', padding: 0, margin: 0 }} aria-label="Downloads">
-        {state?.jobs.map((j) => <JobItem key={j.id} job={j} />)}
+        {state?.jobs.map((j) => <JobItem key={j.id} job={j} onError={setError} />)}
       </ul>
+      <History jobs={(state?.history ?? []).filter((j) => j.tabId !== tabId)} onError={setError} />
     </main>
+  );
+}
+
+const GROUPS: Array<{ kind: Format['kind']; title: string }> = [
+  { kind: 'video+audio', title: 'Video' },
+  { kind: 'video', title: 'Video only (no sound)' },
+  { kind: 'audio', title: 'Audio' },
+];
+
+/** The providers' formats for this page, grouped, with the preset's choice preselected. */
+function FormatPicker({ page, onDownload }: { page: { title: string; url: string }; onDownload: (choice: Record<string, unknown>) => void }) {
+  const [info, setInfo] = useState<MediaInfo | null>(null);
+  const [attempts, setAttempts] = useState<Array<{ provider: string; error: { message: string } | null }>>([]);
+  const [error, setError] = useState<string | null>(null);
+  const [selected, setSelected] = useState<string | null>(null);
+  const [subs, setSubs] = useState<string[]>([]);
+  const [settings, setSettings] = useState<Settings | null>(null);
+
+  useEffect(() => {
+    let alive = true;
+    void Promise.all([sendToBackground('formats.resolve', { url: page.url }), loadSettings()])
+      .then(([r, s]) => {
+        if (!alive) return;
+        setInfo(r.info);
+        setAttempts(r.attempts);
+        setSettings(s);
+        setSubs(s.subtitleLanguages);
+        try {
+          setSelected(chooseFormat(r.info, { quality: s.quality, audioFormat: s.audioFormat, codecPreference: s.codecPreference }).id);
+        } catch {
+          setSelected(r.info.formats[0]?.id ?? null);
+        }
+      })
+      .catch((e: unknown) => alive && setError(errorText(e)));
+    return () => {
+      alive = false;
+    };
+  }, [page.url]);
+
+  const chosen = useMemo(() => info?.formats.find((f) => f.id === selected) ?? null, [info, selected]);
+  if (error) return <p className="bad" role="alert" data-testid="picker-error">{error}</p>;
+  if (!info || !settings) return <p className="muted" aria-busy="true">Asking the providers what this video offers…</p>;
+
+  const languages = [...new Set(info.subtitles.map((s) => s.language).filter((l): l is string => !!l))];
+  return (
+    <section aria-label="Formats" data-testid="format-picker">
+      <div className="row" style={{ alignItems: 'flex-start', marginTop: 8 }}>
+        {info.thumbnail && (
+          <img src={info.thumbnail} alt="" width={96} height={54} style={{ objectFit: 'cover', borderRadius: 4 }} onError={(e) => (e.currentTarget.style.display = 'none')} />
+        )}
+        <div style={{ flex: 1, minWidth: 0 }}>
+          <div className="ellipsis" title={info.title}><strong>{info.title}</strong></div>
+          <div className="muted">
+            {formatDuration(info.durationSeconds)} · from {PROVIDER_NAMES[info.provider] ?? info.provider}
+          </div>
+          {attempts.filter((a) => a.error).map((a) => (
+            <div key={a.provider} className="muted" data-testid="fallback-reason">{PROVIDER_NAMES[a.provider] ?? a.provider} failed: {a.error!.message}</div>
+          ))}
+        </div>
+      </div>
+      {GROUPS.map((g) => {
+        const formats = info.formats.filter((f) => f.kind === g.kind);
+        if (!formats.length) return null;
+        return (
+          <fieldset key={g.kind} style={{ border: 0, padding: 0, margin: '10px 0 0' }}>
+            <legend className="muted" style={{ fontSize: 12, textTransform: 'uppercase', letterSpacing: '.06em' }}>{g.title}</legend>
+            {formats.map((f) => (
+              <label key={f.id} className="row" style={{ justifyContent: 'flex-start', gap: 8, padding: '3px 0' }} data-testid="format-option">
+                <input type="radio" name="format" value={f.id} checked={selected === f.id} onChange={() => setSelected(f.id)} />
+                <span style={{ flex: 1 }}>{f.label}</span>
+                <span className="muted">{f.approxBytes ? `~${formatBytes(f.approxBytes)}` : ''}</span>
+              </label>
+            ))}
+          </fieldset>
+        );
+      })}
+      {languages.length > 0 && (
+        <fieldset style={{ border: 0, padding: 0, margin: '10px 0 0' }}>
+          <legend className="muted" style={{ fontSize: 12, textTransform: 'uppercase', letterSpacing: '.06em' }}>Subtitles</legend>
+          {languages.map((l) => (
+            <label key={l} style={{ marginRight: 12 }}>
+              <input type="checkbox" checked={subs.includes(l)} onChange={(e) => setSubs(e.target.checked ? [...subs, l] : subs.filter((x) => x !== l))} /> {l}
+            </label>
+          ))}
+        </fieldset>
+      )}
+      <div className="row" style={{ marginTop: 10 }}>
+        <span className="muted">{chosen ? chosen.label : 'Pick a format'}</span>
+        <button
+          className="primary"
+          disabled={!chosen}
+          onClick={() =>
+            chosen &&
+            onDownload({
+              formatId: chosen.id,
+              formatProvider: info.provider,
+              quality: chosen.kind === 'audio' ? 'audio' : chosen.height ? String(chosen.height) : 'best',
+              ...(chosen.kind === 'audio' ? { audioFormat: chosen.container === 'mp3' ? 'mp3' : 'm4a' } : {}),
+              subtitleLanguages: subs,
+            })
+          }
+        >
+          Download
+        </button>
+      </div>
+    </section>
   );
 }
 
@@ -96,8 +218,6 @@ function MediaItem({ media, onDownload }: { media: MediaCandidate; onDownload: (
   );
 }
 
-const PROVIDER_NAMES: Record<string, string> = { page: 'the page itself', vidpickr: 'VidPickr', renderio: 'RenderIO', tornado: 'Tornado' };
-
 /** Which provider got (or is getting) the file, and why the ones before it did not. */
 function ProviderNote({ job }: { job: Job }) {
   const failed = job.attempts.filter((a) => a.error && a.error.code !== 'unsupported');
@@ -115,25 +235,48 @@ function ProviderNote({ job }: { job: Job }) {
   );
 }
 
-function JobItem({ job }: { job: Job }) {
+function ProgressBar({ label, done, total }: { label: string; done: number; total: number | null }) {
+  const pct = total ? Math.min(100, (100 * done) / total) : null;
+  return (
+    <div className="bar" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct === null ? undefined : Math.round(pct)} aria-label={label}>
+      <div style={{ width: `${pct ?? 5}%` }} />
+    </div>
+  );
+}
+
+function JobItem({ job, onError }: { job: Job; onError: (e: string) => void }) {
   const p = job.progress.overall;
-  const pct = p.bytesTotal ? Math.min(100, (100 * p.bytesDone) / p.bytesTotal) : null;
   const active = !FINISHED_STAGES.has(job.progress.stage);
+  const tracks = Object.entries(job.progress.tracks);
+  const act = (what: Promise<unknown>) => void what.catch((e: unknown) => onError(errorText(e)));
   return (
     <li className="card" data-testid="job-item" data-stage={job.progress.stage}>
       <div className="row">
         <div className="ellipsis" title={job.filename}>{job.filename}</div>
         {active && (
-          <button onClick={() => void sendToBackground('download.cancel', { jobId: job.id })} aria-label={`Cancel ${job.filename}`}>
-            Cancel
-          </button>
+          <button onClick={() => act(sendToBackground('download.cancel', { jobId: job.id }))} aria-label={`Cancel ${job.filename}`}>Cancel</button>
+        )}
+        {(job.progress.stage === 'failed' || job.progress.stage === 'cancelled') && job.request && (
+          <button onClick={() => act(sendToBackground('download.retry', { jobId: job.id }))} aria-label={`Retry ${job.filename}`}>Retry</button>
+        )}
+        {job.progress.stage === 'done' && job.downloadId !== null && (
+          <button onClick={() => act(sendToBackground('download.show', { jobId: job.id }))} aria-label={`Show ${job.filename} in folder`}>Show</button>
         )}
       </div>
+      <ProviderNote job={job} />
       {active && (
         <>
-          <div className="bar" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct ?? undefined} aria-label="Progress">
-            <div style={{ width: `${pct ?? 5}%` }} />
-          </div>
+          <div className="muted">{STAGES[job.progress.stage] ?? job.progress.stage}</div>
+          {tracks.length > 1 ? (
+            tracks.map(([name, t]) => (
+              <div key={name} className="row" style={{ gap: 6 }}>
+                <span className="muted" style={{ width: 44 }}>{name}</span>
+                <div style={{ flex: 1 }}><ProgressBar label={`${name} progress`} done={t.bytesDone} total={t.bytesTotal} /></div>
+              </div>
+            ))
+          ) : (
+            <ProgressBar label="Progress" done={p.bytesDone} total={p.bytesTotal} />
+          )}
           <div className="muted">
             {formatBytes(p.bytesDone)} of {formatBytes(p.bytesTotal)}
             {p.speedBps > 0 && ` · ${formatBytes(p.speedBps)}/s`}
@@ -141,12 +284,31 @@ function JobItem({ job }: { job: Job }) {
           </div>
         </>
       )}
-      <ProviderNote job={job} />
       {job.progress.stage === 'done' && !job.remoteLocation && <div className="ok break">Saved · {formatBytes(p.bytesDone)} · {job.file}</div>}
       {job.progress.stage === 'done' && job.remoteLocation && <div className="ok break">Stored in your bucket: {job.remoteLocation}</div>}
       {job.extraFiles.length > 0 && <div className="muted break">Also saved: {job.extraFiles.map((f) => f.split(/[\\/]/).pop()).join(', ')}</div>}
       {job.progress.stage === 'failed' && <div className="bad" role="alert">Failed: {job.error?.message}</div>}
       {job.progress.stage === 'cancelled' && <div className="muted">Cancelled</div>}
     </li>
+  );
+}
+
+/** Finished downloads from other tabs, newest first; clearable. */
+function History({ jobs, onError }: { jobs: Job[]; onError: (e: string) => void }) {
+  if (!jobs.length) return null;
+  return (
+    <section aria-label="History">
+      <div className="row">
+        <h2>Recent downloads</h2>
+        <button onClick={() => void sendToBackground('history.clear', {}).catch((e: unknown) => onError(errorText(e)))}>Clear history</button>
+      </div>
+      <ul style={{ listStyle: 'none', padding: 0, margin: 0 }}>
+        {jobs.map((j) => (
+          <li key={j.id} className="muted ellipsis" data-testid="history-item" title={j.file ?? j.filename}>
+            {j.progress.stage === 'done' ? '✓' : '✗'} {j.filename}
+          </li>
+        ))}
+      </ul>
+    </section>
   );
 }

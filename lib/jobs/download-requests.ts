@@ -23,6 +23,8 @@ export const DownloadChoiceSchema = z.object({
   audioFormat: z.enum(['m4a', 'mp3']).optional(),
   formatId: z.string().max(4000).optional(),
   formatProvider: ProviderIdSchema.optional(),
+  /** Subtitle languages to save beside the video (default: the settings'). */
+  subtitleLanguages: z.array(z.string().max(20)).max(10).optional(),
 });
 export type DownloadChoice = z.infer<typeof DownloadChoiceSchema>;
 
@@ -79,7 +81,7 @@ export class DownloadRequests {
         codecPreference: settings.codecPreference,
         formatId: req.choice.formatId ?? null,
         formatProvider: req.choice.formatProvider ?? null,
-        subtitleLanguages: settings.subtitleLanguages,
+        subtitleLanguages: req.choice.subtitleLanguages ?? settings.subtitleLanguages,
         providers: setups.filter((s) => s.id === 'page' || s.apiKey),
         tornadoStorage: storage,
         tornadoJobId: null,
@@ -109,7 +111,7 @@ export class DownloadRequests {
     }
     const media = req.url && req.url !== req.page.url ? linkCandidate(req.url) : req.media;
     if (!media) throw new VidmuxError('not_a_file', 'There is no video to save here.');
-    return this.deps.downloads.start({ media, page: req.page, tabId, filenameTemplate: settings.filenameTemplate, request: req });
+    return this.deps.downloads.start({ media, page: req.page, tabId, filenameTemplate: settings.filenameTemplate, connections: settings.connections, request: req });
   }
 
   /** What the providers offer for `url` (the popup's picker). */

@@ -42,6 +42,8 @@ export interface DownloadRequest {
   page: { title: string; url: string };
   tabId: number | null;
   filenameTemplate: string;
+  /** Parallel connections per track (the user's setting). */
+  connections?: number;
   /** Kept on the job for retry. */
   request?: Record<string, unknown>;
 }
@@ -82,7 +84,7 @@ export class DownloadService {
     const plan = await planSave(req.media, req.page, {
       filenameTemplate: req.filenameTemplate,
       fetchText: this.opts.fetchText,
-      ...(this.opts.connections ? { connections: this.opts.connections } : {}),
+      ...((req.connections ?? this.opts.connections) ? { connections: req.connections ?? this.opts.connections } : {}),
     });
     const id = this.opts.newId?.() ?? crypto.randomUUID();
     this.store.add(
