@@ -3,16 +3,12 @@
  * the "Download video" context-menu entry, showing a file in its folder.
  */
 import { browser } from 'wxt/browser';
-import { FINISHED_STAGES, type Job } from '../jobs/job';
+import { badgeText } from '../jobs/badge';
+import type { Job } from '../jobs/job';
 
 /** Badge: how many downloads are running, or the percent of the only one. */
 export async function updateBadge(jobs: Job[]): Promise<void> {
-  const active = jobs.filter((j) => !FINISHED_STAGES.has(j.progress.stage));
-  let text = '';
-  if (active.length === 1) {
-    const p = active[0]!.progress.overall;
-    text = p.bytesTotal ? `${Math.min(99, Math.floor((100 * p.bytesDone) / p.bytesTotal))}%` : '…';
-  } else if (active.length > 1) text = String(active.length);
+  const text = badgeText(jobs);
   await browser.action.setBadgeText({ text });
   if (text) await browser.action.setBadgeBackgroundColor({ color: '#c4302b' });
 }

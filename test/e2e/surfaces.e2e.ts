@@ -99,6 +99,12 @@ describe('popup: format picker and queue', () => {
 
     const job = popup.getByTestId('job-item').first();
     await expect.poll(() => job.getAttribute('data-stage'), { timeout: 10_000 }).toBe('done');
+    // The browser's own surfaces: a notification for the finished download, an empty badge again.
+    const sw = browser.context.serviceWorkers()[0] ?? browser.worker;
+    await expect
+      .poll(() => sw.evaluate(async () => Object.keys(await (globalThis as any).chrome.notifications.getAll()).filter((id: string) => id.startsWith('vidmux-')).length))
+      .toBeGreaterThan(0);
+    await expect.poll(() => sw.evaluate(() => (globalThis as any).chrome.action.getBadgeText({}))).toBe('');
     expect(await job.getByRole('button', { name: /^Show / }).count()).toBe(1);
     await shoot(popup, 'popup-queue');
     await popup.close();
