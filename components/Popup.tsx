@@ -58,7 +58,7 @@ export function Popup() {
   };
 
   return (
-    <main style={{ width: 400, padding: 14 }}>
+    <main style={{ width: 400, maxWidth: '100vw', boxSizing: 'border-box', padding: 14 }}>
       <h1>Vidmux</h1>
       {state?.page && <div className="muted ellipsis" title={state.page.title}>{state.page.title || state.page.url}</div>}
       {error && <p className="bad" role="alert">{error}</p>}

@@ -32,6 +32,19 @@ afterAll(async () => {
   await Promise.all([vidpickr?.close(), youtube?.close()]);
 });
 
+/** Every form control has a label (or an aria-label): nothing is unnamed for screen readers. */
+async function unlabelledControls(page: Page): Promise<string[]> {
+  return page.evaluate(() =>
+    [...document.querySelectorAll('input, select, textarea, button')]
+      .filter((el) => {
+        const labelled = (el as HTMLInputElement).labels?.length || el.getAttribute('aria-label') || (el.tagName === 'BUTTON' && el.textContent?.trim());
+        const inLabel = el.closest('label');
+        return !labelled && !inLabel;
+      })
+      .map((el) => el.outerHTML.slice(0, 80)),
+  );
+}
+
 async function shoot(page: Page, name: string): Promise<void> {
   for (const scheme of ['light', 'dark'] as const) {
     await page.emulateMedia({ colorScheme: scheme });
@@ -68,6 +81,7 @@ describe('options: provider keys', () => {
     await options.getByRole('button', { name: 'Save settings' }).click();
     await expect.poll(() => options.getByTestId('settings-status').textContent()).toBe('Saved.');
     await shoot(options, 'options');
+    expect(await unlabelledControls(options)).toEqual([]);
     await options.close();
   });
 });
@@ -107,6 +121,13 @@ describe('popup: format picker and queue', () => {
     await expect.poll(() => sw.evaluate(() => (globalThis as any).chrome.action.getBadgeText({}))).toBe('');
     expect(await job.getByRole('button', { name: /^Show / }).count()).toBe(1);
     await shoot(popup, 'popup-queue');
+    expect(await unlabelledControls(popup)).toEqual([]);
+    // At 200% zoom the popup still fits its width (no sideways scrolling).
+    await popup.evaluate(() => ((document.documentElement.style as CSSStyleDeclaration & { zoom: string }).zoom = '2'));
+    // 800 px is the widest a browser popup gets.
+    await popup.setViewportSize({ width: 800, height: 1400 });
+    expect(await popup.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth)).toBe(true);
+    await popup.screenshot({ path: `${SHOTS}/popup-zoom-200.png` });
     await popup.close();
     await page.close();
   });
