@@ -10,7 +10,7 @@ import { extensionFor } from '../page-media';
 import { runSave } from '../jobs/run-save';
 import { mimeTypeFor } from '../jobs/plan';
 import { scanPageHtml } from './page-html';
-import { formatLabel } from './select';
+import { makeFormat } from './select';
 import { YOUTUBE_URL } from './types';
 import type { AccountInfo, DownloadChoice, DownloadContext, DownloadResult, Format, MediaInfo, Provider, ProviderConfig } from './types';
 
@@ -123,20 +123,9 @@ export class PageProvider implements Provider {
   private fileFormat(url: string, mimeType: string | null, size: number | null): Format {
     const container = extensionFor(url, mimeType);
     const audioOnly = /^audio\//.test(mimeType ?? '') || ['m4a', 'mp3', 'opus'].includes(container);
-    const base = {
-      kind: audioOnly ? ('audio' as const) : ('video+audio' as const),
-      container,
-      videoCodec: null,
-      audioCodec: null,
-      width: null,
-      height: null,
-      fps: null,
-      bitrateKbps: null,
-      approxBytes: size,
-      delivery: 'file' as const,
-      language: null,
-    };
-    return { ...base, id: encodePlan({ mode: 'copy', url }), provider: 'page', label: `${formatLabel(base)} · ${new URL(url).pathname.split('/').pop()}` };
+    const kind = audioOnly ? ('audio' as const) : ('video+audio' as const);
+    const format = makeFormat('page', encodePlan({ mode: 'copy', url }), { kind, container, delivery: 'file', approxBytes: size });
+    return { ...format, label: `${format.label} · ${new URL(url).pathname.split('/').pop()}` };
   }
 
   private async dashInfo(url: string, title: string, text: string, manifestUrl: string): Promise<MediaInfo> {
@@ -146,25 +135,34 @@ export class PageProvider implements Provider {
     const formats: Format[] = [];
     for (const v of manifest.video) {
       if (!single(v)) continue;
-      const base = {
-        kind: 'video+audio' as const,
-        container: 'mp4',
-        videoCodec: v.codecs,
-        audioCodec: audio?.codecs ?? null,
-        width: v.width,
-        height: v.height,
-        fps: v.fps,
-        bitrateKbps: Math.round((v.bandwidth + (audio?.bandwidth ?? 0)) / 1000),
-        approxBytes: manifest.duration ? Math.round(((v.bandwidth + (audio?.bandwidth ?? 0)) / 8) * manifest.duration) : null,
-        delivery: 'tracks' as const,
-        language: audio?.language ?? null,
-      };
-      formats.push({ ...base, id: encodePlan({ mode: 'mux', video: single(v), audio: single(audio) }), provider: 'page', label: formatLabel(base) });
+      formats.push(
+        makeFormat('page', encodePlan({ mode: 'mux', video: single(v), audio: single(audio) }), {
+          kind: 'video+audio',
+          container: 'mp4',
+          delivery: 'tracks',
+          videoCodec: v.codecs,
+          audioCodec: audio?.codecs ?? null,
+          width: v.width,
+          height: v.height,
+          fps: v.fps,
+          bitrateKbps: Math.round((v.bandwidth + (audio?.bandwidth ?? 0)) / 1000),
+          approxBytes: manifest.duration ? Math.round(((v.bandwidth + (audio?.bandwidth ?? 0)) / 8) * manifest.duration) : null,
+          language: audio?.language ?? null,
+        }),
+      );
     }
     for (const a of manifest.audio) {
       if (!single(a)) continue;
-      const base = { kind: 'audio' as const, container: 'm4a', videoCodec: null, audioCodec: a.codecs, width: null, height: null, fps: null, bitrateKbps: Math.round(a.bandwidth / 1000), approxBytes: null, delivery: 'tracks' as const, language: a.language };
-      formats.push({ ...base, id: encodePlan({ mode: 'mux', video: null, audio: single(a) }), provider: 'page', label: formatLabel(base) });
+      formats.push(
+        makeFormat('page', encodePlan({ mode: 'mux', video: null, audio: single(a) }), {
+          kind: 'audio',
+          container: 'm4a',
+          delivery: 'tracks',
+          audioCodec: a.codecs,
+          bitrateKbps: Math.round(a.bandwidth / 1000),
+          language: a.language,
+        }),
+      );
     }
     if (!formats.length) throw new VidmuxError('unsupported', 'This DASH stream has no single-file tracks Vidmux can save yet.', { provider: 'page' });
     return { provider: 'page', url, title, durationSeconds: manifest.duration, thumbnail: null, formats, subtitles: [] };

@@ -13,7 +13,7 @@ import { DEFAULT_RETRY_POLICY, RetryTracker, cancelledError, realSleep, type Ret
 import { copyToSink } from '../net/save';
 import { EMPTY_PROGRESS, type JobProgress, type Progress } from '../progress';
 import { DEFAULT_BASE_URLS, keyHeaders } from './auth';
-import { formatLabel } from './select';
+import { makeFormat } from './select';
 import type { AccountInfo, DownloadChoice, DownloadContext, DownloadResult, Format, MediaInfo, Provider, ProviderConfig } from './types';
 
 const PROVIDER = 'renderio';
@@ -164,14 +164,11 @@ export class RenderIoProvider implements Provider {
     if (!this.supports(url)) throw new RenderIoError('unsupported', `RenderIO does not handle ${describeSite(url)}.`, { provider: PROVIDER });
     // Fails early (no key, unsafe base URL) so fallback moves on before any download starts.
     keyHeaders(`${this.baseUrl}/commands`, this.baseUrl, KEY_HEADER, this.apiKey, PROVIDER);
-    const formats: Format[] = VIDEO_SELECTORS.map(([selector, height]) => {
-      const base = { kind: 'video+audio' as const, container: 'mp4', videoCodec: null, audioCodec: null, width: null, height, fps: null, bitrateKbps: null, approxBytes: null, delivery: 'file' as const, language: null };
-      return { ...base, id: `renderio:${selector}`, provider: 'renderio' as const, label: height ? formatLabel(base) : 'Best available · MP4' };
-    });
-    const m4a = { kind: 'audio' as const, container: 'm4a', videoCodec: null, audioCodec: null, width: null, height: null, fps: null, bitrateKbps: null, approxBytes: null, delivery: 'file' as const, language: null };
-    formats.push({ ...m4a, id: 'renderio:audio_only', provider: 'renderio', label: formatLabel(m4a) });
-    const mp3 = { ...m4a, container: 'mp3', audioCodec: 'mp3' };
-    formats.push({ ...mp3, id: 'renderio:mp3', provider: 'renderio', label: 'Audio · MP3' });
+    const formats: Format[] = VIDEO_SELECTORS.map(([selector, height]) =>
+      makeFormat('renderio', `renderio:${selector}`, { kind: 'video+audio', container: 'mp4', delivery: 'file', height }, height ? undefined : 'Best available · MP4'),
+    );
+    formats.push(makeFormat('renderio', 'renderio:audio_only', { kind: 'audio', container: 'm4a', delivery: 'file' }));
+    formats.push(makeFormat('renderio', 'renderio:mp3', { kind: 'audio', container: 'mp3', audioCodec: 'mp3', delivery: 'file' }, 'Audio · MP3'));
     return { provider: 'renderio', url, title: titleFromUrl(url), durationSeconds: null, thumbnail: null, formats, subtitles: [] };
   }
 

@@ -110,3 +110,12 @@ export function formatLabel(f: Omit<Format, 'label' | 'id' | 'provider'>): strin
   if (f.kind === 'audio') return ['Audio', [codecName(f.audioCodec), f.bitrateKbps ? `${f.bitrateKbps} kbps` : ''].filter(Boolean).join(' '), container].filter(Boolean).join(' · ');
   return [f.height ? `${f.height}p` : 'Video', codecName(f.videoCodec), container].filter(Boolean).join(' · ');
 }
+
+/** What a provider says about one format; everything it leaves out is unknown (null). */
+export type FormatFields = Pick<Format, 'kind' | 'container' | 'delivery'> & Partial<Omit<Format, 'id' | 'provider' | 'label' | 'kind' | 'container' | 'delivery'>>;
+
+/** A complete {@link Format}: unknown facts null, the label made by {@link formatLabel} unless given. */
+export function makeFormat(provider: Format['provider'], id: string, fields: FormatFields, label?: string): Format {
+  const base = { videoCodec: null, audioCodec: null, width: null, height: null, fps: null, bitrateKbps: null, approxBytes: null, language: null, ...fields };
+  return { ...base, id, provider, label: label ?? formatLabel(base) };
+}

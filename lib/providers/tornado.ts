@@ -15,7 +15,7 @@ import { realSleep } from '../net/retry-policy';
 import { copyToSink } from '../net/save';
 import { EMPTY_PROGRESS, combineProgress, type JobProgress, type Progress } from '../progress';
 import { DEFAULT_BASE_URLS, assertSafeBaseUrl, keyHeaders } from './auth';
-import { formatLabel } from './select';
+import { makeFormat, type FormatFields } from './select';
 import type { AccountInfo, DownloadChoice, DownloadContext, DownloadResult, Format, MediaInfo, Provider, ProviderConfig } from './types';
 
 const PROVIDER = 'tornado';
@@ -272,21 +272,8 @@ export class TornadoProvider implements Provider {
     const width = meta.width ?? null;
     const size = meta.filesize_approx ?? null;
     const formats: Format[] = [];
-    const add = (f: JobFormat, base: Omit<Format, 'id' | 'provider' | 'label'>, label?: string) =>
-      formats.push({ ...base, id: encodeFormat(f), provider: PROVIDER, label: label ?? formatLabel(base) });
-    const video = (h: number | null, w: number | null, approx: number | null) => ({
-      kind: 'video+audio' as const,
-      container: 'mp4',
-      videoCodec: null,
-      audioCodec: null,
-      width: w,
-      height: h,
-      fps: null,
-      bitrateKbps: null,
-      approxBytes: approx,
-      delivery: 'file' as const,
-      language: null,
-    });
+    const add = (f: JobFormat, fields: FormatFields, label?: string) => formats.push(makeFormat(PROVIDER, encodeFormat(f), fields, label));
+    const video = (h: number | null, w: number | null, approx: number | null): FormatFields => ({ kind: 'video+audio', container: 'mp4', delivery: 'file', width: w, height: h, approxBytes: approx });
     add({ format: 'mp4', audio_only: false, max_resolution: 'best' }, video(height, width, size), `Best${height ? ` (${height}p)` : ''} · MP4`);
     for (const r of RESOLUTIONS.slice(1)) {
       const h = Number(r);
@@ -294,11 +281,9 @@ export class TornadoProvider implements Provider {
       if (height !== null && h >= height) continue;
       add({ format: 'mp4', audio_only: false, max_resolution: r }, video(h, height && width ? Math.round((width * h) / height / 2) * 2 : null, null));
     }
-    const audio = (container: 'm4a' | 'mp3', codec: string) => ({ ...video(null, null, null), kind: 'audio' as const, container, audioCodec: codec });
-    add({ format: 'm4a', audio_only: true, max_resolution: 'best' }, audio('m4a', 'mp4a.40.2'));
-    add({ format: 'mp3', audio_only: true, max_resolution: 'best' }, audio('mp3', 'mp3'));
-    const subBase = { ...video(null, null, null), kind: 'subtitle' as const, container: 'vtt' };
-    const subtitles: Format[] = [{ ...subBase, id: SUBTITLE_FORMAT_ID, provider: PROVIDER, label: 'Subtitles · as Tornado finds them' }];
+    add({ format: 'm4a', audio_only: true, max_resolution: 'best' }, { kind: 'audio', container: 'm4a', delivery: 'file', audioCodec: 'mp4a.40.2' });
+    add({ format: 'mp3', audio_only: true, max_resolution: 'best' }, { kind: 'audio', container: 'mp3', delivery: 'file', audioCodec: 'mp3' });
+    const subtitles = [makeFormat(PROVIDER, SUBTITLE_FORMAT_ID, { kind: 'subtitle', container: 'vtt', delivery: 'file' }, 'Subtitles · as Tornado finds them')];
     const playlist = isTornadoPlaylistUrl(url);
     return {
       provider: PROVIDER,
@@ -477,22 +462,7 @@ export class TornadoProvider implements Provider {
     const subtitles: DownloadResult['subtitles'] = [];
     if (want.subtitles && job.subtitle_url) {
       const container = /\.(srt|vtt|ass|ttml|txt)(?:\?|$)/i.exec(new URL(job.subtitle_url).pathname)?.[1]?.toLowerCase() ?? 'vtt';
-      const format: Format = {
-        id: SUBTITLE_FORMAT_ID,
-        provider: PROVIDER,
-        kind: 'subtitle',
-        container,
-        videoCodec: null,
-        audioCodec: null,
-        width: null,
-        height: null,
-        fps: null,
-        bitrateKbps: null,
-        approxBytes: null,
-        delivery: 'file',
-        language: null,
-        label: `Subtitles · ${container.toUpperCase()}`,
-      };
+      const format = makeFormat(PROVIDER, SUBTITLE_FORMAT_ID, { kind: 'subtitle', container, delivery: 'file' }, `Subtitles · ${container.toUpperCase()}`);
       const sub = await openRangedSource(job.subtitle_url, {
         client: this.http,
         refresh: fresh('subtitle_url'),

@@ -21,7 +21,7 @@ import { openRangedSource } from '../net/ranged-fetch';
 import { cancelledError, realSleep, type Sleep } from '../net/retry-policy';
 import { combineProgress, EMPTY_PROGRESS, type JobProgress, type Progress } from '../progress';
 import { assertSafeBaseUrl, DEFAULT_BASE_URLS, keyHeaders } from './auth';
-import { formatLabel } from './select';
+import { makeFormat } from './select';
 import {
   YOUTUBE_URL,
   type AccountInfo,
@@ -263,41 +263,35 @@ export function toMediaInfo(url: string, info: VidPickrInfo): MediaInfo {
   for (const v of videoChoices(info).values()) {
     const vBytes = v.entry ? mb(v.entry.size_mb) : mb(v.resolution.size_mb);
     const aBytes = audio ? mb(audio.size_mb) : null;
-    const base = {
-      kind: 'video+audio' as const,
-      container: 'mp4',
-      videoCodec: v.vcodec,
-      audioCodec: audio?.acodec ?? null,
-      width: null,
-      height: v.height,
-      fps: null,
-      bitrateKbps: v.entry?.bitrate != null && audio?.bitrate != null ? v.entry.bitrate + audio.bitrate : null,
-      approxBytes: vBytes !== null ? Math.round(vBytes + (aBytes ?? 0)) : null,
-      delivery: 'tracks' as const,
-      language: null,
-    };
-    formats.push({ ...base, id: v.id, provider: PROVIDER, label: formatLabel(base) });
+    formats.push(
+      makeFormat(PROVIDER, v.id, {
+        kind: 'video+audio',
+        container: 'mp4',
+        delivery: 'tracks',
+        videoCodec: v.vcodec,
+        audioCodec: audio?.acodec ?? null,
+        height: v.height,
+        bitrateKbps: v.entry?.bitrate != null && audio?.bitrate != null ? v.entry.bitrate + audio.bitrate : null,
+        approxBytes: vBytes !== null ? Math.round(vBytes + (aBytes ?? 0)) : null,
+      }),
+    );
   }
   const seenAudio = new Set<string>();
   for (const a of info.audio_only ?? []) {
     const id = audioId(a);
     if (seenAudio.has(id)) continue;
     seenAudio.add(id);
-    const base = {
-      kind: 'audio' as const,
-      // Saved as MP4 audio: .m4a for AAC; other codecs (Opus) keep the generic .mp4.
-      container: a.ext === 'm4a' || (a.acodec ?? '').startsWith('mp4a') ? 'm4a' : 'mp4',
-      videoCodec: null,
-      audioCodec: a.acodec ?? null,
-      width: null,
-      height: null,
-      fps: null,
-      bitrateKbps: a.bitrate ?? null,
-      approxBytes: mb(a.size_mb),
-      delivery: 'tracks' as const,
-      language: null,
-    };
-    formats.push({ ...base, id, provider: PROVIDER, label: formatLabel(base) });
+    formats.push(
+      makeFormat(PROVIDER, id, {
+        kind: 'audio',
+        // Saved as MP4 audio: .m4a for AAC; other codecs (Opus) keep the generic .mp4.
+        container: a.ext === 'm4a' || (a.acodec ?? '').startsWith('mp4a') ? 'm4a' : 'mp4',
+        delivery: 'tracks',
+        audioCodec: a.acodec ?? null,
+        bitrateKbps: a.bitrate ?? null,
+        approxBytes: mb(a.size_mb),
+      }),
+    );
   }
   const subtitles: Format[] = [];
   const seenSubs = new Set<string>();
@@ -306,21 +300,7 @@ export function toMediaInfo(url: string, info: VidPickrInfo): MediaInfo {
       const id = subtitleId(subCode(s), subAuto(s), container);
       if (seenSubs.has(id)) continue;
       seenSubs.add(id);
-      const base = {
-        kind: 'subtitle' as const,
-        container,
-        videoCodec: null,
-        audioCodec: null,
-        width: null,
-        height: null,
-        fps: null,
-        bitrateKbps: null,
-        approxBytes: null,
-        delivery: 'file' as const,
-        language: subCode(s),
-        isAuto: subAuto(s),
-      };
-      subtitles.push({ ...base, id, provider: PROVIDER, label: formatLabel(base) });
+      subtitles.push(makeFormat(PROVIDER, id, { kind: 'subtitle', container, delivery: 'file', language: subCode(s), isAuto: subAuto(s) }));
     }
   }
   return {
