@@ -11,6 +11,14 @@ const SAMPLE = { title: 'My trip: day 1/2', id: 'dQw4w9WgXcQ', height: 1080, pro
 const CODEC_NAMES: Record<Settings['codecPreference'][number], string> = { avc: 'H.264 (AVC)', hevc: 'H.265 (HEVC)', av1: 'AV1', vp9: 'VP9' };
 const PROVIDER_NAMES: Record<ProviderId, string> = { vidpickr: 'VidPickr', renderio: 'RenderIO', tornado: 'Tornado', page: 'The page itself' };
 
+/** A copy of `list` with item `i` moved one place up (-1) or down (+1). */
+function moved<T>(list: T[], i: number, by: -1 | 1): T[] {
+  const out = [...list];
+  const j = i + by;
+  if (j >= 0 && j < out.length) [out[i], out[j]] = [out[j]!, out[i]!];
+  return out;
+}
+
 /** The options page: keys (kept by the background), then preferences validated by the settings schema. */
 export function Options() {
   const [settings, setSettings] = useState<Settings | null>(null);
@@ -35,20 +43,8 @@ export function Options() {
       setStatus(`Not saved: ${e instanceof Error ? e.message : String(e)}`);
     }
   };
-  const moveCodec = (i: number, by: -1 | 1) => {
-    const order = [...settings.codecPreference];
-    const j = i + by;
-    if (j < 0 || j >= order.length) return;
-    [order[i], order[j]] = [order[j]!, order[i]!];
-    update({ codecPreference: order });
-  };
-  const move = (i: number, by: -1 | 1) => {
-    const order = [...settings.providerOrder];
-    const j = i + by;
-    if (j < 0 || j >= order.length) return;
-    [order[i], order[j]] = [order[j]!, order[i]!];
-    update({ providerOrder: order });
-  };
+  const moveCodec = (i: number, by: -1 | 1) => update({ codecPreference: moved(settings.codecPreference, i, by) });
+  const move = (i: number, by: -1 | 1) => update({ providerOrder: moved(settings.providerOrder, i, by) });
 
   return (
     <main style={{ maxWidth: 680, margin: '0 auto', padding: 24 }}>
