@@ -1,11 +1,14 @@
 /**
  * The Download button placed over a video. It lives in a closed shadow root so the page can neither
- * style it nor reach into it, and it only acts on trusted (user) clicks.
+ * style it nor reach into it, and it only acts on trusted (user) clicks. It shows while the pointer
+ * is over the video (or the button), while it or the video has keyboard focus, and while its download
+ * runs (and a moment after, to show the outcome); otherwise it is transparent and lets clicks through
+ * to the player, yet stays in the tab order, so a keyboard user reaches it (and then sees it).
  */
 import type { Job } from '@/lib/jobs/job';
 
 const STYLE = `
-:host { all: initial; position: fixed; z-index: 2147483647; display: none; }
+:host { all: initial; position: fixed; z-index: 2147483647; display: none; transition: opacity .15s; }
 button {
   font: 600 13px/1 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
   display: inline-flex; align-items: center; gap: 6px;
@@ -25,12 +28,45 @@ const ICON = '<svg viewBox="0 0 24 24" aria-hidden="true"><path fill="currentCol
 
 export type ButtonState = 'idle' | 'working' | 'done' | 'failed' | 'unsupported';
 
+/** How long the outcome (Saved, Failed) stays in view after the download ends. */
+const OUTCOME_SHOWN_MS = 4000;
+
+/** Where the pointer is (viewport coordinates), shared by every button; null: not over the page. */
+let pointer: { x: number; y: number } | null = null;
+const buttons = new Set<DownloadButton>();
+let listening = false;
+
+function listenOnce(): void {
+  if (listening) return;
+  listening = true;
+  const track = (e: PointerEvent) => {
+    const moved = !pointer || pointer.x !== e.clientX || pointer.y !== e.clientY;
+    pointer = { x: e.clientX, y: e.clientY };
+    if (moved) buttons.forEach((b) => b.place());
+  };
+  document.addEventListener('pointermove', track, { capture: true, passive: true });
+  document.addEventListener('pointerdown', track, { capture: true, passive: true });
+  document.documentElement.addEventListener('pointerleave', () => {
+    pointer = null;
+    buttons.forEach((b) => b.place());
+  });
+  const refocus = () => buttons.forEach((b) => b.place());
+  document.addEventListener('focusin', refocus, true);
+  document.addEventListener('focusout', refocus, true);
+}
+
+const inside = (r: DOMRect, p: { x: number; y: number }) => p.x >= r.left && p.x <= r.right && p.y >= r.top && p.y <= r.bottom;
+
 /** One button bound to one video element. */
 export class DownloadButton {
   readonly host: HTMLElement;
   private readonly button: HTMLButtonElement;
   private readonly label: HTMLSpanElement;
   private frame = 0;
+  private focused = false;
+  /** Shown regardless of hover until then (a download running, or its outcome just in). */
+  private stickyUntil = 0;
+  private stickyTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     readonly video: HTMLVideoElement,
@@ -54,7 +90,20 @@ export class DownloadButton {
     for (const type of ['mousedown', 'mouseup', 'pointerdown', 'pointerup', 'dblclick']) {
       this.button.addEventListener(type, (e) => e.stopPropagation());
     }
+    this.button.addEventListener('focus', () => {
+      this.focused = true;
+      this.place();
+    });
+    this.button.addEventListener('blur', () => {
+      this.focused = false;
+      this.place();
+    });
+    this.host.dataset.shown = 'false';
+    this.host.style.opacity = '0';
+    this.host.style.pointerEvents = 'none';
     document.documentElement.append(this.host);
+    buttons.add(this);
+    listenOnce();
     this.place();
   }
 
@@ -66,6 +115,11 @@ export class DownloadButton {
     // Mirrored on the host for assistive tech and tests (the shadow root is closed).
     this.host.dataset.state = state;
     this.host.title = title;
+    // Keep the progress and the outcome in view even when the pointer has moved away.
+    this.stickyUntil = state === 'working' ? Infinity : state === 'idle' ? 0 : Date.now() + OUTCOME_SHOWN_MS;
+    clearTimeout(this.stickyTimer);
+    if (Number.isFinite(this.stickyUntil) && this.stickyUntil > 0) this.stickyTimer = setTimeout(() => this.place(), OUTCOME_SHOWN_MS + 50);
+    this.place();
   }
 
   /** Shows a job's progress on the button. */
@@ -85,7 +139,10 @@ export class DownloadButton {
     }
   }
 
-  /** Keeps the button at the video's top-right corner; hides it while the video is not visible. */
+  /**
+   * Keeps the button at the video's top-right corner; hides it while the video is not visible, and
+   * shows it only on hover, focus, or while its download runs.
+   */
   place(): void {
     cancelAnimationFrame(this.frame);
     this.frame = requestAnimationFrame(() => {
@@ -97,11 +154,30 @@ export class DownloadButton {
       const right = Math.max(innerWidth - Math.min(r.right, innerWidth), 0) + 8;
       this.host.style.top = `${top}px`;
       this.host.style.right = `${right}px`;
+      this.reveal(this.wanted(r));
     });
+  }
+
+  /** Whether the user is at this video now: pointer over it or the button, or keyboard focus. */
+  private wanted(videoRect: DOMRect): boolean {
+    if (this.focused || Date.now() < this.stickyUntil) return true;
+    const active = document.activeElement;
+    if (active && active !== document.body && active !== document.documentElement && (active === this.video || active.contains(this.video))) return true;
+    return !!pointer && (inside(videoRect, pointer) || inside(this.host.getBoundingClientRect(), pointer));
+  }
+
+  private reveal(shown: boolean): void {
+    if (this.host.dataset.shown === String(shown)) return;
+    this.host.dataset.shown = String(shown);
+    this.host.style.opacity = shown ? '1' : '0';
+    // Hidden, it lets clicks through to the player; keyboard focus still reaches it (and shows it).
+    this.host.style.pointerEvents = shown ? 'auto' : 'none';
   }
 
   remove(): void {
     cancelAnimationFrame(this.frame);
+    clearTimeout(this.stickyTimer);
+    buttons.delete(this);
     this.host.remove();
   }
 }

@@ -1,23 +1,35 @@
 import { browser } from 'wxt/browser';
 import { defineContentScript } from 'wxt/utils/define-content-script';
 import { DownloadButton } from '@/components/download-button';
+import { YouTubeButtonPlacement } from '@/components/youtube-button-placement';
+import { YouTubeDownloadButton } from '@/components/youtube-download-button';
 import { ManifestSniffer } from '@/lib/dom/manifest-sniffer';
 import { describeVideo } from '@/lib/dom/video-scan';
+import { buttonKind, isYouTubeUrl } from '@/lib/dom/youtube-page';
+import type { DownloadChoice } from '@/lib/jobs/download-requests';
+import { FINISHED_STAGES, type Job } from '@/lib/jobs/job';
 import { dispatch, type Handlers } from '@/lib/messages';
 import { notAFileReason, type MediaCandidate } from '@/lib/page-media';
 import { sendToBackground } from '@/lib/platform/messaging';
+
+/** What a button shows of a download: the job, or why it could not start. */
+interface JobView {
+  showJob(job: Job): void;
+}
 
 export default defineContentScript({
   matches: ['<all_urls>'],
   runAt: 'document_idle',
   main() {
     const buttons = new Map<HTMLVideoElement, DownloadButton>();
-    const jobButtons = new Map<string, DownloadButton>();
+    const jobViews = new Map<string, JobView>();
     let lastReport = '';
 
     const page = () => ({ title: document.title, url: location.href });
     const describe = (video: HTMLVideoElement) => describeVideo(video, sniffer.latest());
+    const errorOf = (err: unknown) => ({ code: (err as { code?: string }).code, message: err instanceof Error ? err.message : String(err) });
 
+    /** The button over a video: saves what that video plays (or what a provider makes of the page). */
     async function startDownload(button: DownloadButton): Promise<void> {
       const media = await describe(button.video);
       button.setState('working', 'Saving…');
@@ -25,31 +37,62 @@ export default defineContentScript({
       // <video> itself is a stream, not a file.
       try {
         const { job } = await sendToBackground('download.start', { page: page(), media });
-        jobButtons.set(job.id, button);
+        jobViews.set(job.id, button);
         button.showJob(job);
       } catch (err) {
-        const code = (err as { code?: string }).code;
-        const message = err instanceof Error ? err.message : String(err);
+        const { code, message } = errorOf(err);
         if (code === 'not_a_file') button.setState('unsupported', 'Stream, not a file', message || notAFileReason(media.kind));
         else if (code === 'unsupported') button.setState('unsupported', 'Can’t save this yet', message);
         else button.setState('failed', 'Failed', message);
       }
     }
 
+    /** The YouTube button: saves the video being watched through the providers. */
+    async function startYouTubeDownload(button: YouTubeDownloadButton, choice: DownloadChoice): Promise<void> {
+      button.setState('working', 'Saving…', 'Starting the download…');
+      const video = document.querySelector<HTMLVideoElement>('#movie_player video');
+      const media = video ? await describe(video).catch(() => null) : null;
+      try {
+        const { job } = await sendToBackground('download.start', { page: page(), media, choice });
+        jobViews.set(job.id, button);
+        button.showJob(job);
+      } catch (err) {
+        const { code, message } = errorOf(err);
+        if (code === 'needs_key') button.setState('needs-key', 'Add a key', message);
+        else if (code === 'not_a_file' || code === 'unsupported') button.setState('unsupported', 'Can’t save this', message);
+        else button.setState('failed', 'Failed', message);
+      }
+    }
+
+    const youtube = isYouTubeUrl(location.href)
+      ? new YouTubeButtonPlacement({
+          create: (videoKey) => {
+            const button: YouTubeDownloadButton = new YouTubeDownloadButton(videoKey, {
+              download: (choice) => void startYouTubeDownload(button, choice),
+              openOptions: () => void sendToBackground('options.open', {}).catch(() => undefined),
+            });
+            return button;
+          },
+        })
+      : null;
+    youtube?.start();
+
     /** Finds every video (including ones added later), adds/removes buttons, reports the media found. */
     async function scan(): Promise<void> {
       const videos = [...document.querySelectorAll('video')];
+      // On YouTube's video pages the YouTube button stands in for the one over the player.
+      const overVideo = buttonKind(location.href) === 'over-video';
       for (const video of videos) {
-        if (!buttons.has(video)) buttons.set(video, new DownloadButton(video, () => void startDownload(buttons.get(video)!)));
+        if (overVideo && !buttons.has(video)) buttons.set(video, new DownloadButton(video, () => void startDownload(buttons.get(video)!)));
       }
       for (const [video, button] of buttons) {
-        if (!video.isConnected) {
+        if (!video.isConnected || !overVideo) {
           button.remove();
           buttons.delete(video);
         } else button.place();
       }
-      const media: MediaCandidate[] = await Promise.all([...buttons.keys()].map(describe));
-      const report = JSON.stringify({ media, title: document.title });
+      const media: MediaCandidate[] = await Promise.all(videos.map(describe));
+      const report = JSON.stringify({ media, title: document.title, url: location.href });
       if (report === lastReport) return;
       lastReport = report;
       await sendToBackground('media.found', { page: page(), media }).catch(() => undefined);
@@ -64,6 +107,8 @@ export default defineContentScript({
     new MutationObserver(scheduleScan).observe(document.documentElement, { childList: true, subtree: true });
     // Media events do not bubble; capture them at the document to see source changes.
     for (const type of ['loadstart', 'loadedmetadata', 'emptied']) document.addEventListener(type, scheduleScan, true);
+    addEventListener('popstate', scheduleScan);
+    document.addEventListener('yt-navigate-finish', scheduleScan);
     const placeAll = () => buttons.forEach((b) => b.place());
     addEventListener('scroll', placeAll, { capture: true, passive: true });
     addEventListener('resize', placeAll, { passive: true });
@@ -72,7 +117,8 @@ export default defineContentScript({
 
     const handlers: Handlers = {
       'job.update': ({ job }) => {
-        jobButtons.get(job.id)?.showJob(job);
+        jobViews.get(job.id)?.showJob(job);
+        if (FINISHED_STAGES.has(job.progress.stage)) jobViews.delete(job.id);
         return {};
       },
     };

@@ -61,7 +61,9 @@ describe('one-click download of a page MP4', () => {
   it('saves the clicked video byte for byte under a clean name', async () => {
     const page = await openDemo('/watch/plain.html');
     await page.waitForFunction(() => (document.querySelector('video') as HTMLVideoElement).readyState >= 1);
-    await page.locator('vidmux-download').waitFor({ state: 'visible' });
+    // The button shows when the pointer is over the video.
+    await page.locator('video').hover();
+    await expect.poll(() => page.locator('vidmux-download').isVisible()).toBe(true);
     await page.screenshot({ path: `${SHOTS}/button.png` });
     const done = await downloadFrom(browser, () => clickVidmuxButton(page));
     expect(done.state, done.error).toBe('complete');
@@ -127,6 +129,24 @@ describe('failures', () => {
     expect(await buttonTitle(page)).toMatch(/not found|404/i);
     expect((await listDownloads(browser)).length).toBe(before);
     await expect.poll(() => opfsFiles(), { timeout: 10_000 }).toEqual([]);
+
+    // The popup shows why, and Retry runs the same request again (failing again, the same way).
+    const popup = await browser.openExtensionPage(`popup.html?tabId=${await tabIdOf(browser, page.url())}`);
+    const jobs = popup.getByTestId('job-item');
+    await expect.poll(() => jobs.count()).toBe(1);
+    expect(await jobs.first().textContent()).toMatch(/Failed: .*(not found|404)/i);
+    await jobs.first().getByRole('button', { name: /^Retry / }).click();
+    await expect.poll(() => jobs.count()).toBe(2);
+    await expect.poll(() => jobs.first().getAttribute('data-stage'), { timeout: 20_000 }).toBe('failed');
+
+    // Finished downloads of other tabs show as history, and can be cleared.
+    const other = await browser.openExtensionPage('popup.html?tabId=999998');
+    const history = other.getByTestId('history-item');
+    await expect.poll(() => history.count()).toBeGreaterThan(0);
+    await other.getByRole('button', { name: 'Clear history' }).click();
+    await expect.poll(() => history.count()).toBe(0);
+    await other.close();
+    await popup.close();
     await page.close();
   });
 });

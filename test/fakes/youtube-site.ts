@@ -32,7 +32,14 @@ function watchPage(video: FakeVideo, shorts = false): string {
 #top-row{display:flex;justify-content:space-between;align-items:center;width:854px}
 #top-level-buttons-computed{display:flex;gap:8px}
 #top-level-buttons-computed>*{display:inline-flex;align-items:center;height:36px;padding:0 16px;border-radius:18px;background:#f2f2f2}
-ytd-watch-metadata h1{font-size:20px}</style></head>
+ytd-watch-metadata h1{font-size:20px}
+#top-level-buttons-computed button{all:unset;cursor:pointer;font:500 14px Roboto,Arial,sans-serif}
+html[dark] body{background:#0f0f0f;color:#f1f1f1}html[dark] a{color:#3ea6ff}
+html[dark] #top-level-buttons-computed>*{background:rgba(255,255,255,.1)}</style>
+<script>/* YouTube's "device theme": html[dark] follows the system's color scheme. */
+const scheme = matchMedia('(prefers-color-scheme: dark)');
+const applyTheme = () => document.documentElement.toggleAttribute('dark', scheme.matches);
+applyTheme(); scheme.addEventListener('change', applyTheme);</script></head>
 <body><ytd-app><div id="content"><ytd-page-manager id="page-manager">
 <ytd-watch-flexy video-id="${video.id}" ${shorts ? 'is-shorts' : ''}>
   <div id="player"><div id="movie_player" class="html5-video-player"><div class="html5-video-container">

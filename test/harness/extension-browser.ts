@@ -115,11 +115,33 @@ export async function downloadFrom(b: ExtensionBrowser, action: () => Promise<un
   return waitForDownloadEnd(b, (d) => !before.has(d.id), timeoutMs);
 }
 
-/** Clicks the Vidmux button over the n-th video of a page with a real (trusted) mouse click. */
+/** Every kind of Vidmux button host: the one over a video, and YouTube's (in its row of buttons). */
+export const VIDMUX_BUTTONS = 'vidmux-download, vidmux-youtube-download';
+
+/**
+ * Clicks the n-th Vidmux button of a page with a real (trusted) mouse click. The button over a
+ * video shows on hover, so the pointer goes there first; on YouTube it clicks "Download" (the left
+ * part of the split button).
+ */
 export async function clickVidmuxButton(page: Page, index = 0): Promise<void> {
-  const host = page.locator('vidmux-download').nth(index);
+  const host = page.locator(VIDMUX_BUTTONS).nth(index);
   await host.waitFor({ state: 'visible', timeout: 15_000 });
   const box = await host.boundingBox();
   if (!box) throw new Error('The Vidmux button has no box');
+  if ((await host.evaluate((el) => el.localName)) === 'vidmux-youtube-download') {
+    await page.mouse.click(box.x + 24, box.y + box.height / 2);
+    return;
+  }
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.waitForFunction((el) => el?.getAttribute('data-shown') === 'true', await host.elementHandle(), { timeout: 5_000 });
   await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+}
+
+/** Clicks the arrow of the YouTube Download button (the right part), which opens the quick choices. */
+export async function clickYouTubeMenuArrow(page: Page): Promise<void> {
+  const host = page.locator('vidmux-youtube-download');
+  await host.waitFor({ state: 'visible', timeout: 15_000 });
+  const box = await host.boundingBox();
+  if (!box) throw new Error('The Vidmux button has no box');
+  await page.mouse.click(box.x + box.width - 18, box.y + box.height / 2);
 }
