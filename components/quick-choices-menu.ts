@@ -1,6 +1,6 @@
 /**
  * The quick-choices menu that opens from the arrow beside the YouTube Download button: Best MP4,
- * 1080p, 720p, Audio M4A, Audio MP3. A WAI-ARIA menu button: Enter/Space/ArrowDown open it on the
+ * 1080p, 720p, Audio M4A, Audio MP3, Subtitles. A WAI-ARIA menu button: Enter/Space/ArrowDown open it on the
  * first choice, ArrowUp on the last; arrows, Home and End move; Enter/Space choose; Escape closes
  * and gives focus back to the arrow; Tab and a click outside close it.
  *
@@ -23,6 +23,7 @@ export const QUICK_CHOICES: readonly QuickChoice[] = [
   { id: '720', label: '720p', hint: 'Up to 720p', choice: { quality: '720' } },
   { id: 'm4a', label: 'Audio M4A', hint: 'Audio only, M4A', choice: { quality: 'audio', audioFormat: 'm4a' } },
   { id: 'mp3', label: 'Audio MP3', hint: 'Audio only, MP3', choice: { quality: 'audio', audioFormat: 'mp3' } },
+  { id: 'subs', label: 'Subtitles', hint: 'Only the subtitles (your languages in options, else English)', choice: { subtitlesOnly: true } },
 ];
 
 export const MENU_STYLE = `
@@ -47,6 +48,7 @@ export const MENU_STYLE = `
 const ICONS: Record<string, string> = {
   video: '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M18 4H6a2 2 0 0 0-2 2v12a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V6a2 2 0 0 0-2-2Zm0 14H6V6h12v12Zm-8-9.5v7l5-3.5-5-3.5Z"/></svg>',
   audio: '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M12 3v10.55A4 4 0 1 0 14 17V7h4V3h-6Zm-2 16a2 2 0 1 1 0-4 2 2 0 0 1 0 4Z"/></svg>',
+  subtitles: '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M20 4H4a2 2 0 0 0-2 2v12a2 2 0 0 0 2 2h16a2 2 0 0 0 2-2V6a2 2 0 0 0-2-2Zm0 14H4V6h16v12ZM6 10h2v2H6v-2Zm0 4h8v2H6v-2Zm10 0h2v2h-2v-2Zm-6-4h8v2h-8v-2Z"/></svg>',
 };
 
 let menuCount = 0;
@@ -89,7 +91,7 @@ export class QuickChoicesMenu {
       item.tabIndex = -1;
       item.dataset.choice = c.id;
       item.title = c.hint;
-      item.innerHTML = c.choice.quality === 'audio' ? ICONS.audio! : ICONS.video!;
+      item.innerHTML = c.choice.subtitlesOnly ? ICONS.subtitles! : c.choice.quality === 'audio' ? ICONS.audio! : ICONS.video!;
       item.append(c.label);
       item.addEventListener('click', (e) => {
         e.preventDefault();

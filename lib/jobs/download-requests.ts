@@ -25,6 +25,8 @@ export const DownloadChoiceSchema = z.object({
   formatProvider: ProviderIdSchema.optional(),
   /** Subtitle languages to save beside the video (default: the settings'). */
   subtitleLanguages: z.array(z.string().max(20)).max(10).optional(),
+  /** Only the subtitles (in the languages above, else the settings', else English), no video. */
+  subtitlesOnly: z.boolean().optional(),
 });
 export type DownloadChoice = z.infer<typeof DownloadChoiceSchema>;
 
@@ -81,7 +83,8 @@ export class DownloadRequests {
         codecPreference: settings.codecPreference,
         formatId: req.choice.formatId ?? null,
         formatProvider: req.choice.formatProvider ?? null,
-        subtitleLanguages: req.choice.subtitleLanguages ?? settings.subtitleLanguages,
+        subtitleLanguages: req.choice.subtitleLanguages ?? (req.choice.subtitlesOnly && !settings.subtitleLanguages.length ? ['en'] : settings.subtitleLanguages),
+        subtitlesOnly: req.choice.subtitlesOnly ?? false,
         providers: setups.filter((s) => s.id === 'page' || s.apiKey),
         tornadoStorage: storage,
         tornadoJobId: null,

@@ -66,7 +66,10 @@ function singleFileUrl(t: ManifestTrack): string {
 
 /** The MIME type for a saved file's extension (the browser names the file by it). */
 export function mimeTypeFor(ext: string): string {
-  const types: Record<string, string> = { mp4: 'video/mp4', m4v: 'video/mp4', m4a: 'audio/mp4', mov: 'video/quicktime', webm: 'video/webm', mkv: 'video/x-matroska', ogv: 'video/ogg', ogg: 'audio/ogg', mp3: 'audio/mpeg', opus: 'audio/ogg', aac: 'audio/aac' };
+  const types: Record<string, string> = {
+    mp4: 'video/mp4', m4v: 'video/mp4', m4a: 'audio/mp4', mov: 'video/quicktime', webm: 'video/webm', mkv: 'video/x-matroska', ogv: 'video/ogg',
+    ogg: 'audio/ogg', mp3: 'audio/mpeg', opus: 'audio/ogg', aac: 'audio/aac', srt: 'application/x-subrip', vtt: 'text/vtt', txt: 'text/plain',
+  };
   return types[ext] ?? 'video/mp4';
 }
 

@@ -57,6 +57,8 @@ export const ProviderSaveSpecSchema = z.object({
   /** An exact format picked in the popup, and the provider that offered it (others fall back by quality). */
   formatId: z.string().max(4000).nullable().default(null),
   formatProvider: ProviderIdSchema.nullable().default(null),
+  /** Save only the subtitles (the first provider that has them for the languages wins). */
+  subtitlesOnly: z.boolean().default(false),
 });
 export type ProviderSaveSpec = z.infer<typeof ProviderSaveSpecSchema>;
 /** A provider spec as callers write it (defaults filled in by the schema). */

@@ -124,7 +124,7 @@ export class EngineRunner {
     const outcome = await downloadWithFallback(
       spec.url,
       providers,
-      (info) => ({ format: chooseFormat(info, spec), subtitles: pickSubtitles(info.subtitles, spec.subtitleLanguages) }),
+      (info) => ({ format: chooseFormat(info, spec), subtitles: spec.subtitlesOnly ? [] : pickSubtitles(info.subtitles, spec.subtitleLanguages) }),
       out.ctx,
       {
         onAttempt: (provider) => {
@@ -182,7 +182,7 @@ export class EngineRunner {
     const subtitles = [];
     for (const s of out.subs) {
       const bytes = (await s.sink.handle.getFile()).size;
-      subtitles.push({ blobUrl: await this.blobUrl(job, s.sink, 'text/plain'), bytes, language: s.format.language ?? 'und', container: s.format.container });
+      subtitles.push({ blobUrl: await this.blobUrl(job, s.sink, mimeTypeFor(s.format.container)), bytes, language: s.format.language ?? 'und', container: s.format.container });
     }
     this.emit(spec.jobId, {
       type: 'ready',

@@ -61,6 +61,9 @@ export interface FormatWish {
   /** An exact format from the picker, valid only for the provider that offered it. */
   formatId?: string | null;
   formatProvider?: string | null;
+  /** Only a subtitle, in one of these languages (SRT preferred). */
+  subtitlesOnly?: boolean;
+  subtitleLanguages?: string[];
 }
 
 /**
@@ -68,7 +71,15 @@ export interface FormatWish {
  * else by quality; for MP3 only an MP3 format will do (a provider without one fails, so the next
  * provider is tried).
  */
-export function chooseFormat(info: { provider: string; formats: Format[] }, wish: FormatWish): Format {
+export function chooseFormat(info: { provider: string; formats: Format[]; subtitles?: Format[] }, wish: FormatWish): Format {
+  if (wish.subtitlesOnly) {
+    const langs = wish.subtitleLanguages?.length ? wish.subtitleLanguages : ['en'];
+    const subs = (info as { subtitles?: Format[] }).subtitles ?? [];
+    const srtFirst = [...subs].sort((a, b) => Number(b.container === 'srt') - Number(a.container === 'srt'));
+    const [sub] = pickSubtitles(srtFirst, langs);
+    if (!sub) throw new VidmuxError('not_found', `${info.provider} has no ${langs.join('/')} subtitles for this video.`);
+    return sub;
+  }
   if (wish.formatId && wish.formatProvider === info.provider) {
     const exact = info.formats.find((f) => f.id === wish.formatId);
     if (exact) return exact;

@@ -386,6 +386,12 @@ export class VidPickrProvider implements Provider {
   async download(info: MediaInfo, choice: DownloadChoice, ctx: DownloadContext): Promise<DownloadResult> {
     const { format } = choice;
     const signal = ctx.signal;
+    if (format.provider === PROVIDER && format.kind === 'subtitle') {
+      // Subtitles only: the subtitle is the file.
+      const bytes = await this.saveSubtitle(info.url, format, { ...ctx, target: { ...ctx.target, subtitle: () => ctx.target.media() } });
+      if (bytes === null) throw new VidmuxError('not_found', `VidPickr has no ${format.language ?? ''} subtitles for this video.`, { provider: PROVIDER });
+      return { bytes, subtitles: [] };
+    }
     if (format.provider !== PROVIDER || format.kind === 'subtitle' || format.kind === 'video') {
       throw new VidmuxError('bad_input', 'That format is not a VidPickr video or audio format.', { provider: PROVIDER });
     }

@@ -5,7 +5,7 @@
  * and re-renders, and asks for a key when there is none. On any other site the button over a video
  * shows on hover. Screenshots of the YouTube button and its menu, light and dark.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -188,12 +188,25 @@ describe('YouTube with a VidPickr key', () => {
     await page.locator(IN_ROW).waitFor();
     await clickYouTubeMenuArrow(page);
     await expect.poll(() => attr(page, 'data-menu')).toBe('open');
-    // The menu opens under the button, its right edge at the button's; Audio M4A is the 4th of 5.
+    // The menu opens under the button, its right edge at the button's; Audio M4A is the 4th of 6.
     const box = (await page.locator(BUTTON).boundingBox())!;
     const done = await downloadFrom(browser, () => page.mouse.click(box.x + box.width - 60, box.y + box.height + 4 + 8 + 36 * 3 + 18), 90_000);
     expect(done.state, done.error).toBe('complete');
     const probe = await ffprobeJson(done.filename);
     expect(probe.streams.map((s: { codec_type: string }) => s.codec_type)).toEqual(['audio']);
+    await page.close();
+  });
+
+  it('quick choices: Subtitles saves only the subtitle file, as .srt', async () => {
+    const page = await openWatchPage(FAKE_VIDEOS[0]!.id);
+    await page.locator(IN_ROW).waitFor();
+    await clickYouTubeMenuArrow(page);
+    await expect.poll(() => attr(page, 'data-menu')).toBe('open');
+    const box = (await page.locator(BUTTON).boundingBox())!;
+    const done = await downloadFrom(browser, () => page.mouse.click(box.x + box.width - 60, box.y + box.height + 4 + 8 + 36 * 5 + 18), 90_000);
+    expect(done.state, done.error).toBe('complete');
+    expect(done.filename.endsWith('Fake Clip - Night Drive (4K).srt')).toBe(true);
+    expect(readFileSync(done.filename, 'utf8')).toMatch(/\d\d:\d\d:\d\d,\d{3} --> /);
     await page.close();
   });
 
