@@ -114,10 +114,10 @@ describe('DownloadService', () => {
   it('names a provider job once the engine says what it made, with subtitles beside it', async () => {
     const { store, browser, service } = setup();
     await service.startWithProviders({
-      url: 'https://www.youtube.com/watch?v=x',
-      page: { title: 'Trip: day 1 - YouTube', url: 'https://www.youtube.com/watch?v=x' },
+      url: 'https://www.youtube.com/watch?v=dQw4w9WgXcQ',
+      page: { title: 'Trip: day 1 - YouTube', url: 'https://www.youtube.com/watch?v=dQw4w9WgXcQ' },
       tabId: 1,
-      filenameTemplate: '{title} [{provider} {height}p].{ext}',
+      filenameTemplate: '{title} [{provider} {height}p {id}].{ext}',
       spec: { quality: 'best', subtitleLanguages: ['en'], providers: [{ id: 'vidpickr', apiKey: 'vpk_live_x', baseUrl: null }], tornadoStorage: null, tornadoJobId: null },
     });
     await service.onEngineEvent('job1', { type: 'provider', provider: 'vidpickr', attempts: [] });
@@ -128,8 +128,8 @@ describe('DownloadService', () => {
       made: { provider: 'vidpickr', title: 'Provider title', container: 'mp4', height: 720, mediaId: null, attempts: [{ provider: 'vidpickr', error: null }], subtitles: [{ blobUrl: 'blob:s', bytes: 10, language: 'en', container: 'srt' }] },
     });
     expect(browser.started).toEqual([
-      { url: 'blob:s', filename: 'Trip - day 1 [vidpickr 720p].en.srt' },
-      { url: 'blob:x', filename: 'Trip - day 1 [vidpickr 720p].mp4' },
+      { url: 'blob:s', filename: 'Trip - day 1 [vidpickr 720p dQw4w9WgXcQ].en.srt' },
+      { url: 'blob:x', filename: 'Trip - day 1 [vidpickr 720p dQw4w9WgXcQ].mp4' },
     ]);
     // Done only when both files are on disk.
     browser.set(2, { bytesReceived: 1000, state: 'complete' });
@@ -137,7 +137,7 @@ describe('DownloadService', () => {
     expect(store.get('job1')!.progress.stage).toBe('saving');
     browser.set(1, { state: 'complete' });
     await service.refresh('job1');
-    expect(store.get('job1')).toMatchObject({ progress: { stage: 'done' }, extraFiles: ['/dl/Trip - day 1 [vidpickr 720p].en.srt'] });
+    expect(store.get('job1')).toMatchObject({ progress: { stage: 'done' }, extraFiles: ['/dl/Trip - day 1 [vidpickr 720p dQw4w9WgXcQ].en.srt'] });
   });
 
   it('fails with the engine error and frees what the job made', async () => {

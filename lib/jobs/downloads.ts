@@ -1,3 +1,4 @@
+import { youtubeVideoPage } from '../dom/youtube-page';
 import { toVidmuxError, VidmuxError } from '../errors';
 import { cleanTitle, isoDate, renderFilename } from '../filename';
 import type { MediaCandidate } from '../page-media';
@@ -168,7 +169,8 @@ export class DownloadService {
     if (made) {
       // The page's title is what the user saw; a provider's title only when the page had none.
       const title = job.title && job.title !== 'video' ? job.title : made.title || job.title;
-      const values = { title, host: hostOf(job.pageUrl), date: isoDate(), provider: made.provider, height: made.height, id: made.mediaId };
+      const id = made.mediaId ?? youtubeVideoPage(job.sourceUrl)?.videoId ?? null;
+      const values = { title, host: hostOf(job.pageUrl), date: isoDate(), provider: made.provider, height: made.height, id };
       filename = renderFilename(job.filenameTemplate, { ...values, ext: made.container });
       this.store.update(jobId, { provider: made.provider, attempts: made.attempts, title, filename });
     }
