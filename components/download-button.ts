@@ -6,6 +6,7 @@
  * to the player, yet stays in the tab order, so a keyboard user reaches it (and then sees it).
  */
 import type { Job } from '@/lib/jobs/job';
+import { jobButtonView } from './job-button-view';
 
 const STYLE = `
 :host { all: initial; position: fixed; z-index: 2147483647; display: none; transition: opacity .15s; }
@@ -124,19 +125,8 @@ export class DownloadButton {
 
   /** Shows a job's progress on the button. */
   showJob(job: Job): void {
-    const p = job.progress.overall;
-    switch (job.progress.stage) {
-      case 'done':
-        return this.setState('done', 'Saved', `Saved: ${job.file ?? job.filename}`);
-      case 'failed':
-        return this.setState('failed', 'Failed', job.error?.message ?? 'Failed');
-      case 'cancelled':
-        return this.setState('idle', 'Download');
-      default: {
-        const pct = p.bytesTotal ? ` ${Math.floor((100 * p.bytesDone) / p.bytesTotal)}%` : '';
-        return this.setState('working', `Saving…${pct}`);
-      }
-    }
+    const view = jobButtonView(job);
+    this.setState(view.state, view.label, view.title);
   }
 
   /**

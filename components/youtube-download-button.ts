@@ -7,6 +7,7 @@
  */
 import type { DownloadChoice } from '@/lib/jobs/download-requests';
 import type { Job } from '@/lib/jobs/job';
+import { jobButtonView } from './job-button-view';
 import { MENU_STYLE, QuickChoicesMenu } from './quick-choices-menu';
 
 export const YOUTUBE_BUTTON_TAG = 'vidmux-youtube-download';
@@ -168,31 +169,9 @@ export class YouTubeDownloadButton {
 
   /** Shows a job's progress on the button: percent while saving, then Saved or Failed. */
   showJob(job: Job): void {
-    const p = job.progress.overall;
-    switch (job.progress.stage) {
-      case 'done':
-        return this.setState('done', 'Saved', `Saved: ${job.file ?? job.filename}`);
-      case 'failed':
-        return this.setState('failed', 'Failed', job.error?.message ?? 'The download failed.');
-      case 'cancelled':
-        return this.setState('idle', 'Download', 'Cancelled. Click to download again.');
-      case 'queued':
-      case 'resolving':
-        return this.setState('working', 'Preparing…', job.provider ? `Asking ${job.provider} for the formats…` : 'Preparing…');
-      default: {
-        // Each stage counts its own bytes: the tracks (downloading), the joined file (muxing), the
-        // browser writing it to disk (saving).
-        const stage = job.progress.stage;
-        // The browser reports its own writing only at the end: no "0%" after "Joining 100%".
-        const total = p.bytesTotal ?? 0;
-        const pct = total > 0 && (stage !== 'saving' || p.bytesDone > 0) ? Math.min(100, Math.floor((100 * p.bytesDone) / total)) : null;
-        const verb = stage === 'muxing' ? 'Joining' : 'Saving';
-        const what = stage === 'muxing' ? 'Joining video and audio' : stage === 'saving' ? 'Writing the file to your downloads' : `Downloading${job.provider && job.provider !== 'page' ? ` via ${job.provider}` : ''}`;
-        const detail = [what, pct === null ? null : `${pct}%`, p.etaSeconds ? `about ${Math.ceil(p.etaSeconds)} s left` : null].filter(Boolean).join(', ');
-        this.setState('working', pct === null ? `${verb}…` : `${verb} ${pct}%`, detail);
-        if (pct !== null) this.main.style.setProperty('--vm-pct', `${pct}%`);
-      }
-    }
+    const view = jobButtonView(job);
+    this.setState(view.state, view.label, view.title);
+    if (view.state === 'working' && view.pct !== null) this.main.style.setProperty('--vm-pct', `${view.pct}%`);
   }
 
   remove(): void {
