@@ -289,9 +289,19 @@ export async function startVidPickrFake(opts: VidPickrFakeOptions = {}): Promise
   };
 
   // ---- the handler -------------------------------------------------------------------------------
+  let origin = '';
+  const publicOrigin = () => origin;
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     const u = new URL(req.url ?? '/', 'http://fake');
     const path = u.pathname;
+    // Thumbnails: the real ones live on YouTube's image host; tests must never reach out, so the
+    // fake serves a small picture itself (no key needed, like an image CDN).
+    const thumb = /^\/thumbs\/([\w-]{6,20})\.svg$/.exec(path);
+    if (thumb) {
+      res.writeHead(200, { 'content-type': 'image/svg+xml', 'cache-control': 'max-age=3600' });
+      res.end(`<svg xmlns="http://www.w3.org/2000/svg" width="320" height="180"><rect width="320" height="180" fill="#2b5797"/><text x="160" y="98" font-family="sans-serif" font-size="22" fill="#fff" text-anchor="middle">${thumb[1]}</text></svg>`);
+      return;
+    }
     const m = /^(?:\/api)?\/v1\/([a-z_]+)\/?$/.exec(path);
     const endpoint = m && (VIDPICKR_ENDPOINTS as readonly string[]).includes(m[1]!) ? (m[1] as VidPickrEndpoint) : null;
     const apiKeyHeader = req.headers['x-api-key'];
@@ -560,7 +570,7 @@ export async function startVidPickrFake(opts: VidPickrFakeOptions = {}): Promise
       title: video.title,
       duration_sec: video.durationSec,
       platform: 'youtube',
-      thumbnail: `https://i.ytimg.com/vi_webp/${video.id}/maxresdefault.webp`,
+      thumbnail: `${publicOrigin()}/thumbs/${video.id}.svg`,
       resolutions: rotate(resolutions, call),
       audio_only: rotate(audio_only, call),
       subtitles,
@@ -582,6 +592,8 @@ export async function startVidPickrFake(opts: VidPickrFakeOptions = {}): Promise
   });
   const port = (server.address() as AddressInfo).port;
   const url = `${opts.tls ? 'https' : 'http'}://${opts.hostname ?? '127.0.0.1'}:${port}`;
+  // A browser mapping the real hostname reaches us on 443; Node tests use the local port.
+  origin = opts.hostname && opts.tls ? `https://${opts.hostname}` : `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   api = {
     url,
     baseUrl: `${url}/v1`,

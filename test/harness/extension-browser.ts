@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page, type Worker } from 'playwright-core';
+import { hostResolverRules } from './tls';
 
 export const EXTENSION_DIR = resolve(import.meta.dirname, '../../.output/chrome-mv3');
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -53,6 +54,8 @@ export async function launchExtensionBrowser(opts: { headless?: boolean; downloa
       '--disable-quic',
       '--autoplay-policy=no-user-gesture-required',
       ...(opts.extraArgs ?? []),
+      // Nothing but loopback (and the fakes mapped in extraArgs) resolves: tests never reach out.
+      ...((opts.extraArgs ?? []).some((a) => a.startsWith('--host-resolver-rules=')) ? [] : [hostResolverRules()]),
     ],
   });
   // Without this, Playwright renames downloads to GUIDs in a folder it deletes at close.

@@ -54,8 +54,16 @@ export function testTls(): TestTls {
   return { key: readFileSync(keyPath, 'utf8'), cert, spki };
 }
 
+/**
+ * Host rules that resolve no name at all (tests never reach the internet), except loopback and the
+ * given fakes (name -> local port, reached as https on 443).
+ */
+export function hostResolverRules(hosts: Record<string, number> = {}): string {
+  const rules = Object.entries(hosts).map(([host, port]) => `MAP ${host}:443 127.0.0.1:${port}`);
+  return `--host-resolver-rules=${[...rules, 'MAP * ~NOTFOUND', 'EXCLUDE localhost', 'EXCLUDE 127.0.0.1'].join(', ')}`;
+}
+
 /** Chromium flags that send `hosts` (name -> local port) to 127.0.0.1 and trust the test key. */
 export function chromiumFakeHostArgs(hosts: Record<string, number>, tls: TestTls): string[] {
-  const rules = Object.entries(hosts).map(([host, port]) => `MAP ${host}:443 127.0.0.1:${port}`);
-  return [`--host-resolver-rules=${rules.join(', ')}`, `--ignore-certificate-errors-spki-list=${tls.spki}`];
+  return [hostResolverRules(hosts), `--ignore-certificate-errors-spki-list=${tls.spki}`];
 }
