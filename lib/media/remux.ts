@@ -4,7 +4,7 @@
  */
 import { toVidmuxError, VidmuxError } from '../errors';
 import type { ByteSink, ByteSource } from '../io';
-import type { Progress, ProgressMeter } from '../progress';
+import { ProgressMeter, type Progress } from '../progress-meter';
 import { openTrack, type DemuxedTrack, type DemuxedTrackInfo, type Packet } from './demux';
 import type { OutputEdit, TrackPatch } from './moov-patch';
 import { CHUNK_SECONDS, Mp4MuxWriter } from './muxer';
@@ -89,13 +89,8 @@ export async function remux(opts: RemuxOptions): Promise<RemuxSummary> {
   try {
     if (!opts.video && !opts.audio) throw new VidmuxError('bad_input', 'Nothing to mux: give a video input, an audio input or both.');
     const sizes = [opts.video, opts.audio].filter((s): s is ByteSource => !!s).map((s) => s.size);
-    // The meter is loaded only when progress is wanted: lib/progress also holds the zod schemas,
-    // which cost a CLI run ~35 ms of start-up (5% of a 1 GB mux) for nothing.
-    let meter: ProgressMeter | null = null;
-    if (opts.onProgress) {
-      const { ProgressMeter } = await import('../progress');
-      meter = new ProgressMeter(sizes.every((s) => s !== null) ? sizes.reduce<number>((a, b) => a + (b ?? 0), 0) : null);
-    }
+    // progress-meter (not progress): the zod schemas would cost a CLI run ~35 ms of start-up.
+    const meter = opts.onProgress ? new ProgressMeter(sizes.every((s) => s !== null) ? sizes.reduce<number>((a, b) => a + (b ?? 0), 0) : null) : null;
     const emit = (force = false) => {
       const p = meter?.throttled(force);
       if (p) opts.onProgress!(p);

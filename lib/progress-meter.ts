@@ -1,0 +1,84 @@
+/**
+ * Progress arithmetic, free of zod so the media engine can load it cheaply (see progress.ts for the
+ * shape and its schema).
+ */
+export interface Progress {
+  bytesDone: number;
+  bytesTotal: number | null;
+  speedBps: number;
+  etaSeconds: number | null;
+}
+
+export const EMPTY_PROGRESS: Progress = { bytesDone: 0, bytesTotal: null, speedBps: 0, etaSeconds: null };
+
+/** Length of the window that speed and ETA are measured over. */
+export const SPEED_WINDOW_MS = 2000;
+/** Progress is emitted at most this often (10 times a second). */
+export const MIN_EMIT_INTERVAL_MS = 100;
+
+/**
+ * Turns a stream of byte counts into {@link Progress} snapshots: speed over a sliding 2 s window,
+ * ETA from that speed. Time is injected so tests can drive it.
+ */
+export class ProgressMeter {
+  private samples: Array<{ t: number; bytes: number }> = [];
+  private bytesDone = 0;
+  private lastEmit = -Infinity;
+
+  constructor(
+    private bytesTotal: number | null = null,
+    private readonly now: () => number = () => Date.now(),
+  ) {
+    this.samples.push({ t: this.now(), bytes: 0 });
+  }
+
+  /** Sets (or corrects) the total once it becomes known. */
+  setTotal(total: number | null): void {
+    this.bytesTotal = total;
+  }
+
+  /** Records `n` more bytes done. */
+  add(n: number): void {
+    this.set(this.bytesDone + n);
+  }
+
+  /** Records the absolute number of bytes done (e.g. from a browser download item). */
+  set(bytesDone: number): void {
+    this.bytesDone = bytesDone;
+    const t = this.now();
+    this.samples.push({ t, bytes: bytesDone });
+    // Keep one sample older than the window so the window is always fully covered.
+    while (this.samples.length > 2 && this.samples[1]!.t <= t - SPEED_WINDOW_MS) this.samples.shift();
+  }
+
+  /** The current snapshot. */
+  snapshot(): Progress {
+    const t = this.now();
+    const first = this.samples[0]!;
+    const elapsed = (t - first.t) / 1000;
+    const speedBps = elapsed > 0 ? Math.max(0, (this.bytesDone - first.bytes) / elapsed) : 0;
+    const remaining = this.bytesTotal === null ? null : Math.max(0, this.bytesTotal - this.bytesDone);
+    const etaSeconds = remaining === null ? null : remaining === 0 ? 0 : speedBps > 0 ? remaining / speedBps : null;
+    return { bytesDone: this.bytesDone, bytesTotal: this.bytesTotal, speedBps, etaSeconds };
+  }
+
+  /** The snapshot if at least 100 ms passed since the last one handed out (or `force`), else null. */
+  throttled(force = false): Progress | null {
+    const t = this.now();
+    if (!force && t - this.lastEmit < MIN_EMIT_INTERVAL_MS) return null;
+    this.lastEmit = t;
+    return this.snapshot();
+  }
+}
+
+/** Sums track progresses into one overall progress (total is null if any track's total is unknown). */
+export function combineProgress(parts: Progress[]): Progress {
+  const bytesDone = parts.reduce((s, p) => s + p.bytesDone, 0);
+  const speedBps = parts.reduce((s, p) => s + p.speedBps, 0);
+  const bytesTotal = parts.every((p) => p.bytesTotal !== null)
+    ? parts.reduce((s, p) => s + (p.bytesTotal ?? 0), 0)
+    : null;
+  const remaining = bytesTotal === null ? null : Math.max(0, bytesTotal - bytesDone);
+  const etaSeconds = remaining === null ? null : remaining === 0 ? 0 : speedBps > 0 ? remaining / speedBps : null;
+  return { bytesDone, bytesTotal, speedBps, etaSeconds };
+}
