@@ -19,7 +19,7 @@ import { renderFilename } from '../../lib/filename';
 import { downloadWithFallback } from '../../lib/providers/registry';
 import { pickFormat, pickSubtitles, QUALITIES, type Quality } from '../../lib/providers/select';
 import type { Format } from '../../lib/providers/types';
-import { NodeFileSink } from '../node-file-sink';
+import { NodeFileSink } from '../../lib/media/node-file';
 import { formatBytes, ProgressLine } from '../progress-line';
 import { providersFromEnv } from '../providers-env';
 
@@ -91,11 +91,11 @@ export async function run(argv: string[]): Promise<number> {
         signal: ctrl.signal,
         onProgress: (p) => progress.show(p.overall, p.stage === 'resolving' ? 'provider working… ' : ''),
         target: {
-          media: async () => new NodeFileSink((mainTemp = temp('.download'))),
+          media: async () => new NodeFileSink((mainTemp = temp('.download')), { sync: true }),
           subtitle: async (format) => {
             const path = temp(`.${format.container}.download`);
             subTemps.push({ path, format });
-            return new NodeFileSink(path);
+            return new NodeFileSink(path, { sync: true });
           },
         },
       },

@@ -106,9 +106,14 @@ export class NodeFileSource implements RandomAccessSource {
 export class NodeFileSink implements ByteSink {
   private fh: FileHandle | null = null;
   private opening: Promise<FileHandle> | null = null;
+  private ended = false;
   readonly partPath: string;
 
-  constructor(readonly path: string) {
+  /** `sync`: flush to disk before the rename, so a crash can never leave a named but empty file. */
+  constructor(
+    readonly path: string,
+    private readonly opts: { sync?: boolean } = {},
+  ) {
     this.partPath = `${path}.part`;
   }
 
@@ -130,14 +135,20 @@ export class NodeFileSink implements ByteSink {
   }
 
   async close(): Promise<void> {
-    const fh = await this.handle();
+    const fh = await this.handle(); // an empty output still makes an (empty) file
+    if (this.opts.sync) await fh.sync();
     await fh.close();
     this.fh = null;
+    this.ended = true;
     await rename(this.partPath, this.path);
   }
 
+  /** Removes the part file; safe to call twice, or while the file is still being opened. */
   async abort(): Promise<void> {
-    await this.fh?.close().catch(() => undefined);
+    if (this.ended) return;
+    this.ended = true;
+    const fh = this.fh ?? (await this.opening?.catch(() => null)) ?? null;
+    await fh?.close().catch(() => undefined);
     this.fh = null;
     await rm(this.partPath, { force: true });
   }

@@ -22,6 +22,7 @@
  * Expiring links carry `token=`; once expired they answer 403, and {@link MediaServer.refreshUrl}
  * issues a new one.
  */
+import { parseRange } from './static-range';
 import { open as openFile, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -188,7 +189,8 @@ export async function startMediaServer(opts: MediaServerOptions = {}): Promise<M
       const r = parseRange(rangeHeader, file.size);
       if (r === 'unsatisfiable') return reply(416, { 'content-range': `bytes */${file.size}` });
       if (r !== null) {
-        ({ start, end } = r);
+        start = r.start;
+        end = r.end + 1; // the shared parser's end is inclusive
         code = 206;
         record.start = start;
         record.end = end;
@@ -329,21 +331,6 @@ function drainOrClose(res: ServerResponse): Promise<void> {
     res.on('drain', done);
     res.on('close', done);
   });
-}
-
-/** Parses a single `bytes=` range. Null: not a range we honour (serve 200, as many servers do). */
-function parseRange(header: string, size: number): { start: number; end: number } | null | 'unsatisfiable' {
-  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (!m || (m[1] === '' && m[2] === '')) return null; // multi-range or garbage: ignore it
-  if (m[1] === '') {
-    const suffix = Number(m[2]);
-    if (suffix === 0) return 'unsatisfiable';
-    return { start: Math.max(0, size - suffix), end: size };
-  }
-  const start = Number(m[1]);
-  const last = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
-  if (start >= size || last < start) return 'unsatisfiable';
-  return { start, end: last + 1 };
 }
 
 function num(v: string | null): number | undefined {
