@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['lib/**/*.test.ts', 'test/unit/**/*.test.ts', 'cli/**/*.test.ts'],
+    include: ['lib/**/*.test.ts', 'cli/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
   },

@@ -30,7 +30,7 @@ const runFile = promisify(execFile);
 /** Muxes with our engine (lib/media) through the Node file source and sink. */
 async function childOurs(video: string, audio: string, out: string): Promise<void> {
   const { remux } = await import('../lib/media/index');
-  const { NodeFileSink, NodeFileSource } = await import('../lib/media/node-file');
+  const { NodeFileSink, NodeFileSource } = await import('../lib/node/files');
   await remux({ video: await NodeFileSource.open(video), audio: await NodeFileSource.open(audio), sink: new NodeFileSink(out) });
 }
 

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { DEFAULT_CHUNK_SIZE, openRangedSource } from '../lib/net/ranged-fetch';
 import { copyToSink } from '../lib/net/save';
-import { NodeFileSink } from '../lib/media/node-file';
+import { NodeFileSink } from '../lib/node/files';
 import { startMediaServer } from '../test/fakes/media-server';
 
 const run = promisify(execFile);

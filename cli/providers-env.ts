@@ -7,7 +7,8 @@ import { VidmuxError } from '../lib/errors';
 import { ENV_NAMES } from '../lib/providers/auth';
 import { createProviders, type ProviderSetup } from '../lib/providers';
 import { PageProvider } from '../lib/providers/page';
-import { PROVIDER_IDS, type Provider, type ProviderId } from '../lib/providers/types';
+import type { Provider } from '../lib/providers/types';
+import { PROVIDER_IDS, type ProviderId } from '../lib/schemas/ids';
 
 export function providersFromEnv(only: string | undefined, page: { connections?: number; chunkSize?: number } = {}, env = process.env): Provider[] {
   if (only !== undefined && !(PROVIDER_IDS as readonly string[]).includes(only)) {

@@ -1,9 +1,9 @@
 import { useEffect, useState } from 'react';
-import { FILENAME_TOKENS, isoDate, renderFilename, templateProblem } from '@/lib/filename';
+import { isoDate, renderFilename } from '@/lib/filename';
+import { FILENAME_TOKENS, templateProblem } from '@/lib/schemas/filename-template';
 import { loadSettings, saveSettings } from '@/lib/platform/storage';
-import { QUALITIES } from '@/lib/providers/select';
-import type { ProviderId } from '@/lib/providers/types';
-import { DEFAULT_SETTINGS, type Settings } from '@/lib/settings';
+import { QUALITIES, type ProviderId } from '@/lib/schemas/ids';
+import { DEFAULT_SETTINGS, type Settings } from '@/lib/schemas/settings';
 import { ProviderKeys } from './ProviderKeys';
 import { TornadoStorage } from './TornadoStorage';
 

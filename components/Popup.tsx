@@ -1,14 +1,15 @@
 import { useEffect, useMemo, useState } from 'react';
 import { browser } from 'wxt/browser';
 import { formatBytes, formatDuration } from '@/lib/format';
-import { FINISHED_STAGES, type Job } from '@/lib/jobs/job';
+import type { Job } from '@/lib/schemas/job';
+import { FINISHED_STAGES } from '@/lib/schemas/progress';
 import type { Response } from '@/lib/messages';
-import { notAFileReason, type MediaCandidate } from '@/lib/page-media';
+import { notAFileReason } from '@/lib/page-media';
+import type { Format, MediaCandidate, MediaInfo } from '@/lib/schemas/media';
 import { sendToBackground } from '@/lib/platform/messaging';
 import { loadSettings } from '@/lib/platform/storage';
 import { chooseFormat } from '@/lib/providers/select';
-import type { Format, MediaInfo } from '@/lib/providers/types';
-import type { Settings } from '@/lib/settings';
+import type { Settings } from '@/lib/schemas/settings';
 
 type TabState = Response<'tab.state'>;
 const PROVIDER_NAMES: Record<string, string> = { page: 'the page itself', vidpickr: 'VidPickr', renderio: 'RenderIO', tornado: 'Tornado' };

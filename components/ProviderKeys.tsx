@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
-import { keyHint, KEY_PREFIXES, type KeyedProvider } from '@/lib/keys';
+import { keyHint, KEY_PREFIXES } from '@/lib/keys';
+import type { KeyedProvider } from '@/lib/schemas/ids';
 import { sendToBackground } from '@/lib/platform/messaging';
 
 const NAMES: Record<KeyedProvider, string> = { vidpickr: 'VidPickr', renderio: 'RenderIO', tornado: 'Tornado' };

@@ -5,7 +5,7 @@
  * runs (and a moment after, to show the outcome); otherwise it is transparent and lets clicks through
  * to the player, yet stays in the tab order, so a keyboard user reaches it (and then sees it).
  */
-import type { Job } from '@/lib/jobs/job';
+import type { Job } from '@/lib/schemas/job';
 import { jobButtonView } from './job-button-view';
 
 const STYLE = `

@@ -1,5 +1,5 @@
 /** What a download button shows for a job: the same words on YouTube's button and the over-video one. */
-import type { Job } from '@/lib/jobs/job';
+import type { Job } from '@/lib/schemas/job';
 
 export interface JobButtonView {
   state: 'idle' | 'working' | 'done' | 'failed';

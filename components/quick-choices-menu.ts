@@ -7,7 +7,7 @@
  * The menu lives in the button's closed shadow root and is shown in the top layer (popover) where
  * the browser has it, so no page container can clip it.
  */
-import type { DownloadChoice } from '@/lib/jobs/download-requests';
+import type { UserChoice as DownloadChoice } from '@/lib/schemas/request';
 
 export interface QuickChoice {
   id: string;

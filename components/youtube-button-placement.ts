@@ -7,7 +7,8 @@
  *   the row once the row is there again);
  * - on pages that show no video (home, search, channel) there is none.
  */
-import { findActionsAnchor, findPlayer, youtubeVideoKey } from '@/lib/dom/youtube-page';
+import { findActionsAnchor, findPlayer } from '@/lib/dom/youtube-page';
+import { youtubeVideoKey } from '@/lib/sites';
 import { onYouTubeNavigation } from '@/lib/dom/youtube-navigation';
 import { YOUTUBE_BUTTON_TAG, YouTubeDownloadButton } from './youtube-download-button';
 

@@ -5,8 +5,8 @@
  * (the page can neither style it nor reach into it) and only acts on trusted (user) events. Its state
  * and tooltip are mirrored on the host element for assistive tech and tests.
  */
-import type { DownloadChoice } from '@/lib/jobs/download-requests';
-import type { Job } from '@/lib/jobs/job';
+import type { UserChoice as DownloadChoice } from '@/lib/schemas/request';
+import type { Job } from '@/lib/schemas/job';
 import { jobButtonView } from './job-button-view';
 import { MENU_STYLE, QuickChoicesMenu } from './quick-choices-menu';
 

@@ -3,8 +3,10 @@ import { defineBackground } from 'wxt/utils/define-background';
 import { VidmuxError } from '@/lib/errors';
 import { DownloadRequests } from '@/lib/jobs/download-requests';
 import { DownloadService, type EngineHost } from '@/lib/jobs/downloads';
-import { FINISHED_STAGES, JobStore, type Job } from '@/lib/jobs/job';
-import type { EngineEvent } from '@/lib/jobs/save-spec';
+import { JobStore } from '@/lib/jobs/job';
+import type { Job } from '@/lib/schemas/job';
+import { FINISHED_STAGES } from '@/lib/schemas/progress';
+import type { EngineEvent } from '@/lib/schemas/save-spec';
 import type { Handlers, Payload } from '@/lib/messages';
 import { HttpClient } from '@/lib/net/http';
 import { cancelBrowserDownload, describeInterrupt, getBrowserDownload, onBrowserDownloadChanged, startBrowserDownload } from '@/lib/platform/downloads';
@@ -94,7 +96,7 @@ export default defineBackground(() => {
       extensionPagesOnly(sender, 'retry downloads');
       const job = store.get(jobId);
       if (!job?.request) throw new VidmuxError('not_found', 'That download is no longer known.');
-      return { job: await requests.start(job.request as Payload<'download.start'>, job.tabId) };
+      return { job: await requests.start(job.request, job.tabId) };
     },
     'download.show': async ({ jobId }, sender) => {
       extensionPagesOnly(sender, 'show files');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { cleanTitle, renderFilename, safeExtension, sanitizeSegment, templateProblem, truncateUtf8 } from './filename';
+import { cleanTitle, renderFilename, safeExtension, sanitizeSegment, truncateUtf8 } from './filename';
+import { templateProblem } from './schemas/filename-template';
 
 describe('sanitizeSegment', () => {
   it.each([

@@ -5,12 +5,9 @@
  * Linux' limits, which no small library covers in full.
  */
 
-/** Tokens a filename template may use. */
-export const FILENAME_TOKENS = ['title', 'id', 'height', 'provider', 'date', 'host', 'ext'] as const;
-export type FilenameToken = (typeof FILENAME_TOKENS)[number];
-export type FilenameValues = Partial<Record<FilenameToken, string | number | null | undefined>>;
+import { DEFAULT_FILENAME_TEMPLATE, templateProblem, type FilenameToken } from './schemas/filename-template';
 
-export const DEFAULT_FILENAME_TEMPLATE = '{title}.{ext}';
+export type FilenameValues = Partial<Record<FilenameToken, string | number | null | undefined>>;
 
 /** Extensions we ever write; anything else falls back to the container's default. */
 const MEDIA_EXTENSIONS = new Set(['mp4', 'm4v', 'm4a', 'mov', 'webm', 'mkv', 'ogv', 'ogg', 'mp3', 'opus', 'aac', 'srt', 'vtt', 'txt']);
@@ -70,17 +67,6 @@ export function safeExtension(ext: string | null | undefined, fallback = 'mp4'):
 /** Strips the site suffix browsers show in titles ("... - YouTube"). */
 export function cleanTitle(title: string): string {
   return title.replace(/\s+[-–|]\s+YouTube$/i, '').trim();
-}
-
-/** Checks a template: relative, no "..", only known tokens. Returns a reason, or null if fine. */
-export function templateProblem(template: string): string | null {
-  if (!template.trim()) return 'The template is empty.';
-  if (/^[\\/]|^[a-z]:/i.test(template)) return 'The template must be a relative path inside the downloads folder.';
-  if (template.split(/[\\/]/).some((p) => p.trim() === '..')) return 'The template must not contain "..".';
-  for (const m of template.matchAll(/\{([^}]*)\}/g)) {
-    if (!(FILENAME_TOKENS as readonly string[]).includes(m[1]!)) return `Unknown token {${m[1]}}. Known: ${FILENAME_TOKENS.map((t) => `{${t}}`).join(' ')}.`;
-  }
-  return null;
 }
 
 /**

@@ -5,14 +5,12 @@
  * `{ ok: false, error }`, so errors cross contexts as data, never as a thrown string.
  */
 import { z } from 'zod';
-import { JobSchema } from './jobs/job';
-import { DownloadRequestSchema } from './jobs/download-requests';
-import { EngineEventSchema, SaveSpecSchema } from './jobs/save-spec';
-import { MediaInfoSchema } from './providers/types';
-import { KeyedProviderSchema } from './keys';
-import { MediaCandidateSchema } from './page-media';
-
-const PageSchema = z.object({ title: z.string().max(2000), url: z.string().max(8192) });
+import { AttemptSchema, WireErrorSchema, type WireError } from './schemas/error';
+import { KeyedProviderSchema } from './schemas/ids';
+import { JobSchema } from './schemas/job';
+import { MediaCandidateSchema, MediaInfoSchema, PageSchema } from './schemas/media';
+import { DownloadRequestSchema } from './schemas/request';
+import { EngineEventSchema, SaveSpecSchema } from './schemas/save-spec';
 
 /** Request payload and response schemas, keyed by message type. */
 export const protocol = {
@@ -29,7 +27,7 @@ export const protocol = {
   /** popup -> background: what the providers offer for a URL (the format picker). */
   'formats.resolve': {
     request: z.object({ url: z.string().url().max(8192) }),
-    response: z.object({ info: MediaInfoSchema, attempts: z.array(z.object({ provider: z.string(), error: z.object({ code: z.string(), message: z.string() }).nullable() })) }),
+    response: z.object({ info: MediaInfoSchema, attempts: z.array(AttemptSchema) }),
   },
   /** popup -> background: run a failed or cancelled job again, as it was asked. */
   'download.retry': {
@@ -137,9 +135,6 @@ export type Request<T extends MessageType> = z.input<Protocol[T]['request']>;
 /** What a handler receives (parsed, defaults filled in). */
 export type Payload<T extends MessageType> = z.infer<Protocol[T]['request']>;
 export type Response<T extends MessageType> = z.infer<Protocol[T]['response']>;
-
-export const WireErrorSchema = z.object({ code: z.string(), message: z.string() });
-export type WireError = z.infer<typeof WireErrorSchema>;
 
 const EnvelopeSchema = z.discriminatedUnion('ok', [
   z.object({ ok: z.literal(true), value: z.unknown() }),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { classifyUrl, extensionFor } from './page-media';
+import { extensionFor } from './media-types';
+import { classifyUrl } from './page-media';
 
 describe('classifyUrl', () => {
   it.each([

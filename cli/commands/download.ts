@@ -17,9 +17,10 @@ import { parseArgs } from 'node:util';
 import { toVidmuxError, VidmuxError } from '../../lib/errors';
 import { renderFilename } from '../../lib/filename';
 import { downloadWithFallback } from '../../lib/providers/registry';
-import { pickFormat, pickSubtitles, QUALITIES, type Quality } from '../../lib/providers/select';
+import { pickFormat, pickSubtitles } from '../../lib/providers/select';
+import { QUALITIES, type Quality } from '../../lib/schemas/ids';
 import type { Format } from '../../lib/providers/types';
-import { NodeFileSink } from '../../lib/media/node-file';
+import { NodeFileSink } from '../../lib/node/files';
 import { formatBytes, ProgressLine } from '../progress-line';
 import { providersFromEnv } from '../providers-env';
 

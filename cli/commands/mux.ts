@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { toVidmuxError, VidmuxError } from '../../lib/errors';
 import { remux } from '../../lib/media';
-import { NodeFileSink, NodeFileSource } from '../../lib/media/node-file';
+import { NodeFileSink, NodeFileSource } from '../../lib/node/files';
 
 const USAGE = 'usage: vidmux mux [--video FILE] [--audio FILE] --out FILE [--title TEXT]';
 

@@ -5,11 +5,14 @@ import { YouTubeButtonPlacement } from '@/components/youtube-button-placement';
 import { YouTubeDownloadButton } from '@/components/youtube-download-button';
 import { ManifestSniffer } from '@/lib/dom/manifest-sniffer';
 import { describeVideo } from '@/lib/dom/video-scan';
-import { buttonKind, isYouTubeUrl } from '@/lib/dom/youtube-page';
-import type { DownloadChoice } from '@/lib/jobs/download-requests';
-import { FINISHED_STAGES, type Job } from '@/lib/jobs/job';
+import { buttonKind } from '@/lib/dom/youtube-page';
+import { isYouTubeUrl } from '@/lib/sites';
+import type { Job } from '@/lib/schemas/job';
+import { FINISHED_STAGES } from '@/lib/schemas/progress';
+import type { UserChoice as DownloadChoice } from '@/lib/schemas/request';
 import { dispatch, type Handlers } from '@/lib/messages';
-import { notAFileReason, type MediaCandidate } from '@/lib/page-media';
+import { notAFileReason } from '@/lib/page-media';
+import type { MediaCandidate } from '@/lib/schemas/media';
 import { sendToBackground } from '@/lib/platform/messaging';
 
 /** What a button shows of a download: the job, or why it could not start. */

@@ -2,7 +2,7 @@
  * Notices the HLS/DASH manifests a page's player loads, from the page's resource timing entries:
  * no network permission needed, and it sees requests made before the content script ran.
  */
-const MANIFEST_URL = /\.(mpd|m3u8)(\?|#|$)/i;
+import { manifestKind } from '../sites';
 
 /** Watches resource loads; `latest()` is the most recently loaded manifest URL, if any. */
 export class ManifestSniffer {
@@ -12,7 +12,7 @@ export class ManifestSniffer {
     const take = (entries: PerformanceEntryList) => {
       let changed = false;
       for (const e of entries) {
-        if (!MANIFEST_URL.test(new URL(e.name, location.href).pathname) || this.urls.includes(e.name)) continue;
+        if (!manifestKind(new URL(e.name, location.href).href) || this.urls.includes(e.name)) continue;
         this.urls.push(e.name);
         changed = true;
       }

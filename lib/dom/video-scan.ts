@@ -1,7 +1,9 @@
 /**
  * Reads what a `<video>` element plays. DOM-only (runs in the content script), no extension APIs.
  */
-import { classifyUrl, type MediaCandidate, type MediaKind } from '../page-media';
+import { classifyUrl } from '../page-media';
+import type { MediaCandidate, MediaKind } from '../schemas/media';
+import { manifestKind, manifestMimeType } from '../sites';
 
 const ids = new WeakMap<HTMLVideoElement, string>();
 let nextId = 1;
@@ -53,9 +55,10 @@ export async function describeVideo(video: HTMLVideoElement, sniffedManifest: st
   let { src, mimeType } = videoSource(video);
   let kind = video.srcObject ? ('mediasource' as const) : classifyUrl(src, mimeType);
   if (kind === 'blob') kind = await probeBlob(src);
-  if (kind === 'mediasource' && sniffedManifest) {
+  const sniffedKind = sniffedManifest ? manifestKind(sniffedManifest) : null;
+  if (kind === 'mediasource' && sniffedManifest && sniffedKind) {
     src = sniffedManifest;
-    mimeType = /\.mpd(\?|#|$)/i.test(sniffedManifest) ? 'application/dash+xml' : 'application/vnd.apple.mpegurl';
+    mimeType = manifestMimeType(sniffedKind);
     kind = 'manifest';
   }
   return {

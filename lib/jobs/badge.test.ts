@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { badgeText } from './badge';
-import { newJob, type Job, type JobStage } from './job';
+import type { Job } from '../schemas/job';
+import type { JobStage } from '../schemas/progress';
+import { newJob } from './job';
 
 const job = (stage: JobStage, done = 0, total: number | null = null): Job => ({
   ...newJob({ id: Math.random().toString(), tabId: 1, pageUrl: '', title: '', filename: '', sourceUrl: '', provider: 'page' }),

@@ -1,4 +1,5 @@
-import { FINISHED_STAGES, type Job } from './job';
+import type { Job } from '../schemas/job';
+import { FINISHED_STAGES } from '../schemas/progress';
 
 /** The toolbar badge: the percent of the only running download, else how many run; empty when none. */
 export function badgeText(jobs: Job[]): string {

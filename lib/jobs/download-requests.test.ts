@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTornadoFake, TORNADO_TEST_KEY, type TornadoFake } from '../../test/fakes/tornado-server';
-import type { KeyedProvider } from '../keys';
-import { DEFAULT_SETTINGS, type Settings } from '../settings';
+import type { KeyedProvider } from '../schemas/ids';
+import { DEFAULT_SETTINGS, type Settings } from '../schemas/settings';
 import { DownloadRequests } from './download-requests';
 import { DownloadService, type DownloadBackend, type EngineHost } from './downloads';
 import { JobStore } from './job';
-import type { ProviderSaveSpec, SaveSpec } from './save-spec';
+import type { ProviderSaveSpec, SaveSpec } from '../schemas/save-spec';
 
 /** The browser's downloads API stand-in (not our code). */
 const browserDownloads: DownloadBackend = {

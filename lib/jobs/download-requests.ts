@@ -3,47 +3,20 @@
  * context menu, a retry): a page a keyed provider handles goes through the providers in the user's
  * order; anything else is the page's own media. Pure: the background passes the stores.
  */
-import { z } from 'zod';
 import { VidmuxError } from '../errors';
 import { cleanTitle } from '../filename';
-import type { KeyedProvider } from '../keys';
-import { classifyUrl, MediaCandidateSchema, type MediaCandidate } from '../page-media';
+import { classifyUrl } from '../page-media';
+import type { KeyedProvider } from '../schemas/ids';
+import type { Job } from '../schemas/job';
+import type { MediaCandidate, MediaInfo } from '../schemas/media';
+import { DownloadRequestSchema, type DownloadRequestInput } from '../schemas/request';
+import type { Settings } from '../schemas/settings';
+import type { TornadoStorage } from '../schemas/tornado-storage';
+import { youtubeVideoId } from '../sites';
 import { createProviders, type ProviderSetup } from '../providers';
 import { resolveWithFallback, type ProviderAttempt } from '../providers/registry';
-import { QUALITIES } from '../providers/select';
-import { isTornadoPlaylistUrl, TornadoProvider, type TornadoStorage } from '../providers/tornado';
-import { ProviderIdSchema, YOUTUBE_URL, type MediaInfo } from '../providers/types';
-import type { Settings } from '../settings';
+import { isTornadoPlaylistUrl, TornadoProvider } from '../providers/tornado';
 import type { DownloadService } from './downloads';
-import type { Job } from './job';
-
-/** How the user asked: a preset override, a quick choice, or an exact format from the picker. */
-export const DownloadChoiceSchema = z.object({
-  quality: z.enum(QUALITIES).optional(),
-  audioFormat: z.enum(['m4a', 'mp3']).optional(),
-  formatId: z.string().max(4000).optional(),
-  formatProvider: ProviderIdSchema.optional(),
-  /** Subtitle languages to save beside the video (default: the settings'). */
-  subtitleLanguages: z.array(z.string().max(20)).max(10).optional(),
-  /** Only the subtitles (in the languages above, else the settings', else English), no video. */
-  subtitlesOnly: z.boolean().optional(),
-});
-export type DownloadChoice = z.infer<typeof DownloadChoiceSchema>;
-
-const PageSchema = z.object({ title: z.string().max(2000), url: z.string().max(8192) });
-
-/** A download request as it crosses contexts (and as a job keeps it, for retry). */
-export const DownloadRequestSchema = z.object({
-  page: PageSchema,
-  /** The clicked video, if any. */
-  media: MediaCandidateSchema.nullable().default(null),
-  /** An explicit target (a link from the context menu); default: the page. */
-  url: z.string().url().max(8192).optional(),
-  tabId: z.number().int().optional(),
-  choice: DownloadChoiceSchema.default({}),
-});
-export type DownloadRequest = z.infer<typeof DownloadRequestSchema>;
-export type DownloadRequestInput = z.input<typeof DownloadRequestSchema>;
 
 export interface DownloadRequestDeps {
   loadSettings(): Promise<Settings>;
@@ -109,7 +82,7 @@ export class DownloadRequests {
       return this.deps.downloads.startWithProviders({ ...base, url: target, spec });
     }
 
-    if (YOUTUBE_URL.test(target)) {
+    if (youtubeVideoId(target)) {
       throw new VidmuxError('needs_key', 'Saving YouTube videos needs a provider: add a VidPickr, RenderIO or Tornado key in Vidmux options.');
     }
     const media = req.url && req.url !== req.page.url ? linkCandidate(req.url) : req.media;

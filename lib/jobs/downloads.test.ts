@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { JobStore } from './job';
 import { DownloadService, type DownloadBackend, type DownloadState, type EngineHost } from './downloads';
-import type { SaveSpec } from './save-spec';
+import type { SaveSpec } from '../schemas/save-spec';
 
 /** A stand-in for the browser's downloads API (an external API, not our code). */
 class FakeBrowserDownloads implements DownloadBackend {

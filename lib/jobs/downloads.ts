@@ -1,11 +1,14 @@
-import { youtubeVideoPage } from '../dom/youtube-page';
 import { toVidmuxError, VidmuxError } from '../errors';
 import { cleanTitle, isoDate, renderFilename } from '../filename';
-import type { MediaCandidate } from '../page-media';
+import type { MediaCandidate } from '../schemas/media';
+import { hostnameOf, youtubeVideoPage } from '../sites';
 import { ProgressMeter } from '../progress';
-import { FINISHED_STAGES, newJob, type Job, type JobStore } from './job';
+import type { Job } from '../schemas/job';
+import { FINISHED_STAGES } from '../schemas/progress';
+import type { DownloadRequest as UserRequest } from '../schemas/request';
+import { newJob, type JobStore } from './job';
 import { planSave, type PlanContext } from './plan';
-import { ProviderSaveSpecSchema, type EngineEvent, type ProviderSaveSpecInput, type SaveSpec } from './save-spec';
+import { ProviderSaveSpecSchema, type EngineEvent, type ProviderSaveSpecInput, type SaveSpec } from '../schemas/save-spec';
 
 /** What we need to know of a browser download. */
 export interface DownloadState {
@@ -46,7 +49,7 @@ export interface DownloadRequest {
   /** Parallel connections per track (the user's setting). */
   connections?: number;
   /** Kept on the job for retry. */
-  request?: Record<string, unknown>;
+  request?: UserRequest;
 }
 
 /** What a request to save a URL through providers carries. */
@@ -57,7 +60,7 @@ export interface ProviderDownloadRequest {
   filenameTemplate: string;
   spec: Omit<ProviderSaveSpecInput, 'jobId' | 'mode' | 'url'>;
   /** Kept on the job for retry. */
-  request?: Record<string, unknown>;
+  request?: UserRequest;
 }
 
 /**
@@ -113,7 +116,7 @@ export class DownloadService {
         tabId: req.tabId,
         pageUrl: req.page.url,
         title,
-        filename: renderFilename(req.filenameTemplate, { title, ext: 'mp4', host: hostOf(req.page.url), date: isoDate() }),
+        filename: renderFilename(req.filenameTemplate, { title, ext: 'mp4', host: hostnameOf(req.page.url), date: isoDate() }),
         sourceUrl: req.url,
         provider: req.spec.providers[0]!.id,
         filenameTemplate: req.filenameTemplate,
@@ -170,7 +173,7 @@ export class DownloadService {
       // The page's title is what the user saw; a provider's title only when the page had none.
       const title = job.title && job.title !== 'video' ? job.title : made.title || job.title;
       const id = made.mediaId ?? youtubeVideoPage(job.sourceUrl)?.videoId ?? null;
-      const values = { title, host: hostOf(job.pageUrl), date: isoDate(), provider: made.provider, height: made.height, id };
+      const values = { title, host: hostnameOf(job.pageUrl), date: isoDate(), provider: made.provider, height: made.height, id };
       filename = renderFilename(job.filenameTemplate, { ...values, ext: made.container });
       this.store.update(jobId, { provider: made.provider, attempts: made.attempts, title, filename });
     }
@@ -275,13 +278,5 @@ export class DownloadService {
   private stopPolling(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-  }
-}
-
-function hostOf(url: string): string {
-  try {
-    return new URL(url).hostname;
-  } catch {
-    return '';
   }
 }

@@ -1,44 +1,7 @@
 import { z } from 'zod';
-import { EMPTY_PROGRESS, JobProgressSchema, type JobProgress, type Progress } from '../progress';
-
-export const JobErrorSchema = z.object({ code: z.string(), message: z.string() });
-
-/** One download as every surface sees it. Serializable; persisted so a restarted worker keeps it. */
-export const JobSchema = z.object({
-  id: z.string(),
-  tabId: z.number().int().nullable(),
-  pageUrl: z.string(),
-  title: z.string(),
-  /** Relative name asked of the browser. */
-  filename: z.string(),
-  sourceUrl: z.string(),
-  provider: z.string(),
-  progress: JobProgressSchema,
-  error: JobErrorSchema.nullable(),
-  /** Absolute path of the saved file, once done. */
-  file: z.string().nullable(),
-  /** The browser's download id while the browser is saving it. */
-  downloadId: z.number().int().nullable(),
-  createdAt: z.number(),
-  finishedAt: z.number().nullable(),
-  /** Providers tried so far and why each one that failed did (the one that worked has no error). */
-  attempts: z
-    .array(z.object({ provider: z.string(), error: JobErrorSchema.nullable() }))
-    .default([]),
-  /** Files saved beside the main one (subtitles), once saved; and their browser download ids. */
-  extraFiles: z.array(z.string()).default([]),
-  extraDownloadIds: z.array(z.number().int()).default([]),
-  /** Where the file is when it stays with the provider (e.g. the user's own bucket). */
-  remoteLocation: z.string().nullable().default(null),
-  /** Template the final name is made with once the provider and format are known. */
-  filenameTemplate: z.string().default('{title}.{ext}'),
-  /** The request that made the job, so it can be retried as it was asked. */
-  request: z.record(z.string(), z.unknown()).nullable().default(null),
-});
-export type Job = z.infer<typeof JobSchema>;
-export type JobStage = JobProgress['stage'];
-
-export const FINISHED_STAGES: ReadonlySet<JobStage> = new Set(['done', 'failed', 'cancelled']);
+import { EMPTY_PROGRESS } from '../progress';
+import { JobSchema, type Job } from '../schemas/job';
+import { FINISHED_STAGES, type JobStage } from '../schemas/progress';
 
 /** A new queued job. */
 export function newJob(
@@ -105,11 +68,6 @@ export class JobStore {
     this.jobs.set(id, next);
     this.emit(next);
     return next;
-  }
-
-  /** Sets the stage and the single-track progress of a job. */
-  setProgress(id: string, stage: JobStage, progress: Progress, track = 'file'): Job | undefined {
-    return this.update(id, { progress: { stage, tracks: { [track]: progress }, overall: progress } });
   }
 
   /** Marks a job failed with a reason. */

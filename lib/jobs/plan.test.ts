@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dashFixture, type DashFixture } from '../../test/fixtures/dash';
-import type { MediaCandidate } from '../page-media';
+import type { MediaCandidate } from '../schemas/media';
 import { planSave } from './plan';
 
 let fx: DashFixture;

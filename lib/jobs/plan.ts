@@ -6,8 +6,11 @@
 import { VidmuxError } from '../errors';
 import { cleanTitle, isoDate, renderFilename } from '../filename';
 import { parseDashManifest, pickTracks, type ManifestTrack, type TrackPreferences } from '../manifests/dash';
-import { extensionFor, notAFileReason, type MediaCandidate } from '../page-media';
-import type { UrlSaveSpec } from './save-spec';
+import { extensionFor, mimeTypeFor } from '../media-types';
+import { notAFileReason } from '../page-media';
+import type { MediaCandidate } from '../schemas/media';
+import type { UrlSaveSpec } from '../schemas/save-spec';
+import { hostnameOf, manifestKind } from '../sites';
 
 export interface SavePlan {
   title: string;
@@ -29,7 +32,7 @@ export interface PlanContext {
 export async function planSave(media: MediaCandidate, page: { title: string; url: string }, ctx: PlanContext): Promise<SavePlan> {
   const title = cleanTitle(page.title) || fileStem(media.src) || 'video';
   const name = (ext: string, height: number | null) =>
-    renderFilename(ctx.filenameTemplate, { title, ext, host: hostOf(page.url), date: isoDate(ctx.now), provider: 'page', height });
+    renderFilename(ctx.filenameTemplate, { title, ext, host: hostnameOf(page.url), date: isoDate(ctx.now), provider: 'page', height });
   const connections = ctx.connections ?? 4;
 
   if (media.kind === 'file') {
@@ -40,7 +43,7 @@ export async function planSave(media: MediaCandidate, page: { title: string; url
       spec: { mode: 'copy', title, mimeType: mimeTypeFor(extensionFor(media.src, media.mimeType)), tracks: [{ kind: 'file', url: media.src }], connections },
     };
   }
-  if (media.kind === 'manifest' && isDash(media)) {
+  if (media.kind === 'manifest' && manifestKind(media.src, media.mimeType) === 'dash') {
     const manifest = parseDashManifest(await ctx.fetchText(media.src), media.src);
     const { video, audio } = pickTracks(manifest, ctx.preferences);
     const tracks = [video, audio].filter((t): t is ManifestTrack => t !== null).map((t) => ({ kind: t.kind, url: singleFileUrl(t) }));
@@ -64,31 +67,6 @@ function singleFileUrl(t: ManifestTrack): string {
   });
 }
 
-/** The MIME type for a saved file's extension (the browser names the file by it). */
-export function mimeTypeFor(ext: string): string {
-  const types: Record<string, string> = {
-    mp4: 'video/mp4', m4v: 'video/mp4', m4a: 'audio/mp4', mov: 'video/quicktime', webm: 'video/webm', mkv: 'video/x-matroska', ogv: 'video/ogg',
-    ogg: 'audio/ogg', mp3: 'audio/mpeg', opus: 'audio/ogg', aac: 'audio/aac', srt: 'application/x-subrip', vtt: 'text/vtt', txt: 'text/plain',
-  };
-  return types[ext] ?? 'video/mp4';
-}
-
-function isDash(media: MediaCandidate): boolean {
-  if (media.mimeType && /dash\+xml/i.test(media.mimeType)) return true;
-  try {
-    return /\.mpd$/i.test(new URL(media.src).pathname);
-  } catch {
-    return false;
-  }
-}
-
-function hostOf(url: string): string {
-  try {
-    return new URL(url).hostname;
-  } catch {
-    return '';
-  }
-}
 
 function fileStem(src: string): string {
   try {

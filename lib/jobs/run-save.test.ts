@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoSite, type DemoSite } from '../../test/fakes/demo-site';
 import { dashFixture, type DashFixture } from '../../test/fixtures/dash';
 import { ffmpeg, ffprobeJson, sampleMp4 } from '../../test/fixtures/ffmpeg';
-import { NodeFileSink } from '../media/node-file';
+import { NodeFileSink } from '../node/files';
 import type { JobProgress } from '../progress';
 import { runSave } from './run-save';
 

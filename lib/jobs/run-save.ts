@@ -10,7 +10,7 @@ import { copyToSink } from '../net/save';
 import { openRangedSource } from '../net/ranged-fetch';
 import { HttpClient } from '../net/http';
 import { combineProgress, EMPTY_PROGRESS, type JobProgress, type Progress } from '../progress';
-import type { UrlSaveSpec } from './save-spec';
+import type { UrlSaveSpec } from '../schemas/save-spec';
 
 export interface RunSaveOptions {
   /** Creates the sink the output is written to. */

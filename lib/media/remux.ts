@@ -4,7 +4,7 @@
  */
 import { toVidmuxError, VidmuxError } from '../errors';
 import type { ByteSink, ByteSource } from '../io';
-import { ProgressMeter, type Progress } from '../progress-meter';
+import { ProgressMeter, type Progress } from '../progress';
 import { openTrack, type DemuxedTrack, type DemuxedTrackInfo, type Packet } from './demux';
 import type { OutputEdit, TrackPatch } from './moov-patch';
 import { CHUNK_SECONDS, Mp4MuxWriter } from './muxer';

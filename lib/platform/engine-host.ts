@@ -1,6 +1,6 @@
 import { browser } from 'wxt/browser';
 import type { EngineHost } from '../jobs/downloads';
-import type { EngineEvent, SaveSpec } from '../jobs/save-spec';
+import type { EngineEvent, SaveSpec } from '../schemas/save-spec';
 import { createProviders } from '../providers';
 import { EngineRunner } from './engine-runner';
 import { sendToExtension } from './messaging';

@@ -5,9 +5,9 @@
  * in memory.
  */
 import { toVidmuxError, VidmuxError } from '../errors';
-import { mimeTypeFor } from '../jobs/plan';
+import { mimeTypeFor } from '../media-types';
 import { runSave } from '../jobs/run-save';
-import type { EngineEvent, ProviderSaveSpec, SaveSpec } from '../jobs/save-spec';
+import type { EngineEvent, ProviderSaveSpec, SaveSpec } from '../schemas/save-spec';
 import { OpfsSink } from '../media/opfs-sink';
 import { HttpClient } from '../net/http';
 import { downloadWithFallback } from '../providers/registry';

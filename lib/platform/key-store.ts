@@ -4,9 +4,10 @@
  * Chrome exposes to content scripts); other extension pages go through background messages.
  */
 import { createStore, del, get, set } from 'idb-keyval';
-import { VidmuxError } from '../errors';
-import { ApiKeySchema, KeyedProviderSchema, maskedKey, type KeyedProvider } from '../keys';
-import { TornadoStorageSchema, type TornadoStorage } from '../providers/tornado';
+import { maskKey, VidmuxError } from '../errors';
+import { KeyedProviderSchema, type KeyedProvider } from '../schemas/ids';
+import { ApiKeySchema } from '../schemas/keys';
+import { TornadoStorageSchema, type TornadoStorage } from '../schemas/tornado-storage';
 
 const store = createStore('vidmux-secrets', 'api-keys');
 
@@ -19,7 +20,7 @@ export async function getApiKey(provider: KeyedProvider): Promise<string | null>
 export async function setApiKey(provider: KeyedProvider, key: string): Promise<string> {
   const clean = ApiKeySchema.parse(key);
   await set(provider, clean, store);
-  return maskedKey(clean);
+  return maskKey(clean);
 }
 
 export async function removeApiKey(provider: KeyedProvider): Promise<void> {
@@ -31,7 +32,7 @@ export async function listMaskedKeys(): Promise<Array<{ provider: KeyedProvider;
   return Promise.all(
     KeyedProviderSchema.options.map(async (provider) => {
       const key = await getApiKey(provider);
-      return { provider, masked: key ? maskedKey(key) : null };
+      return { provider, masked: key ? maskKey(key) : null };
     }),
   );
 }
@@ -60,12 +61,12 @@ export function describeTornadoStorage(s: TornadoStorage): string {
   const prefix = [s.base_folder ?? 'videos', s.folder_prefix].filter(Boolean).join('/');
   switch (s.provider) {
     case 's3':
-      return `S3-compatible bucket "${s.bucket}" at ${s.endpoint} (${s.region}), key ${maskedKey(s.access_key)}, folder ${prefix}`;
+      return `S3-compatible bucket "${s.bucket}" at ${s.endpoint} (${s.region}), key ${maskKey(s.access_key)}, folder ${prefix}`;
     case 'blob':
       return `Azure Blob container "${s.container}" of ${s.account_name}, folder ${prefix}`;
     case 'gcs':
       return `Google Cloud Storage bucket "${s.bucket}" (${s.project_id}), folder ${prefix}`;
     case 'oss':
-      return `Alibaba OSS bucket "${s.bucket}" at ${s.endpoint}, key ${maskedKey(s.access_key_id)}, folder ${prefix}`;
+      return `Alibaba OSS bucket "${s.bucket}" at ${s.endpoint}, key ${maskKey(s.access_key_id)}, folder ${prefix}`;
   }
 }

@@ -1,5 +1,8 @@
 import { browser } from 'wxt/browser';
-import { parseStoredSettings, SETTINGS_KEY, SettingsSchema, type Settings } from '../settings';
+import { parseStoredSettings, SettingsSchema, type Settings } from '../schemas/settings';
+
+/** The storage key settings live under. */
+const SETTINGS_KEY = 'settings';
 
 /** Reads the settings, always valid (defaults fill in whatever is missing or corrupt). */
 export async function loadSettings(): Promise<Settings> {

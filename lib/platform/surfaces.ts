@@ -4,7 +4,7 @@
  */
 import { browser } from 'wxt/browser';
 import { badgeText } from '../jobs/badge';
-import type { Job } from '../jobs/job';
+import type { Job } from '../schemas/job';
 
 /** Badge: how many downloads are running, or the percent of the only one. */
 export async function updateBadge(jobs: Job[]): Promise<void> {

@@ -3,7 +3,8 @@ import type { HttpClient } from '../net/http';
 import { DEFAULT_BASE_URLS } from './auth';
 import { PageProvider } from './page';
 import { RenderIoProvider } from './renderio';
-import { TornadoProvider, TornadoStorageSchema } from './tornado';
+import { TornadoStorageSchema } from '../schemas/tornado-storage';
+import { TornadoProvider } from './tornado';
 import type { Provider, ProviderId } from './types';
 import { VidPickrProvider } from './vidpickr';
 

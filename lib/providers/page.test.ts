@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoMedia, type DemoMedia } from '../../test/fakes/demo-media';
 import { startDemoSite, type DemoSite, PLAIN_PAGE_TITLE } from '../../test/fakes/demo-site';
 import { ffprobeJson } from '../../test/fixtures/ffmpeg';
-import { NodeFileSink } from '../media/node-file';
+import { NodeFileSink } from '../node/files';
 import { PageProvider } from './page';
 import { scanPageHtml } from './page-html';
 import { pickFormat } from './select';

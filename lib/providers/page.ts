@@ -6,12 +6,11 @@
 import { VidmuxError } from '../errors';
 import { parseDashManifest, pickTracks, type ManifestTrack } from '../manifests/dash';
 import { HttpClient } from '../net/http';
-import { extensionFor } from '../page-media';
+import { extensionFor, mimeTypeFor } from '../media-types';
 import { runSave } from '../jobs/run-save';
-import { mimeTypeFor } from '../jobs/plan';
 import { scanPageHtml } from './page-html';
 import { makeFormat } from './select';
-import { YOUTUBE_URL } from './types';
+import { youtubeVideoId } from '../sites';
 import type { AccountInfo, DownloadChoice, DownloadContext, DownloadResult, Format, MediaInfo, Provider, ProviderConfig } from './types';
 
 const MEDIA_EXT = /\.(mp4|m4v|m4a|mov|webm|mkv|mp3|ogg|ogv|opus)$/i;
@@ -50,7 +49,7 @@ export class PageProvider implements Provider {
   supports(url: string): boolean {
     // YouTube never serves its videos as plain files or open manifests: there the page's own
     // media is a dead end, and only the keyed providers help.
-    return /^https?:\/\//i.test(url) && !YOUTUBE_URL.test(url);
+    return /^https?:\/\//i.test(url) && !youtubeVideoId(url);
   }
 
   async resolve(url: string, opts: { signal?: AbortSignal } = {}): Promise<MediaInfo> {

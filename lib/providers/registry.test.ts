@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RENDERIO_TEST_KEY, startRenderIoFake, type RenderIoFake } from '../../test/fakes/renderio-server';
 import { startVidPickrFake, VIDPICKR_TEST_KEY, type VidPickrFake } from '../../test/fakes/vidpickr-server';
-import { NodeFileSink } from '../media/node-file';
+import { NodeFileSink } from '../node/files';
 import { HttpClient } from '../net/http';
 import { createProviders } from '.';
 import { AllProvidersFailedError, downloadWithFallback, resolveWithFallback } from './registry';

@@ -13,13 +13,14 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RENDERIO_OTHER_KEY, RENDERIO_TEST_KEY, startRenderIoFake, type RenderIoFake } from '../../test/fakes/renderio-server';
 import { ffprobeJson } from '../../test/fixtures/ffmpeg';
 import { VidmuxError } from '../errors';
-import { NodeFileSink } from '../media/node-file';
+import { NodeFileSink } from '../node/files';
 import { HttpClient } from '../net/http';
 import { cancelledError } from '../net/retry-policy';
-import { JobProgressSchema, type JobProgress } from '../progress';
+import { JobProgressSchema, type JobProgress } from '../schemas/progress';
 import { MP3_COMMAND, RenderIoProvider, titleFromUrl, type RenderIoConfig } from './renderio';
 import { pickFormat } from './select';
-import { MediaInfoSchema, type DownloadContext, type MediaInfo } from './types';
+import { MediaInfoSchema } from '../schemas/media';
+import type { DownloadContext, MediaInfo } from './types';
 
 const START = Date.parse('2026-05-22T12:00:00Z');
 const VIDEO = 'https://www.youtube.com/watch?v=dQw4w9WgXcQ';

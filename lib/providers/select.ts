@@ -2,29 +2,10 @@
  * Picking a format from what a provider offers: by height and codec preference, never by the
  * order the provider listed them in.
  */
+import { codecDisplayName, codecRank } from '../codecs';
 import { VidmuxError } from '../errors';
+import { DEFAULT_CODEC_PREFERENCE, type CodecPreference, type Quality } from '../schemas/ids';
 import type { Format } from './types';
-
-export const QUALITIES = ['best', '2160', '1440', '1080', '720', '480', '360', 'audio'] as const;
-export type Quality = (typeof QUALITIES)[number];
-
-export const CODEC_FAMILIES = ['avc', 'hevc', 'av1', 'vp9'] as const;
-/** Codec families in the order a user prefers them; H.264 first plays everywhere. */
-export type CodecPreference = Array<(typeof CODEC_FAMILIES)[number]>;
-export const DEFAULT_CODEC_PREFERENCE: CodecPreference = ['avc', 'vp9', 'av1', 'hevc'];
-
-const FAMILY_PREFIXES: Record<CodecPreference[number], string[]> = {
-  avc: ['avc1', 'avc3', 'h264'],
-  hevc: ['hvc1', 'hev1', 'h265'],
-  av1: ['av01'],
-  vp9: ['vp09', 'vp9'],
-};
-
-function codecRank(codec: string | null, pref: CodecPreference): number {
-  const c = (codec ?? '').toLowerCase();
-  const i = pref.findIndex((family) => FAMILY_PREFIXES[family].some((p) => c.startsWith(p)));
-  return i < 0 ? pref.length : i;
-}
 
 /**
  * Picks the format for a quality: `audio` the best audio-only format (bitrate, then m4a over
@@ -106,17 +87,7 @@ export function pickSubtitles(subtitles: Format[], languages: string[]): Format[
 /** "1080p · AV1 · MP4", "Audio · AAC 128 kbps · M4A", "Subtitles · en (auto) · SRT". */
 export function formatLabel(f: Omit<Format, 'label' | 'id' | 'provider'>): string {
   const container = f.container.toUpperCase();
-  const codecName = (c: string | null) => {
-    const s = (c ?? '').toLowerCase();
-    if (s.startsWith('avc') || s === 'h264') return 'H.264';
-    if (s.startsWith('hvc') || s.startsWith('hev') || s === 'h265') return 'H.265';
-    if (s.startsWith('av01')) return 'AV1';
-    if (s.startsWith('vp09') || s === 'vp9') return 'VP9';
-    if (s.startsWith('mp4a')) return 'AAC';
-    if (s === 'opus') return 'Opus';
-    if (s === 'mp3' || s.startsWith('mp4a.40.34')) return 'MP3';
-    return c ?? '';
-  };
+  const codecName = codecDisplayName;
   if (f.kind === 'subtitle') return ['Subtitles', `${f.language ?? '?'}${f.isAuto ? ' (auto)' : ''}`, container].join(' · ');
   if (f.kind === 'audio') return ['Audio', [codecName(f.audioCodec), f.bitrateKbps ? `${f.bitrateKbps} kbps` : ''].filter(Boolean).join(' '), container].filter(Boolean).join(' · ');
   return [f.height ? `${f.height}p` : 'Video', codecName(f.videoCodec), container].filter(Boolean).join(' · ');

@@ -13,10 +13,11 @@ import { startTornadoFake, TORNADO_MARKETPLACE_TOKEN, TORNADO_TEST_KEY, type Tor
 import { ffprobeJson } from '../../test/fixtures/ffmpeg';
 import { tornadoMedia, type TornadoMedia } from '../../test/fixtures/tornado-media';
 import { VidmuxError } from '../errors';
-import { NodeFileSink } from '../media/node-file';
+import { NodeFileSink } from '../node/files';
 import type { JobProgress } from '../progress';
 import { pickFormat } from './select';
-import { isTornadoPlaylist, TornadoProvider, TornadoStorageSchema, type TornadoStorage } from './tornado';
+import { TornadoStorageSchema, type TornadoStorage } from '../schemas/tornado-storage';
+import { isTornadoPlaylist, TornadoProvider } from './tornado';
 import type { DownloadContext } from './types';
 
 const VIDEO = 'https://www.youtube.com/watch?v=dQw4w9WgXcQ';

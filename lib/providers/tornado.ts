@@ -14,6 +14,7 @@ import { openRangedSource } from '../net/ranged-fetch';
 import { realSleep } from '../net/retry-policy';
 import { copyToSink } from '../net/save';
 import { EMPTY_PROGRESS, combineProgress, type JobProgress, type Progress } from '../progress';
+import { TornadoStorageSchema, type TornadoStorage } from '../schemas/tornado-storage';
 import { DEFAULT_BASE_URLS, assertSafeBaseUrl, keyHeaders } from './auth';
 import { makeFormat, type FormatFields } from './select';
 import type { AccountInfo, DownloadChoice, DownloadContext, DownloadResult, Format, MediaInfo, Provider, ProviderConfig } from './types';
@@ -27,39 +28,6 @@ export const TORNADO_NOT_FOUND_GRACE_MS = 30_000;
 export const TORNADO_JOB_TIMEOUT_MS = 3 * 3600_000;
 
 // ---------------------------------------------------------------- storage
-
-const nonEmpty = z.string().trim().min(1);
-const storagePath = z
-  .string()
-  .max(200)
-  .refine((s) => !s.includes('..') && !/^[/\\]/.test(s), 'must not contain ".." or start with "/"');
-const storageCommon = { folder_prefix: storagePath.optional(), base_folder: storagePath.optional() };
-
-/**
- * The user's own storage, sent inline with each job (providers.md 3.5). Exported so the options
- * page validates exactly what the client sends.
- */
-export const TornadoStorageSchema = z
-  .discriminatedUnion('provider', [
-    z.object({ provider: z.literal('s3'), endpoint: nonEmpty, bucket: nonEmpty, region: nonEmpty, access_key: nonEmpty, secret_key: nonEmpty, ...storageCommon }),
-    z.object({ provider: z.literal('blob'), account_name: nonEmpty, container: nonEmpty, account_key: nonEmpty.optional(), sas_token: nonEmpty.optional(), ...storageCommon }),
-    z.object({ provider: z.literal('gcs'), project_id: nonEmpty, bucket: nonEmpty, service_account_json: nonEmpty, ...storageCommon }),
-    z.object({ provider: z.literal('oss'), endpoint: nonEmpty, bucket: nonEmpty, access_key_id: nonEmpty, access_key_secret: nonEmpty, ...storageCommon }),
-  ])
-  .superRefine((s, ctx) => {
-    if (s.provider === 'blob' && (s.account_key === undefined) === (s.sas_token === undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['account_key'], message: 'Give either an account key or a SAS token, not both.' });
-    }
-    if (s.provider === 'gcs') {
-      try {
-        const parsed: unknown = JSON.parse(s.service_account_json);
-        if (!parsed || typeof parsed !== 'object') throw new Error('not an object');
-      } catch {
-        ctx.addIssue({ code: 'custom', path: ['service_account_json'], message: 'The service account key must be the JSON key file’s content.' });
-      }
-    }
-  });
-export type TornadoStorage = z.infer<typeof TornadoStorageSchema>;
 
 /** Where a file stays in the user's storage, as a person (and a console) would write it. */
 export function describeStorageLocation(storage: TornadoStorage, key: string): string {

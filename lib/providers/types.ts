@@ -2,58 +2,13 @@
  * The one provider interface and the one format model. Every source of media (the page itself,
  * VidPickr, RenderIO, Tornado) is a {@link Provider}; every way to get a video is a {@link Format}.
  */
-import { z } from 'zod';
 import type { ByteSink } from '../io';
 import type { HttpClient } from '../net/http';
 import type { JobProgress } from '../progress';
+import type { ProviderId } from '../schemas/ids';
+import type { Format, MediaInfo } from '../schemas/media';
 
-export const PROVIDER_IDS = ['page', 'vidpickr', 'renderio', 'tornado'] as const;
-export const ProviderIdSchema = z.enum(PROVIDER_IDS);
-export type ProviderId = z.infer<typeof ProviderIdSchema>;
-
-/** One way to get the media (or a subtitle), whichever provider offers it. */
-export const FormatSchema = z.object({
-  /** Opaque, stable within one resolve: what `download` is given back. */
-  id: z.string().min(1),
-  provider: ProviderIdSchema,
-  kind: z.enum(['video+audio', 'video', 'audio', 'subtitle']),
-  /** Container of the saved file: mp4, m4a, mp3, webm, srt, vtt, txt ... */
-  container: z.string(),
-  /** RFC 6381 codec strings where known (e.g. avc1.64001f, mp4a.40.2). */
-  videoCodec: z.string().nullable(),
-  audioCodec: z.string().nullable(),
-  width: z.number().int().nullable(),
-  height: z.number().int().nullable(),
-  fps: z.number().nullable(),
-  bitrateKbps: z.number().nullable(),
-  /** Approximate size in bytes, when the provider says. */
-  approxBytes: z.number().nullable(),
-  /**
-   * `tracks`: separate video and audio that Vidmux streams and muxes itself;
-   * `file`: a finished file the provider makes (or the page has) and Vidmux fetches.
-   */
-  delivery: z.enum(['tracks', 'file']),
-  /** Subtitles and audio tracks: the language code. */
-  language: z.string().nullable(),
-  /** Subtitles: generated automatically by the site. */
-  isAuto: z.boolean().optional(),
-  /** What a person sees, e.g. "1080p · AV1 · MP4". */
-  label: z.string(),
-});
-export type Format = z.infer<typeof FormatSchema>;
-
-/** What a provider knows about a URL. */
-export const MediaInfoSchema = z.object({
-  provider: ProviderIdSchema,
-  /** The URL that was resolved (the page or video URL the user gave). */
-  url: z.string(),
-  title: z.string(),
-  durationSeconds: z.number().nullable(),
-  thumbnail: z.string().nullable(),
-  formats: z.array(FormatSchema),
-  subtitles: z.array(FormatSchema),
-});
-export type MediaInfo = z.infer<typeof MediaInfoSchema>;
+export type { Format, MediaInfo, ProviderId };
 
 /** What the user asked for. */
 export interface DownloadChoice {
@@ -121,6 +76,3 @@ export interface Provider {
   /** Checks the key and reports the account or usage. */
   checkKey(opts?: { signal?: AbortSignal }): Promise<AccountInfo>;
 }
-
-/** YouTube URL forms: watch, shorts, youtu.be, embed, music, mobile. */
-export const YOUTUBE_URL = /^https?:\/\/(?:(?:www|m|music)\.)?(?:youtube\.com\/(?:watch\?(?:.*&)?v=|shorts\/|embed\/|live\/)|youtu\.be\/)[\w-]{6,}/i;

@@ -22,8 +22,8 @@ import { cancelledError, realSleep, type Sleep } from '../net/retry-policy';
 import { combineProgress, EMPTY_PROGRESS, type JobProgress, type Progress } from '../progress';
 import { assertSafeBaseUrl, DEFAULT_BASE_URLS, keyHeaders } from './auth';
 import { makeFormat } from './select';
+import { youtubeVideoId } from '../sites';
 import {
-  YOUTUBE_URL,
   type AccountInfo,
   type DownloadChoice,
   type DownloadContext,
@@ -360,7 +360,7 @@ export class VidPickrProvider implements Provider {
   }
 
   supports(url: string): boolean {
-    return YOUTUBE_URL.test(url);
+    return youtubeVideoId(url) !== null;
   }
 
   async resolve(url: string, opts: { signal?: AbortSignal } = {}): Promise<MediaInfo> {

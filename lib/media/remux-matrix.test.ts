@@ -8,8 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { remux } from '../../../lib/media';
-import { NodeFileSink, NodeFileSource } from '../../../lib/media/node-file';
+import { remux } from '.';
+import { NodeFileSink, NodeFileSource } from '../node/files';
 import {
   audioInputs,
   decodeErrors,
@@ -19,7 +19,7 @@ import {
   packetMd5s,
   videoInputs,
   type MediaFacts,
-} from '../../fixtures/media-matrix';
+} from '../../test/fixtures/media-matrix';
 
 const TOLERANCE_S = 0.001;
 const dir = mkdtempSync(join(tmpdir(), 'vidmux-media-'));

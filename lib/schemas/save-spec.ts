@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { KeyedProviderSchema } from '../keys';
-import { JobProgressSchema } from '../progress';
-import { CODEC_FAMILIES, QUALITIES } from '../providers/select';
-import { ProviderIdSchema } from '../providers/types';
+import { AttemptSchema, WireErrorSchema } from './error';
+import { CODEC_FAMILIES, DEFAULT_CODEC_PREFERENCE, ProviderIdSchema, QUALITIES } from './ids';
+import { JobProgressSchema } from './progress';
+import { TornadoStorageSchema } from './tornado-storage';
 
 const JobIdSchema = z.string().min(1).max(64);
 
@@ -47,13 +47,13 @@ export const ProviderSaveSpecSchema = z.object({
     .min(1)
     .max(4),
   /** Tornado inline storage, when the user configured their own bucket. */
-  tornadoStorage: z.record(z.string(), z.unknown()).nullable().default(null),
+  tornadoStorage: TornadoStorageSchema.nullable().default(null),
   /** One video of a Tornado playlist: the job Tornado already made for it, to wait for and fetch. */
   tornadoJobId: z.string().max(100).nullable().default(null),
   /** Audio-only saves: which container the user wants (MP3 only some providers make). */
   audioFormat: z.enum(['m4a', 'mp3']).default('m4a'),
   /** Video codecs in the order the user prefers them. */
-  codecPreference: z.array(z.enum(CODEC_FAMILIES)).max(4).default(['avc', 'vp9', 'av1', 'hevc']),
+  codecPreference: z.array(z.enum(CODEC_FAMILIES)).max(4).default([...DEFAULT_CODEC_PREFERENCE]),
   /** An exact format picked in the popup, and the provider that offered it (others fall back by quality). */
   formatId: z.string().max(4000).nullable().default(null),
   formatProvider: ProviderIdSchema.nullable().default(null),
@@ -66,8 +66,6 @@ export type ProviderSaveSpecInput = z.input<typeof ProviderSaveSpecSchema>;
 
 export const SaveSpecSchema = z.union([UrlSaveSpecSchema, ProviderSaveSpecSchema]);
 export type SaveSpec = z.infer<typeof SaveSpecSchema>;
-
-const AttemptSchema = z.object({ provider: ProviderIdSchema, error: z.object({ code: z.string(), message: z.string() }).nullable() });
 
 /** What a finished file is, so the background can name it (extension, height, provider). */
 export const MadeFileSchema = z.object({
@@ -100,8 +98,7 @@ export const EngineEventSchema = z.discriminatedUnion('type', [
   }),
   /** Provider jobs whose file stays where the provider put it (the user's own bucket). */
   z.object({ type: z.literal('remote'), location: z.string().max(2000), provider: ProviderIdSchema, attempts: z.array(AttemptSchema) }),
-  z.object({ type: z.literal('failed'), error: z.object({ code: z.string(), message: z.string() }) }),
+  z.object({ type: z.literal('failed'), error: WireErrorSchema }),
 ]);
 export type EngineEvent = z.infer<typeof EngineEventSchema>;
 
-export { KeyedProviderSchema };

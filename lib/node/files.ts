@@ -5,7 +5,7 @@
 import { writeSync } from 'node:fs';
 import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import type { ByteSink } from '../io';
-import type { RandomAccess, RandomAccessSource } from './byte-reader';
+import type { RandomAccess, RandomAccessSource } from '../media/byte-reader';
 
 /**
  * Bytes per read of `stream()` (the engine reads sample data through {@link NodeFileSource.openRandomAccess}

@@ -7,10 +7,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ByteSource } from '../../../lib/io';
-import { releaseBuffer, retainBuffer, SequentialReader } from '../../../lib/media/byte-reader';
-import { NodeFileSource } from '../../../lib/media/node-file';
-import { MemorySource } from '../../fixtures/media-io';
+import type { ByteSource } from '../io';
+import { releaseBuffer, retainBuffer, SequentialReader } from './byte-reader';
+import { NodeFileSource } from '../node/files';
+import { MemorySource } from '../../test/fixtures/media-io';
 
 const dir = mkdtempSync(join(tmpdir(), 'vidmux-reader-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,14 +1,11 @@
 import { z } from 'zod';
-import { DEFAULT_FILENAME_TEMPLATE, templateProblem } from './filename';
-import { CODEC_FAMILIES, DEFAULT_CODEC_PREFERENCE, QUALITIES } from './providers/select';
-import { PROVIDER_IDS, ProviderIdSchema } from './providers/types';
-
-const KeyedProviderSchema = z.enum(['vidpickr', 'renderio', 'tornado']);
+import { DEFAULT_FILENAME_TEMPLATE, templateProblem } from './filename-template';
+import { AudioFormatSchema, CODEC_FAMILIES, DEFAULT_CODEC_PREFERENCE, KeyedProviderSchema, PROVIDER_IDS, ProviderIdSchema, QualitySchema } from './ids';
 
 /**
  * User preferences. Every read goes through this schema; anything missing, unknown or broken falls
- * back to its default, field by field. API keys are NOT here: they live in the background's
- * key store (lib/platform/key-store.ts), out of content scripts' reach.
+ * back to its default, field by field. API keys are NOT here: they live in the background's key
+ * store (lib/platform/key-store.ts), out of content scripts' reach.
  */
 export const SettingsSchema = z.object({
   filenameTemplate: z
@@ -25,16 +22,16 @@ export const SettingsSchema = z.object({
     .default(['vidpickr', 'renderio', 'tornado', 'page']),
   /** Advanced: a base URL per provider (proxies, self-hosting); null means the real one. */
   baseUrls: z.partialRecord(KeyedProviderSchema, z.string().url().nullable()).catch({}).default({}),
-  quality: z.enum(QUALITIES).catch('best').default('best'),
+  quality: QualitySchema.catch('best').default('best'),
   subtitleLanguages: z.array(z.string().regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})?$/)).max(10).catch([]).default([]),
-  /** Video codecs in the order to prefer them when a provider offers several at one height. */
+  /** Video codecs in the order to prefer them when a source offers several at one height. */
   codecPreference: z
     .array(z.enum(CODEC_FAMILIES))
     .refine((a) => new Set(a).size === a.length && a.length > 0, { message: 'Each codec once' })
     .catch([...DEFAULT_CODEC_PREFERENCE])
     .default([...DEFAULT_CODEC_PREFERENCE]),
   /** Audio-only saves: M4A (the original AAC, no re-encode) or MP3 (made by a provider). */
-  audioFormat: z.enum(['m4a', 'mp3']).catch('m4a').default('m4a'),
+  audioFormat: AudioFormatSchema.catch('m4a').default('m4a'),
   /** Parallel connections per track. */
   connections: z.number().int().min(1).max(10).catch(4).default(4),
 });
@@ -47,6 +44,3 @@ export function parseStoredSettings(raw: unknown): Settings {
   const r = SettingsSchema.safeParse(raw && typeof raw === 'object' ? raw : {});
   return r.success ? r.data : DEFAULT_SETTINGS;
 }
-
-/** The storage key settings live under. */
-export const SETTINGS_KEY = 'settings';

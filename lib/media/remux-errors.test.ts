@@ -3,12 +3,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { VidmuxError } from '../../../lib/errors';
-import { remux } from '../../../lib/media';
-import { NodeFileSink } from '../../../lib/media/node-file';
-import { audioInputs, videoInputs } from '../../fixtures/media-matrix';
-import { MemorySource, RecordingSink } from '../../fixtures/media-io';
-import { cachedMedia, ffmpeg } from '../../fixtures/ffmpeg';
+import { VidmuxError } from '../errors';
+import { remux } from '.';
+import { NodeFileSink } from '../node/files';
+import { audioInputs, videoInputs } from '../../test/fixtures/media-matrix';
+import { MemorySource, RecordingSink } from '../../test/fixtures/media-io';
+import { cachedMedia, ffmpeg } from '../../test/fixtures/ffmpeg';
 
 const dir = mkdtempSync(join(tmpdir(), 'vidmux-media-err-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

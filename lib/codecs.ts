@@ -1,0 +1,51 @@
+/**
+ * Codec strings as people and preferences see them: the family a codec belongs to (for the user's
+ * codec preference), the rank of a codec under a preference, and its display name. What the media
+ * engine can mux is lib/media/codecs.ts.
+ */
+import type { CodecFamily, CodecPreference } from './schemas/ids';
+
+/** Prefixes of each family: RFC 6381 sample entries and the plain names some APIs use. */
+const FAMILY_PREFIXES: Record<CodecFamily, readonly string[]> = {
+  avc: ['avc1', 'avc3', 'h264'],
+  hevc: ['hvc1', 'hev1', 'h265'],
+  av1: ['av01'],
+  vp9: ['vp09', 'vp9'],
+};
+
+/** The family of a video codec string (`avc1.64001f` -> avc, `vp9` -> vp9), or null. */
+export function videoFamily(codec: string | null | undefined): CodecFamily | null {
+  const c = (codec ?? '').trim().toLowerCase();
+  for (const [family, prefixes] of Object.entries(FAMILY_PREFIXES) as Array<[CodecFamily, readonly string[]]>) {
+    if (prefixes.some((p) => c.startsWith(p))) return family;
+  }
+  return null;
+}
+
+/** Where a codec stands in the user's preference: 0 is the first choice; unknown codecs come last. */
+export function codecRank(codec: string | null | undefined, preference: CodecPreference): number {
+  const family = videoFamily(codec);
+  const i = family ? preference.indexOf(family) : -1;
+  return i < 0 ? preference.length : i;
+}
+
+/** "H.264", "VP9", "AAC", "Opus" ...; the codec string itself when it is not a known one. */
+export function codecDisplayName(codec: string | null): string {
+  const s = (codec ?? '').toLowerCase();
+  switch (videoFamily(s)) {
+    case 'avc':
+      return 'H.264';
+    case 'hevc':
+      return 'H.265';
+    case 'av1':
+      return 'AV1';
+    case 'vp9':
+      return 'VP9';
+    default:
+  }
+  if (s === 'mp3' || s.startsWith('mp4a.40.34') || s === 'mp4a.6b' || s === 'mp4a.69') return 'MP3';
+  if (s.startsWith('mp4a')) return 'AAC';
+  if (s === 'opus') return 'Opus';
+  if (s === 'vorbis') return 'Vorbis';
+  return codec ?? '';
+}

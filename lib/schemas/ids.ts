@@ -1,0 +1,38 @@
+/**
+ * The closed sets every layer names: providers, qualities, codec families, audio formats. A leaf
+ * (zod only), so settings, messages and the UI can use them without loading any provider.
+ */
+import { z } from 'zod';
+
+/** Every source of media, in the default order they are tried. */
+export const PROVIDER_IDS = ['page', 'vidpickr', 'renderio', 'tornado'] as const;
+export const ProviderIdSchema = z.enum(PROVIDER_IDS);
+export type ProviderId = z.infer<typeof ProviderIdSchema>;
+
+/** Providers that need an API key. */
+export const KEYED_PROVIDER_IDS = ['vidpickr', 'renderio', 'tornado'] as const;
+export const KeyedProviderSchema = z.enum(KEYED_PROVIDER_IDS);
+export type KeyedProvider = z.infer<typeof KeyedProviderSchema>;
+
+/** What a user may ask for: the best there is, a height cap, or audio only. */
+export const QUALITIES = ['best', '2160', '1440', '1080', '720', '480', '360', 'audio'] as const;
+export const QualitySchema = z.enum(QUALITIES);
+export type Quality = z.infer<typeof QualitySchema>;
+
+/** Video codec families a user can rank. */
+export const CODEC_FAMILIES = ['avc', 'hevc', 'av1', 'vp9'] as const;
+export const CodecFamilySchema = z.enum(CODEC_FAMILIES);
+export type CodecFamily = z.infer<typeof CodecFamilySchema>;
+/** Codec families in the order a user prefers them. */
+export type CodecPreference = readonly CodecFamily[];
+/** H.264 first: it plays everywhere. */
+export const DEFAULT_CODEC_PREFERENCE: CodecPreference = ['avc', 'vp9', 'av1', 'hevc'];
+export const CodecPreferenceSchema = z
+  .array(CodecFamilySchema)
+  .max(CODEC_FAMILIES.length)
+  .refine((a) => new Set(a).size === a.length, { message: 'Each codec once' });
+
+/** Audio-only saves: M4A (the original AAC, no re-encode) or MP3 (made by a provider). */
+export const AUDIO_FORMATS = ['m4a', 'mp3'] as const;
+export const AudioFormatSchema = z.enum(AUDIO_FORMATS);
+export type AudioFormat = z.infer<typeof AudioFormatSchema>;

@@ -1,0 +1,29 @@
+/**
+ * The one progress shape used by every surface (engine, background, popup, buttons, CLI). The
+ * arithmetic lives in ../progress-meter.ts, which needs only these types (no zod at run time).
+ */
+import { z } from 'zod';
+
+export const ProgressSchema = z.object({
+  bytesDone: z.number().nonnegative(),
+  /** Null while the total size is unknown. */
+  bytesTotal: z.number().nonnegative().nullable(),
+  /** Bytes per second, measured over the last 2 seconds. */
+  speedBps: z.number().nonnegative(),
+  /** Null while the total or the speed is unknown. */
+  etaSeconds: z.number().nonnegative().nullable(),
+});
+export type Progress = z.infer<typeof ProgressSchema>;
+
+export const JOB_STAGES = ['queued', 'resolving', 'downloading', 'muxing', 'saving', 'done', 'failed', 'cancelled'] as const;
+export type JobStage = (typeof JOB_STAGES)[number];
+/** Stages a job never leaves. */
+export const FINISHED_STAGES: ReadonlySet<JobStage> = new Set<JobStage>(['done', 'failed', 'cancelled']);
+
+/** A job's progress: one entry per track (e.g. "video", "audio", "file") and the whole job. */
+export const JobProgressSchema = z.object({
+  stage: z.enum(JOB_STAGES),
+  tracks: z.record(z.string().max(40), ProgressSchema),
+  overall: ProgressSchema,
+});
+export type JobProgress = z.infer<typeof JobProgressSchema>;
