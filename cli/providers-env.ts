@@ -4,13 +4,21 @@
  * APIs by default). Without --provider: the providers with a key in that order, then the page.
  */
 import { VidmuxError } from '../lib/errors';
-import { ENV_NAMES } from '../lib/providers/auth';
-import { createProviders, type ProviderSetup } from '../lib/providers';
-import { PageProvider } from '../lib/providers/page';
+import { HttpClient } from '../lib/net/http';
+import { createProviders, type ProviderContext } from '../lib/providers';
 import type { Provider } from '../lib/providers/types';
-import { PROVIDER_IDS, type ProviderId } from '../lib/schemas/ids';
+import { PROVIDER_IDS, type KeyedProvider, type ProviderId } from '../lib/schemas/ids';
+import type { ProviderSetup } from '../lib/schemas/job-spec';
 
-export function providersFromEnv(only: string | undefined, page: { connections?: number; chunkSize?: number } = {}, env = process.env): Provider[] {
+/** Environment variable names the CLI reads keys and base URLs from. */
+export const ENV_NAMES: Record<KeyedProvider, { key: string; baseUrl: string }> = {
+  vidpickr: { key: 'VIDPICKR_API_KEY', baseUrl: 'VIDPICKR_BASE_URL' },
+  renderio: { key: 'RENDERIO_API_KEY', baseUrl: 'RENDERIO_BASE_URL' },
+  tornado: { key: 'TORNADO_API_KEY', baseUrl: 'TORNADO_BASE_URL' },
+};
+
+/** The providers to try, in order, with their keys: only `only` when given (it must have a key). */
+export function setupsFromEnv(only: string | undefined, env: NodeJS.ProcessEnv = process.env): ProviderSetup[] {
   if (only !== undefined && !(PROVIDER_IDS as readonly string[]).includes(only)) {
     throw new VidmuxError('bad_input', `Unknown provider "${only}". Use one of: ${PROVIDER_IDS.join(', ')}.`);
   }
@@ -19,7 +27,15 @@ export function providersFromEnv(only: string | undefined, page: { connections?:
     id === 'page' ? { id, apiKey: null, baseUrl: null } : { id, apiKey: env[ENV_NAMES[id].key] || null, baseUrl: env[ENV_NAMES[id].baseUrl] || null },
   );
   if (only && only !== 'page' && !setups[0]!.apiKey) {
-    throw new VidmuxError('unauthorized', `${ENV_NAMES[only as Exclude<ProviderId, 'page'>].key} is not set.`, { provider: only });
+    throw new VidmuxError('unauthorized', `${ENV_NAMES[only as KeyedProvider].key} is not set.`, { provider: only as KeyedProvider });
   }
-  return createProviders(setups).map((p) => (p.id === 'page' ? new PageProvider(page) : p));
+  return setups.filter((s) => s.id === 'page' || s.apiKey);
+}
+
+/** The CLI process's one HTTP client: every provider and download shares its per-host cap. */
+export const cliHttp = new HttpClient();
+
+/** Providers built from setups on the CLI's client. */
+export function providersFor(setups: ProviderSetup[], extra: Omit<ProviderContext, 'http'> = {}): Provider[] {
+  return createProviders(setups, { http: cliHttp, ...extra });
 }

@@ -1,14 +1,15 @@
 import { useEffect, useMemo, useState } from 'react';
-import { browser } from 'wxt/browser';
 import { formatBytes, formatDuration } from '@/lib/format';
+import { chooseFormat, qualityOf } from '@/lib/jobs/choose-format';
 import type { Job } from '@/lib/schemas/job';
 import { FINISHED_STAGES } from '@/lib/schemas/progress';
 import type { Response } from '@/lib/messages';
 import { notAFileReason } from '@/lib/page-media';
 import type { Format, MediaCandidate, MediaInfo } from '@/lib/schemas/media';
-import { sendToBackground } from '@/lib/platform/messaging';
+import { sendToBackground, serveMessages } from '@/lib/platform/messaging';
 import { loadSettings } from '@/lib/platform/storage';
-import { chooseFormat } from '@/lib/providers/select';
+import { currentTabId } from '@/lib/platform/tabs';
+import type { UserChoice } from '@/lib/schemas/request';
 import type { Settings } from '@/lib/schemas/settings';
 
 type TabState = Response<'tab.state'>;
@@ -16,12 +17,12 @@ const PROVIDER_NAMES: Record<string, string> = { page: 'the page itself', vidpic
 const STAGES: Record<string, string> = { queued: 'Queued', resolving: 'Provider is preparing the file', downloading: 'Downloading', muxing: 'Joining video and audio', saving: 'Saving to disk' };
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
-/** The tab the popup is about: `?tabId=` (used when the popup is opened as a page), else the active tab. */
-async function currentTabId(): Promise<number | null> {
-  const fromQuery = Number(new URLSearchParams(location.search).get('tabId'));
-  if (Number.isInteger(fromQuery) && fromQuery > 0) return fromQuery;
-  const [tab] = await browser.tabs.query({ active: true, currentWindow: true });
-  return tab?.id ?? null;
+/** A job that changed, put where it belongs in the tab's state (newest first). */
+function withJob(state: TabState, job: Job, tabId: number): TabState {
+  const upsert = (list: Job[]) => [job, ...list.filter((j) => j.id !== job.id)].sort((a, b) => b.createdAt - a.createdAt);
+  const jobs = job.tabId === tabId ? upsert(state.jobs) : state.jobs;
+  const history = FINISHED_STAGES.has(job.progress.stage) ? upsert(state.history).slice(0, 20) : state.history.filter((j) => j.id !== job.id);
+  return { ...state, jobs, history };
 }
 
 /** The toolbar popup: a format picker for the current tab, its downloads, and the history. */
@@ -31,7 +32,7 @@ export function Popup() {
   const [error, setError] = useState<string | null>(null);
 
   useEffect(() => {
-    void currentTabId().then(setTabId);
+    void currentTabId(location.search).then(setTabId);
   }, []);
 
   useEffect(() => {
@@ -42,10 +43,23 @@ export function Popup() {
         .then((s) => alive && (setState(s), setError(null)))
         .catch((e: unknown) => alive && setError(errorText(e)));
     void load();
-    const t = setInterval(load, 500);
+    // The background pushes every change: a job's progress, new media on the tab, a cleared history.
+    const stop = serveMessages(
+      {
+        'job.update': ({ job }) => {
+          if (alive) setState((s) => (s ? withJob(s, job, tabId) : s));
+          return {};
+        },
+        'tab.changed': ({ tabId: changed }) => {
+          if (changed === null || changed === tabId) void load();
+          return {};
+        },
+      },
+      { answerUnknown: false },
+    );
     return () => {
       alive = false;
-      clearInterval(t);
+      stop();
     };
   }, [tabId]);
 
@@ -93,7 +107,7 @@ const GROUPS: Array<{ kind: Format['kind']; title: string }> = [
 ];
 
 /** The providers' formats for this page, grouped, with the preset's choice preselected. */
-function FormatPicker({ page, onDownload }: { page: { title: string; url: string }; onDownload: (choice: Record<string, unknown>) => void }) {
+function FormatPicker({ page, onDownload }: { page: { title: string; url: string }; onDownload: (choice: UserChoice) => void }) {
   const [info, setInfo] = useState<MediaInfo | null>(null);
   const [attempts, setAttempts] = useState<Array<{ provider: string; error: { message: string } | null }>>([]);
   const [error, setError] = useState<string | null>(null);
@@ -179,7 +193,7 @@ function FormatPicker({ page, onDownload }: { page: { title: string; url: string
             onDownload({
               formatId: chosen.id,
               formatProvider: info.provider,
-              quality: chosen.kind === 'audio' ? 'audio' : chosen.height ? String(chosen.height) : 'best',
+              quality: qualityOf(chosen),
               ...(chosen.kind === 'audio' ? { audioFormat: chosen.container === 'mp3' ? 'mp3' : 'm4a' } : {}),
               subtitleLanguages: subs,
             })

@@ -37,23 +37,29 @@ let pointer: { x: number; y: number } | null = null;
 const buttons = new Set<DownloadButton>();
 let listening = false;
 
-function listenOnce(): void {
+/** Page-wide listeners shared by every button, removed when `signal` (the feature's) aborts. */
+function listenOnce(signal: AbortSignal): void {
   if (listening) return;
   listening = true;
+  signal.addEventListener('abort', () => (listening = false), { once: true });
   const track = (e: PointerEvent) => {
     const moved = !pointer || pointer.x !== e.clientX || pointer.y !== e.clientY;
     pointer = { x: e.clientX, y: e.clientY };
     if (moved) buttons.forEach((b) => b.place());
   };
-  document.addEventListener('pointermove', track, { capture: true, passive: true });
-  document.addEventListener('pointerdown', track, { capture: true, passive: true });
-  document.documentElement.addEventListener('pointerleave', () => {
-    pointer = null;
-    buttons.forEach((b) => b.place());
-  });
+  document.addEventListener('pointermove', track, { capture: true, passive: true, signal });
+  document.addEventListener('pointerdown', track, { capture: true, passive: true, signal });
+  document.documentElement.addEventListener(
+    'pointerleave',
+    () => {
+      pointer = null;
+      buttons.forEach((b) => b.place());
+    },
+    { signal },
+  );
   const refocus = () => buttons.forEach((b) => b.place());
-  document.addEventListener('focusin', refocus, true);
-  document.addEventListener('focusout', refocus, true);
+  document.addEventListener('focusin', refocus, { capture: true, signal });
+  document.addEventListener('focusout', refocus, { capture: true, signal });
 }
 
 const inside = (r: DOMRect, p: { x: number; y: number }) => p.x >= r.left && p.x <= r.right && p.y >= r.top && p.y <= r.bottom;
@@ -69,9 +75,11 @@ export class DownloadButton {
   private stickyUntil = 0;
   private stickyTimer: ReturnType<typeof setTimeout> | undefined;
 
+  /** `signal` ends the page-wide listeners the buttons share (the feature's lifetime). */
   constructor(
     readonly video: HTMLVideoElement,
     onClick: () => void,
+    signal: AbortSignal,
   ) {
     this.host = document.createElement('vidmux-download');
     this.host.dataset.vidmuxFor = '';
@@ -104,7 +112,7 @@ export class DownloadButton {
     this.host.style.pointerEvents = 'none';
     document.documentElement.append(this.host);
     buttons.add(this);
-    listenOnce();
+    listenOnce(signal);
     this.place();
   }
 

@@ -49,3 +49,22 @@ export function codecDisplayName(codec: string | null): string {
   if (s === 'vorbis') return 'Vorbis';
   return codec ?? '';
 }
+
+/** Codec families the media engine stream-copies into MP4. */
+export type MuxableVideo = 'avc' | 'hevc' | 'av1' | 'vp9';
+export type MuxableAudio = 'aac' | 'opus';
+
+const MUXABLE_VIDEO: Record<string, MuxableVideo> = { avc1: 'avc', avc3: 'avc', hvc1: 'hevc', hev1: 'hevc', av01: 'av1', vp09: 'vp9' };
+
+/**
+ * The family of an RFC 6381 codec string the media engine can stream-copy into MP4, or null
+ * (WebM's plain "vp9", Vorbis, E-AC-3 ...): what a manifest track or an MP4 sample entry offers.
+ */
+export function muxableCodec(codec: string): { kind: 'video'; family: MuxableVideo } | { kind: 'audio'; family: MuxableAudio } | null {
+  const c = codec.trim();
+  const video = MUXABLE_VIDEO[c.slice(0, 4)];
+  if (video) return { kind: 'video', family: video };
+  if (/^mp4a\.40(\.\d+)?$/i.test(c) || c === 'mp4a') return { kind: 'audio', family: 'aac' };
+  if (/^opus$/i.test(c)) return { kind: 'audio', family: 'opus' };
+  return null;
+}

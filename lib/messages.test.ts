@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { VidmuxError } from './errors';
-import { dispatch, makeMessage, parseMessage, parseResponse, ProtocolError, RemoteError, type Handlers } from './messages';
+import { dispatch, makeMessage, parseMessage, parseResponse, protocol, ProtocolError, RemoteError, type Handlers, type MessageType, type Request, type SenderKind } from './messages';
 
 const media = { id: 'v1', kind: 'file', src: 'https://a.com/x.mp4', mimeType: null, width: 1, height: 1, duration: null };
 const page = { title: 't', url: 'https://a.com/' };
-const sender = { tabId: 3, fromExtensionPage: false };
+const sender = { kind: 'page' as const, tabId: null };
 
 describe('parseMessage', () => {
   it('accepts a valid message', () => {
@@ -46,5 +46,88 @@ describe('parseResponse', () => {
     expect(() => parseResponse('media.found', { ok: false, error: { code: 'x', message: 'boom' } })).toThrow(RemoteError);
     expect(() => parseResponse('tab.state', { ok: true, value: { media: 'no' } })).toThrow(ProtocolError);
     expect(() => parseResponse('tab.state', undefined)).toThrow(/No valid answer/);
+  });
+});
+
+describe('who may send what', () => {
+  /** The policy, written out: a change to the protocol's `from` must be made here too, on purpose. */
+  const EXPECTED: Record<MessageType, SenderKind[]> = {
+    'media.found': ['tab'],
+    'download.start': ['tab', 'page'],
+    'options.open': ['tab', 'page'],
+    'formats.resolve': ['page'],
+    'download.retry': ['page'],
+    'download.show': ['page'],
+    'download.cancel': ['page'],
+    'history.clear': ['page'],
+    'tab.state': ['page'],
+    'keys.list': ['page'],
+    'keys.set': ['page'],
+    'keys.remove': ['page'],
+    'keys.test': ['page'],
+    'storage.get': ['page'],
+    'storage.set': ['page'],
+    'storage.remove': ['page'],
+    'engine.start': ['background'],
+    'engine.cancel': ['background'],
+    'engine.release': ['background'],
+    'engine.event': ['engine'],
+    'job.update': ['background'],
+    'tab.changed': ['background'],
+  };
+  /** A valid payload of every message type. */
+  const job = { id: 'j', tabId: 1, pageUrl: 'https://a.com/', title: 't', filename: 't.mp4', sourceUrl: 'https://a.com/x.mp4', provider: 'page', progress: { stage: 'queued', tracks: {}, overall: { bytesDone: 0, bytesTotal: null, speedBps: 0, etaSeconds: null } }, error: null, file: null, downloadId: null, createdAt: 1, finishedAt: null };
+  const SAMPLES: { [T in MessageType]: Request<T> } = {
+    'media.found': { page, media: [media as Request<'media.found'>['media'][number]] },
+    'download.start': { page, media: media as Request<'download.start'>['media'] },
+    'options.open': {},
+    'formats.resolve': { url: 'https://www.youtube.com/watch?v=dQw4w9WgXcQ' },
+    'download.retry': { jobId: 'j' },
+    'download.show': { jobId: 'j' },
+    'download.cancel': { jobId: 'j' },
+    'history.clear': {},
+    'tab.state': { tabId: 1 },
+    'keys.list': {},
+    'keys.set': { provider: 'vidpickr', key: 'vpk_live_0000000000000000' },
+    'keys.remove': { provider: 'vidpickr' },
+    'keys.test': { provider: 'vidpickr' },
+    'storage.get': {},
+    'storage.set': { config: {} },
+    'storage.remove': {},
+    'engine.start': { spec: { jobId: 'j', url: 'https://a.com/', wish: { quality: 'best' }, providers: [{ id: 'page', apiKey: null, baseUrl: null }] } },
+    'engine.cancel': { jobId: 'j' },
+    'engine.release': { jobId: 'j' },
+    'engine.event': { jobId: 'j', event: { type: 'failed', error: { code: 'x', message: 'y' } } },
+    'job.update': { job: job as Request<'job.update'>['job'] },
+    'tab.changed': { tabId: 1 },
+  };
+  const KINDS: SenderKind[] = ['tab', 'page', 'engine', 'background'];
+
+  it('the protocol says who may send each message, as written above', () => {
+    expect(Object.fromEntries(Object.entries(protocol).map(([t, p]) => [t, [...p.from].sort()]))).toEqual(Object.fromEntries(Object.entries(EXPECTED).map(([t, f]) => [t, [...f].sort()])));
+  });
+
+  for (const type of Object.keys(EXPECTED) as MessageType[]) {
+    it(`${type}: reaches its handler only from ${EXPECTED[type].join(' or ')}; everyone else is refused before it runs`, async () => {
+      expect(() => parseMessage(makeMessage(type, SAMPLES[type]))).not.toThrow();
+      for (const kind of KINDS) {
+        let ran = false;
+        const handlers = { [type]: () => ((ran = true), {}) } as Handlers;
+        const answer = await dispatch(handlers, makeMessage(type, SAMPLES[type]), { kind, tabId: kind === 'tab' ? 7 : null });
+        if (EXPECTED[type].includes(kind)) {
+          expect(ran, `${kind} may send ${type}`).toBe(true);
+        } else {
+          expect(ran, `${kind} may not send ${type}`).toBe(false);
+          expect(answer).toMatchObject({ ok: false, error: { code: 'forbidden', message: expect.stringContaining(`"${type}" may not be sent from`) } });
+        }
+      }
+    });
+  }
+
+  it('a web page (content script) can never read keys, tab state or cancel a download', async () => {
+    for (const type of ['keys.list', 'keys.set', 'keys.test', 'tab.state', 'download.cancel', 'engine.event', 'formats.resolve'] as const) {
+      const answer = await dispatch({ [type]: () => ({}) } as Handlers, makeMessage(type, SAMPLES[type] as never), { kind: 'tab', tabId: 3 });
+      expect(answer, type).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    }
   });
 });

@@ -1,8 +1,9 @@
 /**
  * The one protocol between extension contexts. Every request names its `type`; its payload and its
- * response each have a zod schema. Receivers parse every incoming message and reject unknown ones;
- * senders parse every response. Responses travel in an envelope: `{ ok: true, value }` or
- * `{ ok: false, error }`, so errors cross contexts as data, never as a thrown string.
+ * response each have a zod schema, and the table says who may send it (`from`). Receivers parse
+ * every incoming message, reject unknown ones and ones from a sender the table does not name
+ * ({@link dispatch}); senders parse every response. Responses travel in an envelope:
+ * `{ ok: true, value }` or `{ ok: false, error }`, so errors cross contexts as data.
  */
 import { z } from 'zod';
 import { AttemptSchema, WireErrorSchema, type WireError } from './schemas/error';
@@ -10,47 +11,68 @@ import { KeyedProviderSchema } from './schemas/ids';
 import { JobSchema } from './schemas/job';
 import { MediaCandidateSchema, MediaInfoSchema, PageSchema } from './schemas/media';
 import { DownloadRequestSchema } from './schemas/request';
-import { EngineEventSchema, SaveSpecSchema } from './schemas/save-spec';
+import { EngineEventSchema, JobSpecSchema } from './schemas/job-spec';
 
-/** Request payload and response schemas, keyed by message type. */
+/**
+ * Who sends a message: a content script in a web page (`tab`, never trusted with more than its own
+ * tab), an extension page (`page`: popup, options), the engine (`engine`: Chrome's offscreen
+ * document) or the background itself (`background`).
+ */
+export type SenderKind = 'tab' | 'page' | 'engine' | 'background';
+
+const TAB = ['tab'] as const;
+const PAGE = ['page'] as const;
+const TAB_OR_PAGE = ['tab', 'page'] as const;
+const ENGINE = ['engine'] as const;
+const BACKGROUND = ['background'] as const;
+
+/** Request payload and response schemas, and who may send each, keyed by message type. */
 export const protocol = {
   /** content -> background: the media on this tab changed. */
   'media.found': {
+    from: TAB,
     request: z.object({ page: PageSchema, media: z.array(MediaCandidateSchema).max(200) }),
     response: z.object({}),
   },
   /** content or popup -> background: save this media / this page / this link, as chosen. */
   'download.start': {
+    from: TAB_OR_PAGE,
     request: DownloadRequestSchema,
     response: z.object({ job: JobSchema }),
   },
   /** popup -> background: what the providers offer for a URL (the format picker). */
   'formats.resolve': {
+    from: PAGE,
     request: z.object({ url: z.string().url().max(8192) }),
     response: z.object({ info: MediaInfoSchema, attempts: z.array(AttemptSchema) }),
   },
   /** popup -> background: run a failed or cancelled job again, as it was asked. */
   'download.retry': {
+    from: PAGE,
     request: z.object({ jobId: z.string() }),
     response: z.object({ job: JobSchema }),
   },
   /** popup -> background: show a saved file in its folder. */
   'download.show': {
+    from: PAGE,
     request: z.object({ jobId: z.string() }),
     response: z.object({}),
   },
   /** popup -> background: forget finished downloads. */
   'history.clear': {
+    from: PAGE,
     request: z.object({}),
     response: z.object({}),
   },
   /** content -> background: open the options page (e.g. to add a key). */
   'options.open': {
+    from: TAB_OR_PAGE,
     request: z.object({}),
     response: z.object({}),
   },
   /** popup -> background: what was found on a tab and its downloads. */
   'tab.state': {
+    from: PAGE,
     request: z.object({ tabId: z.number().int() }),
     response: z.object({
       page: PageSchema.nullable(),
@@ -64,69 +86,89 @@ export const protocol = {
   },
   /** popup -> background: stop a download. */
   'download.cancel': {
+    from: PAGE,
     request: z.object({ jobId: z.string() }),
     response: z.object({ job: JobSchema.nullable() }),
   },
   /** background -> offscreen: make this file (network + media engine into OPFS). */
   'engine.start': {
-    request: z.object({ spec: SaveSpecSchema }),
+    from: BACKGROUND,
+    request: z.object({ spec: JobSpecSchema }),
     response: z.object({}),
   },
   /** background -> offscreen: stop a job. */
   'engine.cancel': {
+    from: BACKGROUND,
     request: z.object({ jobId: z.string() }),
     response: z.object({}),
   },
   /** background -> offscreen: the browser has the file (or gave up): free its blob URL and OPFS file. */
   'engine.release': {
+    from: BACKGROUND,
     request: z.object({ jobId: z.string() }),
     response: z.object({}),
   },
   /** offscreen -> background: progress, then ready or failed, of a job. */
   'engine.event': {
+    from: ENGINE,
     request: z.object({ jobId: z.string(), event: EngineEventSchema }),
     response: z.object({}),
   },
   /** options -> background: every provider with its masked key. Keys themselves never leave the background. */
   'keys.list': {
+    from: PAGE,
     request: z.object({}),
     response: z.object({ keys: z.array(z.object({ provider: KeyedProviderSchema, masked: z.string().nullable() })) }),
   },
   /** options -> background: store a key. */
   'keys.set': {
+    from: PAGE,
     request: z.object({ provider: KeyedProviderSchema, key: z.string().max(600) }),
     response: z.object({ masked: z.string() }),
   },
   /** options -> background: forget a key. */
   'keys.remove': {
+    from: PAGE,
     request: z.object({ provider: KeyedProviderSchema }),
     response: z.object({}),
   },
   /** options -> background: check a key with its provider and report the account or usage. */
   'keys.test': {
+    from: PAGE,
     request: z.object({ provider: KeyedProviderSchema }),
     response: z.object({ summary: z.string(), details: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])) }),
   },
   /** options -> background: Tornado custom storage, described with secrets masked (null: not set). */
   'storage.get': {
+    from: PAGE,
     request: z.object({}),
     response: z.object({ summary: z.string().nullable() }),
   },
   /** options -> background: set Tornado custom storage (validated against Tornado's rules). */
   'storage.set': {
+    from: PAGE,
     request: z.object({ config: z.record(z.string(), z.unknown()) }),
     response: z.object({ summary: z.string() }),
   },
+  /** options -> background: forget Tornado custom storage. */
   'storage.remove': {
+    from: PAGE,
     request: z.object({}),
     response: z.object({}),
   },
-  /** background -> content: a job started from this tab changed. */
+  /** background -> content and extension pages: a job changed (pushed: pages never poll). */
   'job.update': {
+    from: BACKGROUND,
     request: z.object({ job: JobSchema }),
     response: z.object({}),
   },
-} as const;
+  /** background -> extension pages: what was found on a tab changed, or the history was cleared. */
+  'tab.changed': {
+    from: BACKGROUND,
+    request: z.object({ tabId: z.number().int().nullable() }),
+    response: z.object({}),
+  },
+} as const satisfies Record<string, { from: readonly SenderKind[]; request: z.ZodType; response: z.ZodType }>;
 
 export type Protocol = typeof protocol;
 export type MessageType = keyof Protocol;
@@ -176,9 +218,9 @@ export function parseResponse<T extends MessageType>(type: T, raw: unknown): Res
 
 /** What the sender of a message is, as far as handlers need to know. */
 export interface SenderInfo {
+  kind: SenderKind;
+  /** The sender's tab: a content script's own tab (an extension page opened in a tab has one too). */
   tabId: number | null;
-  /** True for the extension's own pages (popup, options, offscreen), false for content scripts. */
-  fromExtensionPage: boolean;
 }
 
 /** A handler per message type. Handlers may throw; the dispatcher turns that into an error envelope. */
@@ -190,6 +232,8 @@ export type Handlers = {
 export async function dispatch(handlers: Handlers, raw: unknown, sender: SenderInfo): Promise<Envelope> {
   try {
     const msg = parseMessage(raw);
+    const allowed: readonly SenderKind[] = protocol[msg.type].from;
+    if (!allowed.includes(sender.kind)) throw new ProtocolError(`"${msg.type}" may not be sent from ${SENDER_NAMES[sender.kind]}.`, 'forbidden');
     const handler = handlers[msg.type] as ((p: unknown, s: SenderInfo) => unknown) | undefined;
     if (!handler) throw new ProtocolError(`"${msg.type}" is not handled here.`);
     const value = await handler(msg.payload, sender);
@@ -206,10 +250,16 @@ export async function dispatch(handlers: Handlers, raw: unknown, sender: SenderI
   }
 }
 
-/** A message that did not fit the protocol. */
+const SENDER_NAMES: Record<SenderKind, string> = { tab: 'a web page', page: 'an extension page', engine: 'the engine', background: 'the background' };
+
+/** A message that did not fit the protocol, or came from a sender it does not allow. */
 export class ProtocolError extends Error {
-  readonly code = 'bad_message';
+  readonly code: 'bad_message' | 'forbidden';
   override readonly name = 'ProtocolError';
+  constructor(message: string, code: 'bad_message' | 'forbidden' = 'bad_message') {
+    super(message);
+    this.code = code;
+  }
 }
 
 /** An error the other side answered with. */

@@ -1,5 +1,5 @@
 /** What a page's `<video>` plays, told from its URL, and why what is not a file cannot be saved. */
-import type { MediaKind } from './schemas/media';
+import type { MediaCandidate, MediaKind } from './schemas/media';
 import { manifestKind } from './sites';
 
 /** Classifies a media URL by scheme and type; `blob:` URLs need a probe to tell blob from MediaSource. */
@@ -30,4 +30,16 @@ export function notAFileReason(kind: MediaKind): string {
     case 'file':
       return '';
   }
+}
+
+/**
+ * Why the page's own media cannot save `media`, or null when it can (a file, a DASH manifest).
+ * Asked before any job exists, so what cannot work is refused at the click.
+ */
+export function pageMediaProblem(media: MediaCandidate): { code: 'not_a_file' | 'unsupported'; message: string } | null {
+  if (media.kind === 'file') return null;
+  if (media.kind === 'manifest') {
+    return manifestKind(media.src, media.mimeType) === 'hls' ? { code: 'unsupported', message: 'This video is an HLS stream: Vidmux cannot save HLS yet.' } : null;
+  }
+  return { code: 'not_a_file', message: notAFileReason(media.kind) };
 }

@@ -1,31 +1,33 @@
 /**
  * `vidmux download <url> [--provider page|vidpickr|renderio|tornado]
- *   [--quality best|2160|1440|1080|720|480|360|audio] [--subs LANG] [--out DIR] [--json]
+ *   [--quality best|2160|1440|1080|720|480|360|audio] [--audio-format m4a|mp3] [--codec avc,vp9,...]
+ *   [--format ID] [--subs LANG] [--subs-only] [--name TEMPLATE] [--out DIR] [--json]
  *   [--connections N] [--chunk-size BYTES]`
  *
- * Resolves the URL with the first provider that can (keys from the environment, see
- * ../providers-env.ts), picks the format for --quality, downloads it (ranged, parallel, muxed
- * when video and audio come apart) and saves subtitles beside it. Progress on stderr; with --json
- * stdout gets exactly one object `{"file", "bytes", "provider", "format", "subtitles"}`.
- * Failure: exit 1 and one line on stderr naming each provider tried and why it failed.
+ * The extension's road to a file, in Node: the same job spec, the same chooser (quality, MP3,
+ * codec preference, an exact format from `info`), the same providers with fallback, the same
+ * naming template. Progress on stderr; with --json stdout gets exactly one object
+ * `{"file", "bytes", "provider", "format", "subtitles"}`. Failure: exit 1 and one line on stderr
+ * naming each provider tried and why it failed.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { mkdir, rename } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { toVidmuxError, VidmuxError } from '../../lib/errors';
-import { renderFilename } from '../../lib/filename';
-import { downloadWithFallback } from '../../lib/providers/registry';
-import { pickFormat, pickSubtitles } from '../../lib/providers/select';
-import { QUALITIES, type Quality } from '../../lib/schemas/ids';
-import type { Format } from '../../lib/providers/types';
-import { NodeFileSink } from '../../lib/node/files';
+import { mainFileName, subtitleFileName } from '../../lib/jobs/output-names';
+import { runJob } from '../../lib/jobs/run-job';
+import { wishFor } from '../../lib/jobs/wish';
+import { NodeOutputs } from '../../lib/node/outputs';
+import { AUDIO_FORMATS, CODEC_FAMILIES, DEFAULT_CODEC_PREFERENCE, PROVIDER_IDS, QUALITIES, type CodecFamily, type ProviderId, type Quality } from '../../lib/schemas/ids';
+import { JobSpecSchema } from '../../lib/schemas/job-spec';
+import { DEFAULT_FILENAME_TEMPLATE, templateProblem } from '../../lib/schemas/filename-template';
 import { formatBytes, ProgressLine } from '../progress-line';
-import { providersFromEnv } from '../providers-env';
+import { providersFor, setupsFromEnv } from '../providers-env';
 
 const USAGE =
-  'usage: vidmux download <url> [--provider page|vidpickr|renderio|tornado] [--quality best|2160|1440|1080|720|480|360|audio] [--subs LANG] [--out DIR] [--json] [--connections N] [--chunk-size BYTES]';
+  'usage: vidmux download <url> [--provider page|vidpickr|renderio|tornado] [--quality best|2160|1440|1080|720|480|360|audio] [--audio-format m4a|mp3] [--codec avc,hevc,av1,vp9] [--format ID] [--subs LANG] [--subs-only] [--name TEMPLATE] [--out DIR] [--json] [--connections N] [--chunk-size BYTES]';
 
 /** Runs the command; resolves to the exit code (0 ok, 1 failure, 2 usage, 130 interrupted). */
 export async function run(argv: string[]): Promise<number> {
@@ -37,7 +39,12 @@ export async function run(argv: string[]): Promise<number> {
       options: {
         provider: { type: 'string' },
         quality: { type: 'string', default: 'best' },
+        'audio-format': { type: 'string', default: 'm4a' },
+        codec: { type: 'string' },
+        format: { type: 'string' },
         subs: { type: 'string', multiple: true },
+        'subs-only': { type: 'boolean', default: false },
+        name: { type: 'string', default: DEFAULT_FILENAME_TEMPLATE },
         out: { type: 'string' },
         json: { type: 'boolean', default: false },
         connections: { type: 'string' },
@@ -48,85 +55,87 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
     return 2;
   }
+  const v = args.values;
   const url = args.positionals[0];
-  const quality = args.values.quality as Quality;
-  const connections = args.values.connections === undefined ? undefined : Number(args.values.connections);
-  const chunkSize = args.values['chunk-size'] === undefined ? undefined : Number(args.values['chunk-size']);
-  if (
-    !url ||
-    args.positionals.length > 1 ||
-    !/^https?:\/\//i.test(url) ||
-    !(QUALITIES as readonly string[]).includes(quality) ||
-    (connections !== undefined && !(connections >= 1 && connections <= 10)) ||
-    (chunkSize !== undefined && !(chunkSize >= 1))
-  ) {
-    process.stderr.write(`${USAGE}\n`);
+  const connections = v.connections === undefined ? undefined : Number(v.connections);
+  const chunkSize = v['chunk-size'] === undefined ? undefined : Number(v['chunk-size']);
+  const codecs = v.codec === undefined ? [] : v.codec.split(',').map((c) => c.trim().toLowerCase());
+  const formatProvider = v.format ? (v.format.split(':')[0] as ProviderId) : undefined;
+  const problem =
+    !url || args.positionals.length > 1 || !/^https?:\/\//i.test(url)
+      ? 'give one http(s) URL'
+      : !(QUALITIES as readonly string[]).includes(v.quality)
+        ? `--quality must be one of ${QUALITIES.join(', ')}`
+        : !(AUDIO_FORMATS as readonly string[]).includes(v['audio-format'])
+          ? '--audio-format must be m4a or mp3'
+          : codecs.some((c) => !(CODEC_FAMILIES as readonly string[]).includes(c)) || new Set(codecs).size !== codecs.length
+            ? `--codec takes ${CODEC_FAMILIES.join(', ')}, each once, most preferred first`
+            : v.format !== undefined && !(PROVIDER_IDS as readonly string[]).includes(formatProvider ?? '')
+              ? '--format takes a format id from `vidmux info --json` (it starts with its provider)'
+              : templateProblem(v.name)
+                ? `--name: ${templateProblem(v.name)}`
+                : (connections !== undefined && !(connections >= 1 && connections <= 10)) || (chunkSize !== undefined && !(chunkSize >= 1))
+                  ? '--connections takes 1 to 10, --chunk-size a positive number'
+                  : null;
+  if (problem || !url) {
+    process.stderr.write(`error: ${problem}\n${USAGE}\n`);
     return 2;
   }
-  const languages = (args.values.subs ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+  const languages = (v.subs ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+  // The preference the user gave first, then the rest in the default order.
+  const preferred = codecs as CodecFamily[];
+  const codecPreference = [...preferred, ...DEFAULT_CODEC_PREFERENCE.filter((c) => !preferred.includes(c))];
 
   const ctrl = new AbortController();
   const onSignal = () => ctrl.abort(new VidmuxError('cancelled', 'Interrupted.'));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const progress = new ProgressLine();
-  const outDir = resolve(args.values.out ?? '.');
-  // Bytes go to hidden temporary names; only a complete download is renamed to its real name.
-  const temps: string[] = [];
-  const temp = (suffix: string) => {
-    const path = join(outDir, `.vidmux-${randomUUID().slice(0, 8)}${suffix}`);
-    temps.push(path);
-    return path;
-  };
-  let mainTemp: string | null = null;
-  let lastFailure = '';
-  const subTemps: Array<{ path: string; format: Format }> = [];
+  const outDir = resolve(v.out ?? '.');
+  const outputs = new NodeOutputs(outDir, { sync: true });
+  const jobId = randomUUID().slice(0, 8);
   try {
-    const providers = providersFromEnv(args.values.provider, { ...(connections ? { connections } : {}), ...(chunkSize ? { chunkSize } : {}) });
-    await mkdir(outDir, { recursive: true });
-    const outcome = await downloadWithFallback(
-      url,
-      providers,
-      (info) => ({ format: pickFormat(info.formats, quality), subtitles: pickSubtitles(info.subtitles, languages) }),
+    const setups = setupsFromEnv(v.provider);
+    const wish = wishFor(
       {
-        signal: ctrl.signal,
-        onProgress: (p) => progress.show(p.overall, p.stage === 'resolving' ? 'provider working… ' : ''),
-        target: {
-          media: async () => new NodeFileSink((mainTemp = temp('.download')), { sync: true }),
-          subtitle: async (format) => {
-            const path = temp(`.${format.container}.download`);
-            subTemps.push({ path, format });
-            return new NodeFileSink(path, { sync: true });
-          },
-        },
+        quality: v.quality as Quality,
+        audioFormat: v['audio-format'] as 'm4a' | 'mp3',
+        ...(v.format ? { formatId: v.format, formatProvider } : {}),
+        subtitleLanguages: languages,
+        subtitlesOnly: v['subs-only'],
       },
-      // Say so when falling back; if all fail, the final error line names every provider anyway.
-      {
-        onFailure: (p, e) => (lastFailure = `${p.displayName} failed (${e.message})`),
-        onAttempt: (p) => lastFailure && progress.note(`${lastFailure}; trying ${p.displayName}…`),
-      },
+      { quality: 'best', audioFormat: 'm4a', codecPreference, subtitleLanguages: [] },
     );
+    const spec = JobSpecSchema.parse({ jobId, url, wish, providers: setups, ...(connections ? { connections } : {}) });
+    await mkdir(outDir, { recursive: true });
+    const names: Record<string, string> = { page: 'the page', vidpickr: 'VidPickr', renderio: 'RenderIO', tornado: 'Tornado' };
+    const { outcome, format } = await runJob(spec, {
+      providers: (s) => providersFor(s.providers, { connections: s.connections, ...(chunkSize ? { chunkSize } : {}) }),
+      outputs,
+      signal: ctrl.signal,
+      onEvent: (e) => {
+        if (e.type === 'progress') progress.show(e.progress.overall, e.progress.stage === 'resolving' ? 'provider working… ' : '');
+        // Say so when falling back; if all fail, the final error line names every provider anyway.
+        else if (e.attempts.length) {
+          const last = e.attempts.at(-1)!;
+          progress.note(`${names[last.provider]} failed (${last.error?.message ?? 'unknown error'}); trying ${names[e.provider]}…`);
+        }
+      },
+    });
     progress.end();
-    const { result, info, provider, choice } = outcome;
-    if (result.remoteLocation) {
-      const out = { file: null, bytes: result.bytes, provider: provider.id, format: choice.format, subtitles: [], location: result.remoteLocation };
-      if (args.values.json) process.stdout.write(`${JSON.stringify(out)}\n`);
-      else process.stderr.write(`stored by ${provider.displayName} at ${result.remoteLocation}\n`);
+    if (outcome.type === 'remote') {
+      const res = { file: null, bytes: 0, provider: outcome.provider, format, subtitles: [], location: outcome.location };
+      if (v.json) process.stdout.write(`${JSON.stringify(res)}\n`);
+      else process.stderr.write(`stored by ${names[outcome.provider]} at ${outcome.location}\n`);
       return 0;
     }
-    const name = renderFilename('{title}.{ext}', { title: info.title, ext: choice.format.container });
-    const file = freeName(outDir, name);
-    await rename(mainTemp!, file);
-    const stem = file.replace(/\.[^./]+$/, '');
+    const { made } = outcome;
+    const { filename } = mainFileName({ template: v.name, title: '', pageUrl: url, sourceUrl: url, made });
+    const file = await moveTo(outcome.url, outDir, filename);
     const subtitles: string[] = [];
-    for (const s of subTemps) {
-      if (!existsSync(s.path)) continue;
-      const path = freeName(outDir, `${stem.split('/').pop()}.${(s.format.language ?? 'und').replace(/[^\w-]/g, '')}.${s.format.container}`);
-      await rename(s.path, path);
-      subtitles.push(path);
-    }
-    if (args.values.json) process.stdout.write(`${JSON.stringify({ file, bytes: result.bytes, provider: provider.id, format: choice.format, subtitles })}\n`);
-    else process.stderr.write(`saved ${file} (${formatBytes(result.bytes)}) via ${provider.displayName}${subtitles.length ? ` + ${subtitles.length} subtitle file(s)` : ''}\n`);
+    for (const s of made.subtitles) subtitles.push(await moveTo(s.url, outDir, subtitleFileName(file.slice(outDir.length + 1), s.language, s.container)));
+    if (v.json) process.stdout.write(`${JSON.stringify({ file, bytes: outcome.bytes, provider: made.provider, format, subtitles })}\n`);
+    else process.stderr.write(`saved ${file} (${formatBytes(outcome.bytes)}) via ${names[made.provider]}${subtitles.length ? ` + ${subtitles.length} subtitle file(s)` : ''}\n`);
     return 0;
   } catch (err) {
     progress.end();
@@ -136,16 +145,23 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    await Promise.all(temps.map((t) => rm(t, { force: true })));
+    await outputs.release(jobId);
   }
 }
 
-/** `dir/name`, or `dir/name (1).ext` etc. when that exists: never overwrite a file. */
-function freeName(dir: string, name: string): string {
-  const dot = name.lastIndexOf('.');
-  const [stem, ext] = dot > 0 ? [name.slice(0, dot), name.slice(dot)] : [name, ''];
+/** Moves a finished output to `dir/relative` (folders from the template made), never overwriting: `name (1).ext`. */
+async function moveTo(from: string, dir: string, relative: string): Promise<string> {
+  const target = freeName(join(dir, relative));
+  await mkdir(dirname(target), { recursive: true });
+  await rename(from, target);
+  return target;
+}
+
+function freeName(path: string): string {
+  const dot = path.lastIndexOf('.');
+  const [stem, ext] = dot > path.lastIndexOf('/') ? [path.slice(0, dot), path.slice(dot)] : [path, ''];
   for (let i = 0; ; i++) {
-    const candidate = join(dir, i === 0 ? name : `${stem} (${i})${ext}`);
+    const candidate = i === 0 ? path : `${stem} (${i})${ext}`;
     if (!existsSync(candidate)) return candidate;
   }
 }

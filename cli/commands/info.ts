@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { toVidmuxError } from '../../lib/errors';
 import { resolveWithFallback } from '../../lib/providers/registry';
 import { formatBytes, formatDuration } from '../progress-line';
-import { providersFromEnv } from '../providers-env';
+import { providersFor, setupsFromEnv } from '../providers-env';
 
 const USAGE = 'usage: vidmux info <url> [--provider page|vidpickr|renderio|tornado] [--json]';
 
@@ -25,7 +25,9 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    const { info, attempts } = await resolveWithFallback(url, providersFromEnv(args.values.provider));
+    const { info: resolved, attempts } = await resolveWithFallback(url, providersFor(setupsFromEnv(args.values.provider)));
+    // What the provider keeps to download without resolving again is its own business.
+    const { resolved: _private, ...info } = resolved;
     if (args.values.json) {
       process.stdout.write(`${JSON.stringify({ ...info, attempts })}\n`);
       return 0;

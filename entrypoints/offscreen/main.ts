@@ -1,15 +1,18 @@
-// Chrome's offscreen document: where media bytes live. Runs save jobs (network engine, media
-// engine, OPFS) for the background, which never holds media bytes itself.
-import { EngineRunner } from '@/lib/platform/engine-runner';
-import { sendToBackground, serveMessages } from '@/lib/platform/messaging';
+// Chrome's offscreen document: where media bytes live. Runs jobs (providers, network and media
+// engines, OPFS) for the background, which never holds media bytes itself.
+import { JobRunner } from '@/lib/jobs/job-runner';
+import { HttpClient } from '@/lib/net/http';
 import { createProviders } from '@/lib/providers';
+import { sendToBackground, serveMessages } from '@/lib/platform/messaging';
+import { OpfsOutputs } from '@/lib/platform/opfs-outputs';
 
-const runner = new EngineRunner(
-  (jobId, event) => {
-    sendToBackground('engine.event', { jobId, event }).catch(() => undefined);
-  },
-  (spec) => createProviders(spec.providers, { tornadoStorage: spec.tornadoStorage }),
-);
+// One client for every job of this document: the per-host connection cap holds across jobs.
+const http = new HttpClient();
+const runner = new JobRunner({
+  providers: (spec) => createProviders(spec.providers, { http, tornadoStorage: spec.tornadoStorage, connections: spec.connections }),
+  outputs: new OpfsOutputs(),
+  emit: (jobId, event) => void sendToBackground('engine.event', { jobId, event }).catch(() => undefined),
+});
 void runner.sweep().catch(() => undefined);
 
 serveMessages(

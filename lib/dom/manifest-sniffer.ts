@@ -8,7 +8,8 @@ import { manifestKind } from '../sites';
 export class ManifestSniffer {
   private urls: string[] = [];
 
-  constructor(onChange: () => void) {
+  /** Stops watching when `signal` aborts. */
+  constructor(onChange: () => void, signal?: AbortSignal) {
     const take = (entries: PerformanceEntryList) => {
       let changed = false;
       for (const e of entries) {
@@ -20,7 +21,9 @@ export class ManifestSniffer {
     };
     take(performance.getEntriesByType('resource'));
     try {
-      new PerformanceObserver((list) => take(list.getEntries())).observe({ type: 'resource', buffered: true });
+      const observer = new PerformanceObserver((list) => take(list.getEntries()));
+      observer.observe({ type: 'resource', buffered: true });
+      signal?.addEventListener('abort', () => observer.disconnect(), { once: true });
     } catch {
       /* no resource timing: nothing to sniff */
     }

@@ -1,31 +1,44 @@
 /**
  * What happens when the user asks for a download (the button, a quick choice, the popup picker, the
- * context menu, a retry): a page a keyed provider handles goes through the providers in the user's
- * order; anything else is the page's own media. Pure: the background passes the stores.
+ * context menu, a retry): one job spec for the engine, with the user's providers in their order
+ * (the page's own media is the page provider), or one job per video of a playlist. What cannot work
+ * is refused before any job exists. Pure: the background passes its stores and its providers.
  */
 import { VidmuxError } from '../errors';
 import { cleanTitle } from '../filename';
-import { classifyUrl } from '../page-media';
+import { classifyUrl, pageMediaProblem } from '../page-media';
+import { providerHandles } from '../providers/coverage';
+import { resolveWithFallback, type ProviderAttempt } from '../providers/registry';
+import type { Provider } from '../providers/types';
 import type { KeyedProvider } from '../schemas/ids';
 import type { Job } from '../schemas/job';
+import type { ProviderSetup } from '../schemas/job-spec';
 import type { MediaCandidate, MediaInfo } from '../schemas/media';
-import { DownloadRequestSchema, type DownloadRequestInput } from '../schemas/request';
+import { DownloadRequestSchema, type DownloadRequest, type DownloadRequestInput } from '../schemas/request';
 import type { Settings } from '../schemas/settings';
 import type { TornadoStorage } from '../schemas/tornado-storage';
 import { youtubeVideoId } from '../sites';
-import { createProviders, type ProviderSetup } from '../providers';
-import { resolveWithFallback, type ProviderAttempt } from '../providers/registry';
-import { isTornadoPlaylistUrl, TornadoProvider } from '../providers/tornado';
 import type { DownloadService } from './downloads';
+import { wishFor } from './wish';
+
+/** A picker's resolve stays usable for a download this long (VidPickr's tokens last ~10 min). */
+const RESOLVE_REUSE_MS = 5 * 60_000;
+const RESOLVE_CACHE_SIZE = 20;
 
 export interface DownloadRequestDeps {
   loadSettings(): Promise<Settings>;
   getApiKey(provider: KeyedProvider): Promise<string | null>;
   getTornadoStorage(): Promise<TornadoStorage | null>;
+  /** Builds providers on the background's own client (for the picker and playlists). */
+  createProviders(setups: ProviderSetup[], tornadoStorage: TornadoStorage | null): Provider[];
   downloads: DownloadService;
+  now?: () => number;
 }
 
 export class DownloadRequests {
+  /** The picker's resolves, by provider and URL, with the provider's state to download without resolving again. */
+  private readonly resolved = new Map<string, { at: number; info: MediaInfo }>();
+
   constructor(private readonly deps: DownloadRequestDeps) {}
 
   /** Providers in the user's order with their keys. */
@@ -43,60 +56,63 @@ export class DownloadRequests {
   async start(raw: DownloadRequestInput, tabId: number | null): Promise<Job> {
     const req = DownloadRequestSchema.parse(raw);
     const settings = await this.deps.loadSettings();
-    const setups = await this.providerSetups(settings);
-    const storage = await this.deps.getTornadoStorage();
-    const keyed = createProviders(setups.filter((s) => s.id !== 'page'), { tornadoStorage: storage });
+    const usable = (await this.providerSetups(settings)).filter((s) => s.id === 'page' || s.apiKey);
     const target = req.url ?? req.page.url;
+    const media = req.url && req.url !== req.page.url ? linkCandidate(req.url) : req.media;
+    const keyed = usable.filter((s) => s.id !== 'page' && providerHandles(s.id, target));
+    if (!keyed.length) this.refuseEarly(target, media);
+
+    const storage = await this.deps.getTornadoStorage();
+    const wish = wishFor(req.choice, settings);
     const base = { page: req.page, tabId, filenameTemplate: settings.filenameTemplate, request: req };
+    const spec = { url: target, media, wish, providers: usable, tornadoStorage: storage, connections: settings.connections, resolved: this.reusable(target, wish.formatProvider) };
 
-    if (keyed.some((p) => p.supports(target))) {
-      const spec = {
-        quality: req.choice.quality ?? settings.quality,
-        audioFormat: req.choice.audioFormat ?? settings.audioFormat,
-        codecPreference: settings.codecPreference,
-        formatId: req.choice.formatId ?? null,
-        formatProvider: req.choice.formatProvider ?? null,
-        subtitleLanguages: req.choice.subtitleLanguages ?? (req.choice.subtitlesOnly && !settings.subtitleLanguages.length ? ['en'] : settings.subtitleLanguages),
-        subtitlesOnly: req.choice.subtitlesOnly ?? false,
-        providers: setups.filter((s) => s.id === 'page' || s.apiKey),
-        tornadoStorage: storage,
-        tornadoJobId: null,
-      };
-      // A playlist with Tornado: Tornado makes one job per video; each becomes its own queue entry.
-      const tornado = keyed.find((p): p is TornadoProvider => p instanceof TornadoProvider);
-      if (tornado && isTornadoPlaylistUrl(target)) {
-        const playlist = await tornado.submitPlaylist(target, { quality: spec.quality, subtitles: spec.subtitleLanguages.length > 0 });
-        const jobs: Job[] = [];
-        for (const entry of playlist.entries) {
-          jobs.push(
-            await this.deps.downloads.startWithProviders({
-              ...base,
-              url: entry.url ?? target,
-              page: { title: entry.title ?? `${cleanTitle(req.page.title)} (${entry.index + 1} of ${playlist.total})`, url: req.page.url },
-              spec: { ...spec, providers: setups.filter((s) => s.id === 'tornado'), tornadoJobId: entry.jobId },
-            }),
-          );
-        }
-        return jobs[0]!;
+    // A playlist a provider expands (Tornado): one queue entry per video, each its own job.
+    for (const setup of keyed) {
+      const provider = this.deps.createProviders([setup], storage)[0];
+      const entries = await provider?.expand?.(target, { quality: wish.quality, audioFormat: wish.audioFormat, subtitles: wish.subtitleLanguages.length > 0 });
+      if (!entries?.length) continue;
+      const jobs: Job[] = [];
+      for (const entry of entries) {
+        const title = entry.title ?? `${cleanTitle(req.page.title)} (${entry.index + 1} of ${entry.total})`;
+        jobs.push(await this.deps.downloads.start({ ...base, page: { title, url: req.page.url }, spec: { ...spec, url: entry.url ?? target, providers: [setup], resolved: null, entry } }));
       }
-      return this.deps.downloads.startWithProviders({ ...base, url: target, spec });
+      return jobs[0]!;
     }
+    return this.deps.downloads.start({ ...base, spec });
+  }
 
+  /** What the providers offer for `url` (the popup's picker). The provider's private state stays here. */
+  async resolve(url: string): Promise<{ info: MediaInfo; attempts: ProviderAttempt[] }> {
+    const settings = await this.deps.loadSettings();
+    const providers = this.deps.createProviders(await this.providerSetups(settings), await this.deps.getTornadoStorage());
+    const { info, attempts } = await resolveWithFallback(url, providers);
+    this.resolved.delete(`${info.provider} ${url}`);
+    this.resolved.set(`${info.provider} ${url}`, { at: this.now(), info });
+    while (this.resolved.size > RESOLVE_CACHE_SIZE) this.resolved.delete(this.resolved.keys().next().value!);
+    const { resolved: _private, ...shown } = info;
+    return { info: shown, attempts };
+  }
+
+  /** With only the page's own media to go on: what cannot work is refused now, before any job. */
+  private refuseEarly(target: string, media: MediaCandidate | null): void {
     if (youtubeVideoId(target)) {
       throw new VidmuxError('needs_key', 'Saving YouTube videos needs a provider: add a VidPickr, RenderIO or Tornado key in Vidmux options.');
     }
-    const media = req.url && req.url !== req.page.url ? linkCandidate(req.url) : req.media;
     if (!media) throw new VidmuxError('not_a_file', 'There is no video to save here.');
-    return this.deps.downloads.start({ media, page: req.page, tabId, filenameTemplate: settings.filenameTemplate, connections: settings.connections, request: req });
+    const problem = pageMediaProblem(media);
+    if (problem) throw new VidmuxError(problem.code, problem.message, { provider: 'page' });
   }
 
-  /** What the providers offer for `url` (the popup's picker). */
-  async resolve(url: string): Promise<{ info: MediaInfo; attempts: ProviderAttempt[] }> {
-    const settings = await this.deps.loadSettings();
-    const setups = await this.providerSetups(settings);
-    const providers = createProviders(setups, { tornadoStorage: await this.deps.getTornadoStorage() });
-    const { info, attempts } = await resolveWithFallback(url, providers);
-    return { info, attempts };
+  /** The picker's resolve of `url` by the provider a picked format came from, while it is fresh. */
+  private reusable(url: string, provider: string | null): MediaInfo | null {
+    if (!provider) return null;
+    const hit = this.resolved.get(`${provider} ${url}`);
+    return hit && this.now() - hit.at < RESOLVE_REUSE_MS ? hit.info : null;
+  }
+
+  private now(): number {
+    return this.deps.now?.() ?? Date.now();
   }
 }
 
@@ -104,3 +120,5 @@ export class DownloadRequests {
 function linkCandidate(url: string): MediaCandidate {
   return { id: 'link', kind: classifyUrl(url), src: url, mimeType: null, width: 0, height: 0, duration: null };
 }
+
+export type { DownloadRequest };

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { JobStore } from './job';
 import { DownloadService, type DownloadBackend, type DownloadState, type EngineHost } from './downloads';
-import type { SaveSpec } from '../schemas/save-spec';
+import type { JobSpec, Made } from '../schemas/job-spec';
 
 /** A stand-in for the browser's downloads API (an external API, not our code). */
 class FakeBrowserDownloads implements DownloadBackend {
@@ -35,10 +35,10 @@ class FakeBrowserDownloads implements DownloadBackend {
 
 /** Records what the service asks of the byte-handling context; the test plays its events. */
 class RecordingEngine implements EngineHost {
-  started: SaveSpec[] = [];
+  started: JobSpec[] = [];
   cancelled: string[] = [];
   released: string[] = [];
-  async start(spec: SaveSpec) {
+  async start(spec: JobSpec) {
     this.started.push(spec);
   }
   async cancel(id: string) {
@@ -50,7 +50,11 @@ class RecordingEngine implements EngineHost {
 }
 
 const media = { id: 'v1', kind: 'file' as const, src: 'https://a.com/x.mp4', mimeType: 'video/mp4', width: 640, height: 360, duration: 4 };
-const req = { media, page: { title: 'Clip: one', url: 'https://a.com/w' }, tabId: 7, filenameTemplate: '{title}.{ext}' };
+const page = { title: 'Clip: one', url: 'https://a.com/w' };
+const req = { spec: { url: page.url, media, wish: { quality: 'best' as const }, providers: [{ id: 'page' as const, apiKey: null, baseUrl: null }] }, page, tabId: 7, filenameTemplate: '{title}.{ext}' };
+/** What the engine made of a page's file. */
+const made = (over: Partial<Made> = {}): Made => ({ provider: 'page', title: 'x', container: 'mp4', height: 360, mediaId: null, attempts: [{ provider: 'page', error: null }], subtitles: [], ...over });
+const ready = (url: string, bytes: number, over: Partial<Made> = {}) => ({ type: 'ready' as const, url, bytes, made: made(over) });
 const progress = (done: number) => ({ stage: 'downloading' as const, tracks: { file: { bytesDone: done, bytesTotal: 1000, speedBps: 10, etaSeconds: 1 } }, overall: { bytesDone: done, bytesTotal: 1000, speedBps: 10, etaSeconds: 1 } });
 
 let services: DownloadService[] = [];
@@ -65,7 +69,7 @@ function setup() {
   const browser = new FakeBrowserDownloads();
   const engine = new RecordingEngine();
   let n = 0;
-  const service = new DownloadService(store, browser, engine, { fetchText: async () => '', pollMs: 60_000, newId: () => `job${++n}` });
+  const service = new DownloadService(store, browser, engine, { pollMs: 60_000, newId: () => `job${++n}` });
   services.push(service);
   return { store, browser, engine, service };
 }
@@ -74,13 +78,15 @@ describe('DownloadService', () => {
   it('runs a file through the engine, then the browser saves the finished blob; done only when on disk', async () => {
     const { store, browser, engine, service } = setup();
     const job = await service.start(req);
-    expect(engine.started).toEqual([{ jobId: 'job1', mode: 'copy', title: 'Clip: one', mimeType: 'video/mp4', tracks: [{ kind: 'file', url: 'https://a.com/x.mp4' }], connections: 4 }]);
-    expect(job).toMatchObject({ filename: 'Clip - one.mp4', tabId: 7, progress: { stage: 'downloading' } });
+    expect(engine.started).toEqual([
+      { jobId: 'job1', url: 'https://a.com/w', media, wish: expect.objectContaining({ quality: 'best', formatId: null }), providers: req.spec.providers, tornadoStorage: null, connections: 4, resolved: null, entry: null },
+    ]);
+    expect(job).toMatchObject({ filename: 'Clip - one.mp4', tabId: 7, sourceUrl: 'https://a.com/x.mp4', progress: { stage: 'resolving' } });
 
     await service.onEngineEvent('job1', { type: 'progress', progress: progress(400) });
     expect(store.get('job1')!.progress.overall.bytesDone).toBe(400);
 
-    await service.onEngineEvent('job1', { type: 'ready', blobUrl: 'blob:chrome-extension://x/1', bytes: 1000 });
+    await service.onEngineEvent('job1', ready('blob:chrome-extension://x/1', 1000));
     expect(browser.started).toEqual([{ url: 'blob:chrome-extension://x/1', filename: 'Clip - one.mp4' }]);
     expect(store.get('job1')!.progress.stage).toBe('saving');
     expect(engine.released).toEqual([]); // the browser still reads the blob
@@ -96,14 +102,13 @@ describe('DownloadService', () => {
 
   it('a provider reporting "done" in its progress does not end the job; the remote result does', async () => {
     const { store, engine, service } = setup();
-    await service.startWithProviders({
-      url: 'https://www.youtube.com/watch?v=x',
+    await service.start({
       page: { title: 'A video - YouTube', url: 'https://www.youtube.com/watch?v=x' },
       tabId: 1,
       filenameTemplate: '{title}.{ext}',
-      spec: { quality: 'best', subtitleLanguages: [], providers: [{ id: 'tornado', apiKey: 'sk_x', baseUrl: null }], tornadoStorage: null, tornadoJobId: null },
+      spec: { url: 'https://www.youtube.com/watch?v=x', wish: { quality: 'best' }, providers: [{ id: 'tornado', apiKey: 'sk_x', baseUrl: null }] },
     });
-    expect(engine.started[0]).toMatchObject({ mode: 'provider', url: 'https://www.youtube.com/watch?v=x' });
+    expect(engine.started[0]).toMatchObject({ url: 'https://www.youtube.com/watch?v=x', providers: [{ id: 'tornado' }] });
     await service.onEngineEvent('job1', { type: 'progress', progress: { ...progress(0), stage: 'done' } });
     expect(store.get('job1')!.progress.stage).not.toBe('done');
     await service.onEngineEvent('job1', { type: 'remote', location: 's3://bucket/videos/x.mp4', provider: 'tornado', attempts: [{ provider: 'tornado', error: null }] });
@@ -113,20 +118,14 @@ describe('DownloadService', () => {
 
   it('names a provider job once the engine says what it made, with subtitles beside it', async () => {
     const { store, browser, service } = setup();
-    await service.startWithProviders({
-      url: 'https://www.youtube.com/watch?v=dQw4w9WgXcQ',
+    await service.start({
       page: { title: 'Trip: day 1 - YouTube', url: 'https://www.youtube.com/watch?v=dQw4w9WgXcQ' },
       tabId: 1,
       filenameTemplate: '{title} [{provider} {height}p {id}].{ext}',
-      spec: { quality: 'best', subtitleLanguages: ['en'], providers: [{ id: 'vidpickr', apiKey: 'vpk_live_x', baseUrl: null }], tornadoStorage: null, tornadoJobId: null },
+      spec: { url: 'https://www.youtube.com/watch?v=dQw4w9WgXcQ', wish: { quality: 'best', subtitleLanguages: ['en'] }, providers: [{ id: 'vidpickr', apiKey: 'vpk_live_x', baseUrl: null }] },
     });
     await service.onEngineEvent('job1', { type: 'provider', provider: 'vidpickr', attempts: [] });
-    await service.onEngineEvent('job1', {
-      type: 'ready',
-      blobUrl: 'blob:x',
-      bytes: 1000,
-      made: { provider: 'vidpickr', title: 'Provider title', container: 'mp4', height: 720, mediaId: null, attempts: [{ provider: 'vidpickr', error: null }], subtitles: [{ blobUrl: 'blob:s', bytes: 10, language: 'en', container: 'srt' }] },
-    });
+    await service.onEngineEvent('job1', ready('blob:x', 1000, { provider: 'vidpickr', title: 'Provider title', height: 720, attempts: [{ provider: 'vidpickr', error: null }], subtitles: [{ url: 'blob:s', bytes: 10, language: 'en', container: 'srt' }] }));
     expect(browser.started).toEqual([
       { url: 'blob:s', filename: 'Trip - day 1 [vidpickr 720p dQw4w9WgXcQ].en.srt' },
       { url: 'blob:x', filename: 'Trip - day 1 [vidpickr 720p dQw4w9WgXcQ].mp4' },
@@ -152,7 +151,7 @@ describe('DownloadService', () => {
   it('fails with the browser reason when saving is interrupted; a late event changes nothing', async () => {
     const { store, browser, engine, service } = setup();
     await service.start(req);
-    await service.onEngineEvent('job1', { type: 'ready', blobUrl: 'blob:x', bytes: 1000 });
+    await service.onEngineEvent('job1', ready('blob:x', 1000));
     browser.set(1, { state: 'interrupted', error: 'FILE_NO_SPACE' });
     await service.refresh('job1');
     expect(store.get('job1')!.error).toEqual({ code: 'download_failed', message: 'Saving failed: the disk is full.' });
@@ -165,21 +164,32 @@ describe('DownloadService', () => {
     const { store, browser, service } = setup();
     await service.start(req);
     browser.refuse = 'Invalid filename';
-    await service.onEngineEvent('job1', { type: 'ready', blobUrl: 'blob:x', bytes: 1 });
+    await service.onEngineEvent('job1', ready('blob:x', 1));
     expect(store.get('job1')!.error?.message).toMatch(/Invalid filename/);
     browser.refuse = null;
     await service.start(req);
-    await service.onEngineEvent('job2', { type: 'ready', blobUrl: 'blob:y', bytes: 1 });
+    await service.onEngineEvent('job2', ready('blob:y', 1));
     browser.items.clear();
     await service.refresh();
     expect(store.get('job2')!.error?.message).toMatch(/no longer knows/);
   });
 
-  it('rejects a stream that is not a file before any job exists', async () => {
-    const { store, engine, service } = setup();
-    await expect(service.start({ ...req, media: { ...media, kind: 'mediasource' } })).rejects.toMatchObject({ code: 'not_a_file' });
-    expect(engine.started).toEqual([]);
-    expect(store.list()).toEqual([]);
+  it('names a page’s file after the page title, and takes the provider’s title only when the page had none', async () => {
+    const { browser, service } = setup();
+    await service.start({ ...req, filenameTemplate: '{title} {height}p.{ext}' });
+    await service.onEngineEvent('job1', ready('blob:a', 10, { title: 'file stem', container: 'webm', height: 720 }));
+    await service.start({ ...req, page: { title: '', url: 'https://a.com/w' } });
+    await service.onEngineEvent('job2', ready('blob:b', 10, { title: 'file stem' }));
+    expect(browser.started.map((d) => d.filename)).toEqual(['Clip - one 720p.webm', 'file stem.mp4']);
+  });
+
+  it('hands the browser only blob URLs of the engine: anything else fails the job', async () => {
+    const { store, browser, engine, service } = setup();
+    await service.start(req);
+    await service.onEngineEvent('job1', ready('file:///etc/passwd', 10));
+    expect(store.get('job1')).toMatchObject({ progress: { stage: 'failed' }, error: { code: 'internal' } });
+    expect(browser.started).toEqual([]);
+    expect(engine.released).toEqual(['job1']);
   });
 
   it('cancels in the engine or in the browser, and the job stays cancelled', async () => {
@@ -188,12 +198,12 @@ describe('DownloadService', () => {
     await service.cancel('job1');
     expect(engine.cancelled).toEqual(['job1']);
     expect(store.get('job1')!.progress.stage).toBe('cancelled');
-    await service.onEngineEvent('job1', { type: 'ready', blobUrl: 'blob:late', bytes: 1 });
+    await service.onEngineEvent('job1', ready('blob:late', 1));
     expect(browser.started).toEqual([]); // a file that arrives after cancel is not saved
     expect(engine.released.filter((j) => j === 'job1').length).toBeGreaterThanOrEqual(1);
 
     await service.start(req);
-    await service.onEngineEvent('job2', { type: 'ready', blobUrl: 'blob:z', bytes: 1 });
+    await service.onEngineEvent('job2', ready('blob:z', 1));
     await service.cancel('job2');
     expect(browser.cancelled).toEqual([1]);
     browser.set(1, { state: 'complete' });
@@ -205,10 +215,10 @@ describe('DownloadService', () => {
     const { store, browser, engine } = setup();
     const first = services[0]!;
     await first.start(req);
-    await first.onEngineEvent('job1', { type: 'ready', blobUrl: 'blob:x', bytes: 1000 });
+    await first.onEngineEvent('job1', ready('blob:x', 1000));
     const restored = new JobStore();
     restored.fromJSON(JSON.parse(JSON.stringify(store.toJSON())));
-    const again = new DownloadService(restored, browser, engine, { fetchText: async () => '', pollMs: 60_000 });
+    const again = new DownloadService(restored, browser, engine, { pollMs: 60_000 });
     services.push(again);
     browser.set(1, { bytesReceived: 1000, state: 'complete' });
     again.resume();

@@ -1,14 +1,18 @@
+/**
+ * The background's side of a download: the queue entry, the engine that makes the file, then the
+ * browser's downloads that save it, followed until the file is on disk.
+ */
 import { toVidmuxError, VidmuxError } from '../errors';
 import { cleanTitle, isoDate, renderFilename } from '../filename';
-import type { MediaCandidate } from '../schemas/media';
-import { hostnameOf, youtubeVideoPage } from '../sites';
+import { extensionFor } from '../media-types';
 import { ProgressMeter } from '../progress';
 import type { Job } from '../schemas/job';
+import { JobSpecSchema, type EngineEvent, type JobSpec, type JobSpecInput } from '../schemas/job-spec';
 import { FINISHED_STAGES } from '../schemas/progress';
 import type { DownloadRequest as UserRequest } from '../schemas/request';
+import { hostnameOf } from '../sites';
 import { newJob, type JobStore } from './job';
-import { planSave, type PlanContext } from './plan';
-import { ProviderSaveSpecSchema, type EngineEvent, type ProviderSaveSpecInput, type SaveSpec } from '../schemas/save-spec';
+import { mainFileName, subtitleFileName } from './output-names';
 
 /** What we need to know of a browser download. */
 export interface DownloadState {
@@ -34,37 +38,24 @@ export interface DownloadBackend {
  * page). It runs a spec and reports back through {@link DownloadService.onEngineEvent}.
  */
 export interface EngineHost {
-  start(spec: SaveSpec): Promise<void>;
+  start(spec: JobSpec): Promise<void>;
   cancel(jobId: string): Promise<void>;
   /** Frees what a job left behind: its blob URL and its OPFS file. */
   release(jobId: string): Promise<void>;
 }
 
-/** What a request to save a page's media carries. */
-export interface DownloadRequest {
-  media: MediaCandidate;
+/** What a job needs to start: the spec the engine runs, and what the queue shows and keeps. */
+export interface StartJobRequest {
+  spec: Omit<JobSpecInput, 'jobId'>;
   page: { title: string; url: string };
   tabId: number | null;
   filenameTemplate: string;
-  /** Parallel connections per track (the user's setting). */
-  connections?: number;
-  /** Kept on the job for retry. */
-  request?: UserRequest;
-}
-
-/** What a request to save a URL through providers carries. */
-export interface ProviderDownloadRequest {
-  url: string;
-  page: { title: string; url: string };
-  tabId: number | null;
-  filenameTemplate: string;
-  spec: Omit<ProviderSaveSpecInput, 'jobId' | 'mode' | 'url'>;
   /** Kept on the job for retry. */
   request?: UserRequest;
 }
 
 /**
- * Runs downloads end to end: plan, have the engine make the file (network engine, media engine,
+ * Runs downloads end to end: have the engine make the file (providers, network and media engines,
  * OPFS), then hand the finished file to the browser's downloads and follow it until it is on disk.
  * The worker that runs this never touches media bytes. The browser download is polled while
  * active (its events carry no byte counts); `refresh` also runs on `downloads.onChanged`.
@@ -77,55 +68,33 @@ export class DownloadService {
     private readonly store: JobStore,
     private readonly backend: DownloadBackend,
     private readonly engine: EngineHost,
-    private readonly opts: Pick<PlanContext, 'fetchText' | 'connections'> & { pollMs?: number; newId?: () => string; now?: () => number },
+    private readonly opts: { pollMs?: number; newId?: () => string; now?: () => number } = {},
   ) {}
 
   /**
-   * Plans and starts a download. Plans that cannot work (a stream that is not a file, an
-   * unsupported manifest) throw at once; later failures end the job as failed with the reason.
+   * Starts a job in the engine. The file is named when the engine reports what it made (provider,
+   * container, height); until then the queue shows a provisional name.
    */
-  async start(req: DownloadRequest): Promise<Job> {
-    const plan = await planSave(req.media, req.page, {
-      filenameTemplate: req.filenameTemplate,
-      fetchText: this.opts.fetchText,
-      ...((req.connections ?? this.opts.connections) ? { connections: req.connections ?? this.opts.connections } : {}),
-    });
-    const id = this.opts.newId?.() ?? crypto.randomUUID();
-    this.store.add(
-      newJob({ id, tabId: req.tabId, pageUrl: req.page.url, title: plan.title, filename: plan.filename, sourceUrl: plan.sourceUrl, provider: 'page', request: req.request ?? null }),
-    );
-    this.store.update(id, { progress: { stage: 'downloading', tracks: {}, overall: new ProgressMeter(null, this.opts.now).snapshot() } });
-    try {
-      await this.engine.start({ ...plan.spec, jobId: id });
-    } catch (err) {
-      this.store.fail(id, toVidmuxError(err, 'internal').toJSON());
-    }
-    return this.store.get(id)!;
-  }
-
-  /**
-   * Starts a download through providers (tried in order in the engine). The file name is made
-   * when the engine reports which provider and format it got.
-   */
-  async startWithProviders(req: ProviderDownloadRequest): Promise<Job> {
+  async start(req: StartJobRequest): Promise<Job> {
     const id = this.opts.newId?.() ?? crypto.randomUUID();
     const title = cleanTitle(req.page.title) || 'video';
+    const ext = req.spec.media?.kind === 'file' ? extensionFor(req.spec.media.src, req.spec.media.mimeType) : 'mp4';
     this.store.add(
       newJob({
         id,
         tabId: req.tabId,
         pageUrl: req.page.url,
         title,
-        filename: renderFilename(req.filenameTemplate, { title, ext: 'mp4', host: hostnameOf(req.page.url), date: isoDate() }),
-        sourceUrl: req.url,
-        provider: req.spec.providers[0]!.id,
+        filename: renderFilename(req.filenameTemplate, { title, ext, host: hostnameOf(req.page.url), date: isoDate() }),
+        sourceUrl: req.spec.media?.kind === 'file' ? req.spec.media.src : req.spec.url,
+        provider: req.spec.entry?.provider ?? req.spec.providers[0]!.id,
         filenameTemplate: req.filenameTemplate,
         request: req.request ?? null,
       }),
     );
     this.store.update(id, { progress: { stage: 'resolving', tracks: {}, overall: new ProgressMeter(null, this.opts.now).snapshot() } });
     try {
-      await this.engine.start(ProviderSaveSpecSchema.parse({ ...req.spec, jobId: id, mode: 'provider', url: req.url }));
+      await this.engine.start(JobSpecSchema.parse({ ...req.spec, jobId: id }));
     } catch (err) {
       this.store.fail(id, toVidmuxError(err, 'internal').toJSON());
     }
@@ -167,28 +136,21 @@ export class DownloadService {
       return;
     }
     // ready: the file is complete; the browser copies it to the downloads folder.
-    let filename = job.filename;
-    const made = event.made;
-    if (made) {
-      // The page's title is what the user saw; a provider's title only when the page had none.
-      const title = job.title && job.title !== 'video' ? job.title : made.title || job.title;
-      const id = made.mediaId ?? youtubeVideoPage(job.sourceUrl)?.videoId ?? null;
-      const values = { title, host: hostnameOf(job.pageUrl), date: isoDate(), provider: made.provider, height: made.height, id };
-      filename = renderFilename(job.filenameTemplate, { ...values, ext: made.container });
-      this.store.update(jobId, { provider: made.provider, attempts: made.attempts, title, filename });
-    }
+    const { made } = event;
+    const { title, filename } = mainFileName({ template: job.filenameTemplate, title: job.title, pageUrl: job.pageUrl, sourceUrl: job.sourceUrl, made });
+    this.store.update(jobId, { provider: made.provider, attempts: made.attempts, title, filename });
     const meter = new ProgressMeter(event.bytes, this.opts.now);
     this.meters.set(jobId, meter);
     this.store.update(jobId, { progress: { stage: 'saving', tracks: job.progress.tracks, overall: meter.snapshot() } });
     try {
-      // Subtitles go beside the video: same name, language and their own extension.
-      const stem = filename.replace(/\.[a-z0-9]+$/i, '');
-      const extraDownloadIds: number[] = [];
-      for (const sub of made?.subtitles ?? []) {
-        const lang = sub.language.replace(/[^\w-]/g, '') || 'und';
-        extraDownloadIds.push(await this.backend.start(sub.blobUrl, `${stem}.${lang}.${sub.container}`));
+      // Only the engine's own blob URLs are handed to the browser.
+      for (const url of [event.url, ...made.subtitles.map((s) => s.url)]) {
+        if (!url.startsWith('blob:')) throw new VidmuxError('internal', 'The engine reported a file that is not a blob URL.');
       }
-      const downloadId = await this.backend.start(event.blobUrl, filename);
+      // Subtitles go beside the video: same name, language and their own extension.
+      const extraDownloadIds: number[] = [];
+      for (const sub of made.subtitles) extraDownloadIds.push(await this.backend.start(sub.url, subtitleFileName(filename, sub.language, sub.container)));
+      const downloadId = await this.backend.start(event.url, filename);
       this.store.update(jobId, { downloadId, extraDownloadIds });
       this.ensurePolling();
       await this.refresh(jobId);
@@ -233,9 +195,8 @@ export class DownloadService {
     let state: DownloadState | null;
     try {
       state = await this.backend.get(job.downloadId);
-    } catch (err) {
-      state = null;
-      void err;
+    } catch {
+      state = null; // the browser could not say: treated as forgotten
     }
     if (!state) {
       this.store.fail(job.id, { code: 'download_failed', message: 'The browser no longer knows this download (it was removed from its list).' });

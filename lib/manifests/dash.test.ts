@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dashFixture, type DashFixture } from '../../test/fixtures/dash';
-import { parseDashManifest, pickTracks } from './dash';
+import { bestAudioTrack, parseDashManifest } from './dash';
 
 let fx: DashFixture;
 beforeAll(async () => {
@@ -60,20 +60,15 @@ describe('parseDashManifest', () => {
   });
 });
 
-describe('pickTracks', () => {
+describe('bestAudioTrack', () => {
   const m = parseDashManifest(TEMPLATE_MPD, 'https://cdn.example.com/x/manifest.mpd');
-  it('picks by height, then codec preference, then bandwidth; never WebM; best audio by bandwidth', () => {
-    const { video, audio } = pickTracks(m);
-    expect(video!.id).toBe('avc-1080');
-    expect(audio!.id).toBe('aac-128');
-    expect(audio!.language).toBe('en');
+  it('is the muxable audio with the highest bandwidth, never list order', () => {
+    const audio = bestAudioTrack(m)!;
+    expect(audio.id).toBe('aac-128');
+    expect(audio.language).toBe('en');
+    expect(bestAudioTrack({ ...m, audio: [...m.audio].reverse() })!.id).toBe('aac-128');
   });
-  it('honours a height cap and a codec preference', () => {
-    expect(pickTracks(m, { maxHeight: 720 }).video!.id).toBe('avc-720');
-    expect(pickTracks(m, { codecOrder: ['av01'] }).video!.id).toBe('av1-1080');
-  });
-  it('says which codecs it found when none can be muxed', () => {
-    const webmOnly = { duration: 1, video: m.video.filter((v) => v.codecs === 'vp9'), audio: [] };
-    expect(() => pickTracks(webmOnly)).toThrow(/codecs: vp9/);
+  it('is null when no audio can be muxed', () => {
+    expect(bestAudioTrack({ ...m, audio: m.audio.map((a) => ({ ...a, codecs: 'ec-3' })) })).toBeNull();
   });
 });

@@ -5,7 +5,7 @@
  */
 import { parse, type MpdPlaylist } from 'mpd-parser';
 import { VidmuxError } from '../errors';
-import { codecFamily } from '../media/codecs';
+import { muxableCodec } from '../codecs';
 
 /** One piece of a track: a URL, optionally a byte range of it (inclusive end). */
 export interface TrackSegment {
@@ -102,35 +102,11 @@ function singleFile(segments: TrackSegment[]): string | null {
   return url;
 }
 
-/** Preferences for picking tracks. */
-export interface TrackPreferences {
-  /** Highest video height wanted (e.g. 1080); null for the best there is. */
-  maxHeight?: number | null;
-  /** Preferred video codec family prefixes in order, e.g. ["avc1"]: H.264 plays everywhere. */
-  codecOrder?: string[];
-}
-
 /**
- * Picks the best video (by height within `maxHeight`, then codec preference, then bandwidth) and the
- * best audio (by bandwidth) among the tracks the media engine can mux. Never by list order.
+ * The best audio track the media engine can mux (by bandwidth, never list order), to pair with
+ * each video; null when there is none. Which video is the user's choice (lib/jobs/choose-format.ts).
  */
-export function pickTracks(m: ParsedManifest, prefs: TrackPreferences = {}): { video: ManifestTrack | null; audio: ManifestTrack | null } {
-  const codecOrder = prefs.codecOrder ?? ['avc1', 'avc3', 'hvc1', 'hev1', 'vp09', 'av01'];
-  const codecRank = (c: string) => {
-    const i = codecOrder.findIndex((p) => c.toLowerCase().startsWith(p));
-    return i < 0 ? codecOrder.length : i;
-  };
-  const videos = m.video
-    // Only what the media engine muxes into MP4 (e.g. WebM's "vp9" is skipped, MP4's "vp09" kept).
-    .filter((t) => codecFamily(t.codecs)?.kind === 'video')
-    .filter((t) => prefs.maxHeight == null || (t.height ?? 0) <= prefs.maxHeight);
-  videos.sort((a, b) => (b.height ?? 0) - (a.height ?? 0) || codecRank(a.codecs) - codecRank(b.codecs) || b.bandwidth - a.bandwidth);
-  const audios = m.audio.filter((t) => codecFamily(t.codecs)?.kind === 'audio').sort((a, b) => b.bandwidth - a.bandwidth);
-  const video = videos[0] ?? null;
-  const audio = audios[0] ?? null;
-  if (!video && !audio) {
-    const offered = [...new Set([...m.video, ...m.audio].map((t) => t.codecs || 'unknown'))].join(', ');
-    throw new VidmuxError('unsupported', `None of this stream's tracks can be saved as MP4 (codecs: ${offered}).`);
-  }
-  return { video, audio };
+export function bestAudioTrack(m: ParsedManifest): ManifestTrack | null {
+  const audios = m.audio.filter((t) => muxableCodec(t.codecs)?.kind === 'audio').sort((a, b) => b.bandwidth - a.bandwidth);
+  return audios[0] ?? null;
 }

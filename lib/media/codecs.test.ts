@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { VidmuxError } from '../errors';
-import { assertMuxable, codecFamily } from './codecs';
+import { codecFamily } from './codecs';
 
 describe('codecFamily', () => {
   it('maps the codecs we mux', () => {
@@ -13,27 +12,5 @@ describe('codecFamily', () => {
   });
   it('knows nothing else', () => {
     for (const c of ['vp8', 'vorbis', 'ec-3', 'mp4a.6B', 'flac']) expect(codecFamily(c)).toBeNull();
-  });
-});
-
-describe('assertMuxable', () => {
-  const code = (f: () => void) => {
-    try {
-      f();
-      return null;
-    } catch (e) {
-      expect(e).toBeInstanceOf(VidmuxError);
-      return (e as VidmuxError).message;
-    }
-  };
-  it('passes MP4 with supported codecs and streams without hints', () => {
-    expect(code(() => assertMuxable({ video: { mimeType: 'video/mp4; codecs="avc1.640028"' }, audio: { mimeType: 'audio/mp4', codecs: 'mp4a.40.2' } }))).toBeNull();
-    expect(code(() => assertMuxable({ video: {}, audio: undefined }))).toBeNull();
-  });
-  it('names WebM and its codec', () => {
-    expect(code(() => assertMuxable({ video: { mimeType: 'video/webm; codecs="vp9"' } }))).toMatch(/video stream is WEBM with vp9/);
-  });
-  it('names an unsupported codec in MP4', () => {
-    expect(code(() => assertMuxable({ audio: { mimeType: 'audio/mp4', codecs: 'ec-3' } }))).toMatch(/E-AC-3/);
   });
 });

@@ -1,24 +1,25 @@
 /**
  * Demuxing one MP4 input into one elementary track, streaming.
  *
- * mp4box parses the `moov` (track info, sample tables, edit list, decoder config). Sample bytes
- * are then read by us, not by mp4box: feeding a gigabyte through `appendBuffer` makes mp4box keep
- * and re-slice every sample, which was most of the time and memory of the naive pipeline. Instead:
+ * We find the `moov` (scanning top-level box headers) and mp4box parses it, through
+ * mp4box-adapter.ts: track info, codec string, where the decoder config is, edit list and the raw
+ * sample tables. Sample bytes are then read by us, not by mp4box: feeding a gigabyte through
+ * `appendBuffer` makes mp4box keep and re-slice every sample, which was most of the time and
+ * memory of the naive pipeline. Instead:
  * - progressive MP4 (moov at start or end): the sample table gives every sample's offset and size,
  *   which we read in order through one forward-only reader of large reads ({@link SequentialReader});
- *   the sample table itself is read from mp4box's parsed boxes into typed arrays (not through
- *   mp4box's per-sample objects);
+ *   we expand the run-length encoded tables into per-sample typed arrays ({@link sampleTable});
  * - fragmented MP4 / CMAF / single-file DASH with `sidx` / init + media segments: we walk the
  *   top-level boxes after the `moov` in one pass, parse each small `moof` (tfhd/tfdt/trun) and read
  *   the samples it points at from the `mdat` that follows.
  * Memory is the sample table (a few bytes per sample) plus the reader's current chunk.
  */
-import { createFile, MP4BoxBuffer } from 'mp4box';
 import { VidmuxError } from '../errors';
 import type { ByteSource } from '../io';
-import { concatBytes, findBox, fourcc, listBoxes, printable, readBoxHeader, readI32, readU32, readU64 } from './boxes';
+import { findBox, fourcc, listBoxes, printable, readBoxHeader, readI32, readU32, readU64 } from './boxes';
 import { readRange, SequentialReader } from './byte-reader';
 import { codecFamily, type AudioCodecFamily, type VideoCodecFamily } from './codecs';
+import { parseMovieHeader, type ByteRange, type ParsedMovieHeader, type RawSampleTables, type TrackDefaults } from './mp4box-adapter';
 
 /** One edit list entry as stored in `elst`: duration in the movie timescale, media time in the track's. */
 export interface EditEntry {
@@ -69,12 +70,9 @@ export interface Packet {
 /** A demuxed track: its info and its packets in decode order, read lazily. */
 export interface DemuxedTrack {
   info: DemuxedTrackInfo;
-  /** Yields packets in decode order; can be iterated once. */
-  packets(): AsyncGenerator<Packet>;
   /**
-   * Pull-style alternative to {@link packets} (use one or the other): the next packet in decode
-   * order, or null after the last. Synchronous whenever the bytes are already read, which spares
-   * the muxing loop two promises per packet.
+   * The next packet in decode order, or null after the last. Synchronous whenever the bytes are
+   * already read, which spares the muxing loop two promises per packet.
    */
   next(): Packet | null | Promise<Packet | null>;
   /** Stops any reading in progress. */
@@ -108,39 +106,18 @@ export async function openTrack(source: ByteSource, kind: 'video' | 'audio', opt
   const label = opts.label ?? `${kind} input`;
   const { ftyp, moov, moovEnd } = await findMoov(source, label, opts.signal);
 
-  // mp4box wants an ftyp before the moov; sample offsets come from stco/co64 so the position we
-  // give the moov does not matter.
-  const ftypBytes = ftyp ?? new Uint8Array([0, 0, 0, 16, 0x66, 0x74, 0x79, 0x70, 0x69, 0x73, 0x6f, 0x6d, 0, 0, 2, 0]);
-  const head = concatBytes([ftypBytes, moov]);
-  const mp4 = createFile();
-  // mp4box would also expand the sample tables into one JS object per sample (tens of thousands
-  // for a long video, ~40 MB of peak RSS here); we read its parsed tables into typed arrays
-  // ourselves ({@link sampleTable}) and give it empty lists.
-  (mp4 as any).buildTrakSampleLists = (trak: any) => {
-    trak.samples = [];
-    trak.samples_duration = 0;
-    trak.samples_size = 0;
-  };
-  let info: any;
+  let movie: ParsedMovieHeader;
   try {
-    const buffer = MP4BoxBuffer.fromArrayBuffer(head.buffer as ArrayBuffer, 0);
-    mp4.appendBuffer(buffer);
-    mp4.flush();
-    info = mp4.getInfo();
+    movie = parseMovieHeader(moov, ftyp, kind);
   } catch (err) {
     throw corrupt(label, 'its movie header (moov) could not be parsed', err);
   }
-  // mp4box's parsed box objects are not part of its public types.
-  const movie = (mp4 as any).moov;
-  const tracks: any[] = kind === 'video' ? info.videoTracks : info.audioTracks;
-  const track = tracks?.[0];
-  if (!movie || !track) {
-    const has = (info?.tracks ?? []).map((t: any) => `${t.type ?? 'other'} (${t.codec})`).join(', ') || 'no tracks';
+  const track = movie.track;
+  if (!track) {
+    const has = movie.tracks.map((t) => `${t.type ?? 'other'} (${t.codec})`).join(', ') || 'no tracks';
     throw new VidmuxError('bad_input', `The ${label} has no ${kind} track (it has ${has}).`);
   }
-  const trak = movie.traks.find((t: any) => t.tkhd.track_id === track.id);
-  const entry = trak.mdia.minf.stbl.stsd.entries[0];
-  const entryType: string = entry?.type ?? '';
+  const entryType = track.sampleEntryType;
   if (entryType === 'encv' || entryType === 'enca') {
     throw new VidmuxError('unsupported', `The ${label} is encrypted (DRM-protected); it can't be saved.`);
   }
@@ -152,10 +129,8 @@ export async function openTrack(source: ByteSource, kind: 'video' | 'audio', opt
     );
   }
 
-  const stsdBox = trak.mdia.minf.stbl.stsd;
-  const hdlrBox = trak.mdia.hdlr;
-  const stsd = head.slice(stsdBox.start, stsdBox.start + stsdBox.size);
-  const hdlr = head.slice(hdlrBox.start, hdlrBox.start + hdlrBox.size);
+  const stsd = sliceBox(moov, track.stsd);
+  const hdlr = sliceBox(moov, track.hdlr);
   if (fourcc(stsd, 4) !== 'stsd' || fourcc(hdlr, 4) !== 'hdlr') throw corrupt(label, 'unexpected sample description layout');
 
   const trackInfo: DemuxedTrackInfo = {
@@ -163,20 +138,17 @@ export async function openTrack(source: ByteSource, kind: 'video' | 'audio', opt
     codec: track.codec,
     family: family.family,
     timescale: track.timescale,
-    movieTimescale: info.timescale,
-    edits: (trak.edts?.elst?.entries ?? []).map((e: any) => ({
-      segmentDuration: Number(e.segment_duration),
-      mediaTime: Number(e.media_time),
-    })),
+    movieTimescale: movie.movieTimescale,
+    edits: track.edits,
     stsd,
     hdlr,
     language: typeof track.language === 'string' && /^[a-z]{3}$/.test(track.language) ? track.language : 'und',
-    width: track.video?.width ?? track.track_width ?? 0,
-    height: track.video?.height ?? track.track_height ?? 0,
-    channels: track.audio?.channel_count ?? 0,
-    sampleRate: track.audio?.sample_rate ?? 0,
+    width: track.width,
+    height: track.height,
+    channels: track.channels,
+    sampleRate: track.sampleRate,
     title: findTitle(moov),
-    fragmented: Boolean(info.isFragmented),
+    fragmented: movie.isFragmented,
   };
   if (!(trackInfo.timescale > 0)) throw corrupt(label, 'the track has no timescale');
 
@@ -184,28 +156,21 @@ export async function openTrack(source: ByteSource, kind: 'video' | 'audio', opt
   if (!trackInfo.fragmented) {
     let table: SampleTable;
     try {
-      table = sampleTable(trak);
+      table = sampleTable(track.sampleTables, track.mediaDuration);
     } catch (err) {
       throw corrupt(label, 'its sample tables are inconsistent', err);
     }
     if (table.count === 0) throw corrupt(label, `the ${kind} track has no samples`);
-    const next = progressiveNext(table, reader);
-    return { info: trackInfo, packets: () => generate(next), next, close: () => reader.close() };
+    return { info: trackInfo, next: progressiveNext(table, reader), close: () => reader.close() };
   }
-  const trex = (movie.mvex?.trexs ?? []).find((t: any) => t.track_id === track.id);
-  const defaults: FragmentDefaults = {
-    duration: trex?.default_sample_duration ?? 0,
-    size: trex?.default_sample_size ?? 0,
-    flags: trex?.default_sample_flags ?? 0,
-  };
-  const fragments = fragmentedPackets(reader, moovEnd, track.id, defaults, label);
+  const fragments = fragmentedPackets(reader, moovEnd, track.id, track.trexDefaults, label);
   const next = () => fragments.next().then((r) => (r.done ? null : r.value));
-  return {
-    info: trackInfo,
-    packets: () => generate(next),
-    next,
-    close: () => reader.close(),
-  };
+  return { info: trackInfo, next, close: () => reader.close() };
+}
+
+/** A copy of the box at `range` of `moov` (empty when its position is unknown). */
+function sliceBox(moov: Uint8Array, range: ByteRange | null): Uint8Array {
+  return range ? moov.slice(range.start, range.end) : new Uint8Array(0);
 }
 
 /** Scans top-level box headers (one small read each) until the `moov`, then reads it whole. */
@@ -274,7 +239,7 @@ export function findTitle(moov: Uint8Array): string | undefined {
   }
 }
 
-/** A progressive track's sample table in typed arrays (mp4box's per-sample objects are dropped). */
+/** A progressive track's sample table, one entry per sample. */
 interface SampleTable {
   count: number;
   offset: Float64Array;
@@ -286,13 +251,12 @@ interface SampleTable {
 }
 
 /**
- * The sample table from mp4box's parsed `stbl` boxes, with the same results as its own sample list
- * (including its last-sample duration: the `mdhd` duration minus the last DTS).
+ * Expands the run-length encoded `stbl` tables into per-sample typed arrays, with the same results
+ * as mp4box's own sample list (including its last-sample duration: the `mdhd` duration
+ * `mediaDuration` minus the last DTS). Throws when a table is missing or too short.
  */
-function sampleTable(trak: any): SampleTable {
-  const stbl = trak.mdia.minf.stbl;
-  const stsz = stbl.stsz ?? stbl.stz2;
-  const sizes: number[] = stsz?.sample_sizes ?? [];
+function sampleTable(tables: RawSampleTables, mediaDuration: number): SampleTable {
+  const sizes = tables.sampleSizes;
   const n = sizes.length;
   const t: SampleTable = {
     count: n,
@@ -304,14 +268,17 @@ function sampleTable(trak: any): SampleTable {
     sync: new Uint8Array(n),
   };
   if (n === 0) return t;
-  const chunkOffsets: number[] = (stbl.stco ?? stbl.co64).chunk_offsets;
-  const firstChunk: number[] = stbl.stsc.first_chunk;
-  const perChunk: number[] = stbl.stsc.samples_per_chunk;
-  const sttsCounts: number[] = stbl.stts.sample_counts;
-  const sttsDeltas: number[] = stbl.stts.sample_deltas;
-  const cttsCounts: number[] | undefined = stbl.ctts?.sample_counts;
-  const cttsOffsets: number[] | undefined = stbl.ctts?.sample_offsets;
-  const syncNumbers: number[] | undefined = stbl.stss?.sample_numbers;
+  const chunkOffsets = tables.chunkOffsets;
+  const firstChunk = tables.stscFirstChunk;
+  const perChunk = tables.stscSamplesPerChunk;
+  const sttsCounts = tables.sttsCounts;
+  const sttsDeltas = tables.sttsDeltas;
+  if (!chunkOffsets) throw new RangeError('no chunk offset table (stco/co64)');
+  if (!firstChunk || !perChunk) throw new RangeError('no sample-to-chunk table (stsc)');
+  if (!sttsCounts || !sttsDeltas) throw new RangeError('no time-to-sample table (stts)');
+  const cttsCounts = tables.cttsCounts;
+  const cttsOffsets = tables.cttsOffsets;
+  const syncNumbers = tables.syncSampleNumbers;
 
   let run = 0; // stsc entry
   let chunk = firstChunk[0]! - 1; // 0-based chunk index
@@ -359,7 +326,7 @@ function sampleTable(trak: any): SampleTable {
     }
     dts += delta;
   }
-  t.duration[n - 1] = Math.max(Number(trak.mdia.mdhd.duration) - t.dts[n - 1]!, 0);
+  t.duration[n - 1] = Math.max(mediaDuration - t.dts[n - 1]!, 0);
   return t;
 }
 
@@ -390,22 +357,6 @@ function progressiveNext(t: SampleTable, reader: SequentialReader): () => Packet
   };
 }
 
-/** {@link DemuxedTrack.packets} on top of {@link DemuxedTrack.next}. */
-async function* generate(next: () => Packet | null | Promise<Packet | null>): AsyncGenerator<Packet> {
-  for (;;) {
-    const p = await next();
-    if (!p) return;
-    yield p;
-  }
-}
-
-/** `trex` defaults for fragments. */
-interface FragmentDefaults {
-  duration: number;
-  size: number;
-  flags: number;
-}
-
 /** A sample located by a `moof`. */
 interface FragmentSample {
   offset: number;
@@ -420,7 +371,7 @@ async function* fragmentedPackets(
   reader: SequentialReader,
   start: number,
   trackId: number,
-  defaults: FragmentDefaults,
+  defaults: TrackDefaults,
   label: string,
 ): AsyncGenerator<Packet> {
   let offset = start;
@@ -467,7 +418,7 @@ function parseMoof(
   moof: Uint8Array,
   moofOffset: number,
   trackId: number,
-  defaults: FragmentDefaults,
+  defaults: TrackDefaults,
   runningDts: number,
   label: string,
 ): { samples: FragmentSample[]; nextDts: number } {

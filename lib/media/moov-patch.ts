@@ -58,7 +58,7 @@ export function patchMoov(moov: Uint8Array, patch: MoovPatch): Uint8Array {
   const children = listBoxes(moov, header.headerSize, header.size ?? moov.length);
   const mvhd = children.find((b) => b.type === 'mvhd');
   if (!mvhd) throw new Error('patchMoov: moov without mvhd');
-  const movieTimescale = patch.movieTimescale ?? readTimeBox(moov, mvhd, 4).middle;
+  const movieTimescale = patch.movieTimescale ?? readTimescale(moov, mvhd);
 
   let trackIndex = 0;
   let movieDuration = 0;
@@ -139,13 +139,12 @@ function rebuild(moov: Uint8Array, box: BoxRef, childType: string, replace: (chi
 
 /**
  * mvhd, tkhd and mdhd share a layout: version/flags, creation and modification time (32 or 64 bit),
- * `middleSize` bytes (timescale, or track_ID + reserved), duration (32 or 64 bit), then the rest.
+ * a middle part (mvhd/mdhd: the 32-bit timescale; tkhd: track_ID + reserved), duration (32 or 64
+ * bit), then the rest. Reads the timescale of an `mvhd` or `mdhd` box.
  */
-function readTimeBox(bytes: Uint8Array, box: BoxRef, middleSize: number): { version: number; middle: number } {
+function readTimescale(bytes: Uint8Array, box: BoxRef): number {
   const version = bytes[box.body]!;
-  const middleAt = box.body + 4 + (version === 1 ? 16 : 8);
-  void middleSize;
-  return { version, middle: readU32(bytes, middleAt) };
+  return readU32(bytes, box.body + 4 + (version === 1 ? 16 : 8));
 }
 
 /**

@@ -1,5 +1,6 @@
 /**
- * The one module that knows mp4-muxer (swap the muxer here and nowhere else).
+ * Writing the output MP4: sample layout, sample tables, backpressure. The movie skeleton comes from
+ * mp4-muxer, through mp4-muxer-adapter.ts (the only module that imports it).
  *
  * Division of labour, and why:
  * - **We write the sample bytes.** mp4-muxer can only place a sample by passing it through its
@@ -13,32 +14,29 @@
  *   JS object per sample kept until the end (tens of thousands of survivors: old-generation growth,
  *   GC time, peak RSS) plus a microsecond round trip, for tables that are simple run-length
  *   encodings of ticks we already have exactly.
- * - **mp4-muxer builds the movie skeleton**: `ftyp`, `mvhd`, `trak`/`tkhd`, `mdia`/`mdhd`/`hdlr`,
- *   `minf` with its media header and `dinf`, for the declared tracks. It sees one placeholder
- *   sample per track, at the end; {@link patchMoov} then puts in our tables, the input's verbatim
- *   `stsd`/`hdlr`, edit lists, durations, languages and the title. It runs with `fastStart: false`
- *   and a `StreamTarget`, so it never holds sample data.
+ * - **mp4-muxer builds the movie skeleton** ({@link Mp4Skeleton}): `ftyp`, `mvhd`, `trak`/`tkhd`,
+ *   `mdia`/`mdhd`/`hdlr`, `minf` with its media header and `dinf`, for the declared tracks. It sees
+ *   one placeholder sample per track, at the end; {@link patchMoov} then puts in our tables, the
+ *   input's verbatim `stsd`/`hdlr`, edit lists, durations, languages and the title. It never holds
+ *   sample data.
  * Around that we:
  * - hold back the file header (ftyp + a 64-bit mdat header) until the end, and write the mdat size
  *   into it ourselves; a file whose header was never written is never mistaken for a finished one;
  * - apply backpressure: writes are queued and the caller awaits {@link Mp4MuxWriter.waitForRoom}
  *   when too many bytes are in flight (in-flight writes keep their input read buffers alive).
  */
-import { Muxer, StreamTarget } from 'mp4-muxer';
 import type { ByteSink } from '../io';
 import { writeU32, writeU64 } from './boxes';
 import { releaseBuffer, retainBuffer } from './byte-reader';
 import type { DemuxedTrackInfo, Packet } from './demux';
 import { patchMoov, type MoovPatch } from './moov-patch';
+import { Mp4Skeleton } from './mp4-muxer-adapter';
 
 /**
  * Output chunk length: the caller interleaves the tracks in runs of this much decode time, and each
  * run becomes one chunk (what mp4-muxer itself does), so players read the file in large pieces.
  */
 export const CHUNK_SECONDS = 0.5;
-
-/** A zero-length sample payload for mp4-muxer's placeholder samples. */
-const EMPTY = new Uint8Array(0);
 
 /** Where one track's samples went and their timing, in the track's media timescale. */
 class TrackLayout {
@@ -158,11 +156,9 @@ function runLengthBox(type: string, n: number, value: (i: number) => number, ver
 
 /** Streams packets of up to one video and one audio track into an MP4 on a {@link ByteSink}. */
 export class Mp4MuxWriter {
-  private readonly muxer: Muxer<StreamTarget>;
+  private readonly skeleton: Mp4Skeleton;
   /** ftyp + 16-byte mdat header, written last. */
-  private header: Uint8Array | null = null;
-  private moovParts: Array<{ at: number; bytes: Uint8Array }> = [];
-  private finalizing = false;
+  private readonly header: Uint8Array;
   /** Sample bytes placed so far (the mdat payload). */
   private sampleBytes = 0;
   private readonly layouts: { video: TrackLayout; audio: TrackLayout } = { video: new TrackLayout(), audio: new TrackLayout() };
@@ -180,33 +176,9 @@ export class Mp4MuxWriter {
     private readonly sink: ByteSink,
     private readonly tracks: { video?: DemuxedTrackInfo; audio?: DemuxedTrackInfo },
   ) {
-    const { video, audio } = tracks;
-    this.muxer = new Muxer({
-      target: new StreamTarget({ onData: (data, position) => this.onMuxerData(data, position) }),
-      fastStart: false,
-      ...(video
-        ? {
-            video: {
-              codec: video.family as 'avc' | 'hevc' | 'vp9' | 'av1',
-              width: Math.max(1, video.width),
-              height: Math.max(1, video.height),
-              frameRate: video.timescale,
-            },
-          }
-        : {}),
-      ...(audio
-        ? {
-            audio: {
-              codec: audio.family as 'aac' | 'opus',
-              numberOfChannels: Math.max(1, audio.channels),
-              sampleRate: audio.timescale,
-            },
-          }
-        : {}),
-    });
-    // mp4-muxer writes (and flushes) ftyp + a 16-byte mdat header in its constructor: we know
-    // where the sample data starts before the first packet.
-    if (!this.header) throw new Error('mp4-muxer wrote no header');
+    // The header is known before the first packet: it fixes where the sample data starts.
+    this.skeleton = new Mp4Skeleton(tracks);
+    this.header = this.skeleton.header;
   }
 
   /** Bytes handed to the sink and not yet confirmed written. */
@@ -224,7 +196,7 @@ export class Mp4MuxWriter {
   add(kind: 'video' | 'audio', p: Packet, firstDts: number, timescale: number): void {
     if (this.writeError) throw this.writeError;
     const dts = p.dts - firstDts;
-    const at = this.header!.length + this.sampleBytes;
+    const at = this.header.length + this.sampleBytes;
     const layout = this.layouts[kind];
     if (kind !== this.lastKind || layout.chunks === 0 || dts - layout.chunkStartDts >= CHUNK_SECONDS * timescale) {
       layout.startChunk(at, dts);
@@ -259,25 +231,15 @@ export class Mp4MuxWriter {
   }
 
   /**
-   * Finalises: mp4-muxer writes its moov; our sample tables and the caller's patch go into it; the
-   * moov is written after the samples, then the held-back header. Returns the total file size.
+   * Finalises: the skeleton's moov gets our sample tables and the caller's patch; the moov is
+   * written after the samples, then the held-back header. Returns the total file size.
    * Does not close the sink.
    */
   async finish(patch: MoovPatch): Promise<number> {
     this.flushRun();
-    // One placeholder sample per track so mp4-muxer writes each trak (everything it derives from
-    // samples is replaced by patchMoov).
-    if (this.tracks.video) {
-      this.muxer.addVideoChunkRaw(EMPTY, 'key', 0, 1, { decoderConfig: placeholderVideoConfig(this.tracks.video) });
-    }
-    if (this.tracks.audio) {
-      this.muxer.addAudioChunkRaw(EMPTY, 'key', 0, 1, { decoderConfig: placeholderAudioConfig(this.tracks.audio) });
-    }
-    this.finalizing = true;
-    this.muxer.finalize();
+    const moov = this.skeleton.finalize();
     await this.waitForRoom(0);
-    const header = this.header!;
-    const moov = concatAt(this.moovParts);
+    const header = this.header;
     const kinds = [...(this.tracks.video ? ['video' as const] : []), ...(this.tracks.audio ? ['audio' as const] : [])];
     const patched = patchMoov(moov, {
       ...patch,
@@ -291,24 +253,6 @@ export class Mp4MuxWriter {
     await this.sink.write(moovAt, patched);
     await this.sink.write(0, header);
     return moovAt + patched.length;
-  }
-
-  /** mp4-muxer's own output: the header (in its constructor), empty sample chunks, then at finalize the mdat size and the moov. */
-  private onMuxerData(data: Uint8Array, position: number): void {
-    if (this.header === null) {
-      this.header = data.slice();
-      const t = this.header;
-      if (t.length < 16 || t[t.length - 12] !== 0x6d || t[t.length - 11] !== 0x64 || t[t.length - 10] !== 0x61 || t[t.length - 9] !== 0x74) {
-        throw new Error('mp4-muxer header does not end with a 64-bit mdat header');
-      }
-      return;
-    }
-    // Everything at or after the header's end is the moov (no sample bytes go through mp4-muxer);
-    // writes inside the header are its mdat size patch, which we write ourselves.
-    if (!this.finalizing) return;
-    const skip = Math.max(0, this.header.length - position);
-    if (data.length <= skip) return;
-    this.moovParts.push({ at: position + skip - this.header.length, bytes: data.slice(skip) });
   }
 
   private flushRun(): void {
@@ -347,32 +291,4 @@ function fullBox(type: string, bodySize: number): Uint8Array {
   writeU32(out, 0, out.length);
   for (let i = 0; i < 4; i++) out[4 + i] = type.charCodeAt(i);
   return out;
-}
-
-/** Joins positioned pieces (mp4-muxer may write its moov in several) into one buffer. */
-function concatAt(parts: Array<{ at: number; bytes: Uint8Array }>): Uint8Array {
-  const size = parts.reduce((m, p) => Math.max(m, p.at + p.bytes.length), 0);
-  const out = new Uint8Array(size);
-  for (const p of parts) out.set(p.bytes, p.at);
-  return out;
-}
-
-/**
- * mp4-muxer builds its own sample descriptions from a decoder config at finalize; ours replace them
- * (see moov-patch), but it still needs something well-formed to build from: VP9 requires a colour
- * space, Opus an OpusHead-sized description.
- */
-function placeholderVideoConfig(info: DemuxedTrackInfo): VideoDecoderConfig {
-  return {
-    codec: info.family === 'vp9' ? 'vp09.00.10.08' : info.codec,
-    codedWidth: info.width,
-    codedHeight: info.height,
-    description: new Uint8Array(0),
-    colorSpace: { primaries: 'bt709', transfer: 'bt709', matrix: 'bt709', fullRange: false },
-  };
-}
-
-/** Opus needs an 18-byte OpusHead-like description to be accepted; AAC anything. */
-function placeholderAudioConfig(info: DemuxedTrackInfo): AudioDecoderConfig {
-  return { codec: info.codec, numberOfChannels: info.channels, sampleRate: info.sampleRate, description: new Uint8Array(19) };
 }

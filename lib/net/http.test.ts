@@ -12,6 +12,11 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
+/** GETs and parses JSON (the tests' document is JSON). */
+async function json(c: HttpClient, target: string | MediaUrl): Promise<unknown> {
+  return JSON.parse(await (await c.request(target)).text());
+}
+
 /** A client whose retries are recorded instead of waited for. */
 function client(extra: ConstructorParameters<typeof HttpClient>[0] = {}) {
   const sleeps: number[] = [];
@@ -22,7 +27,7 @@ function client(extra: ConstructorParameters<typeof HttpClient>[0] = {}) {
 describe('HttpClient', () => {
   it('429 with Retry-After: waits what the server asked plus jitter, then succeeds', async () => {
     const { c, sleeps } = client();
-    const res = await c.json(server.fileUrl('doc.json', { status: 429, retryAfter: 3, times: 2 }), (d) => d);
+    const res = await json(c, server.fileUrl('doc.json', { status: 429, retryAfter: 3, times: 2 }));
     expect(res).toEqual({ hello: 'world' });
     expect(sleeps).toEqual([3250, 3250]);
   });
@@ -37,7 +42,7 @@ describe('HttpClient', () => {
 
   it('502 once is retried after 2 s; a second 502 in a row fails', async () => {
     const { c, sleeps } = client();
-    await expect(c.json(server.fileUrl('doc.json', { status: 502, times: 1 }), (d) => d)).resolves.toEqual({ hello: 'world' });
+    await expect(json(c, server.fileUrl('doc.json', { status: 502, times: 1 }))).resolves.toEqual({ hello: 'world' });
     expect(sleeps).toEqual([2000]);
     const again = client();
     const url = server.fileUrl('doc.json', { status: 502 });
@@ -50,7 +55,7 @@ describe('HttpClient', () => {
     await expect(c.request(server.fileUrl('doc.json', { status: 503 }))).rejects.toMatchObject({ code: 'http_error', status: 503 });
     expect(sleeps).toEqual([1000, 4000, 16000]);
     const ok = client();
-    await expect(ok.c.json(server.fileUrl('doc.json', { status: 500, times: 3 }), (d) => d)).resolves.toEqual({ hello: 'world' });
+    await expect(json(ok.c, server.fileUrl('doc.json', { status: 500, times: 3 }))).resolves.toEqual({ hello: 'world' });
   });
 
   it('other 4xx fail at once, with a stable code and a message a person understands', async () => {
@@ -77,7 +82,7 @@ describe('HttpClient', () => {
     await expect(c.request(media)).rejects.toMatchObject({ code: 'expired', status: 403 });
     expect(refreshes).toBe(3);
     const good = new MediaUrl(server.expiringUrl('doc.json', 0), async () => server.expiringUrl('doc.json', 60_000));
-    await expect(c.json(good, (d) => d)).resolves.toEqual({ hello: 'world' });
+    await expect(json(c, good)).resolves.toEqual({ hello: 'world' });
   });
 
   it('connection refused is a network error after the back-off', async () => {
@@ -127,5 +132,107 @@ describe('HttpClient', () => {
     expect(parseRetryAfter(new Date(10_000).toUTCString(), 4_000)).toBe(6);
     expect(parseRetryAfter(null)).toBeUndefined();
     expect(parseRetryAfter('soon')).toBeUndefined();
+  });
+});
+
+describe('HttpClient hooks (derived clients)', () => {
+  /** A network stand-in: `answer` decides each response; every request is recorded. */
+  function net(answer: (url: string, n: number) => Response | Promise<Response>) {
+    const sent: Array<{ url: string; headers: Record<string, string> }> = [];
+    const fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+      sent.push({ url: String(input), headers: { ...(init?.headers as Record<string, string>) } });
+      return answer(String(input), sent.length);
+    }) as typeof globalThis.fetch;
+    return { fetch, sent };
+  }
+
+  it('headers come from the hook for each attempt’s actual URL, after a refresh too', async () => {
+    const n = net((url) => new Response(url.includes('fresh') ? 'ok' : 'gone', { status: url.includes('fresh') ? 200 : 403 }));
+    const seen: string[] = [];
+    const c = new HttpClient({ fetch: n.fetch, sleep: async () => undefined }).with({ headers: (url) => (seen.push(url), { 'x-key': `for ${new URL(url).pathname}` }) });
+    const media = new MediaUrl('https://api.example/stale', async () => 'https://api.example/fresh');
+    expect(await (await c.request(media, { headers: { accept: '*/*' } })).text()).toBe('ok');
+    expect(seen).toEqual(['https://api.example/stale', 'https://api.example/fresh']);
+    expect(n.sent.map((s) => s.headers)).toEqual([
+      { accept: '*/*', 'x-key': 'for /stale' },
+      { accept: '*/*', 'x-key': 'for /fresh' },
+    ]);
+  });
+
+  it('a headers hook that throws stops the request before anything is sent', async () => {
+    const n = net(() => new Response('ok'));
+    const c = new HttpClient({ fetch: n.fetch }).with({
+      headers: () => {
+        throw new VidmuxError('forbidden', 'Refusing to send the key there.');
+      },
+    });
+    await expect(c.request('https://elsewhere.example/x')).rejects.toMatchObject({ code: 'forbidden' });
+    expect(n.sent).toEqual([]);
+  });
+
+  it('classify reads the body: "400 token expired" refreshes a refreshable link, and is final (expired) otherwise', async () => {
+    const n = net((url) => (url.endsWith('/new') ? new Response('ok') : new Response('{"error":{"message":"token expired"}}', { status: 400 })));
+    const sleeps: number[] = [];
+    const c = new HttpClient({ fetch: n.fetch, sleep: async (ms) => void sleeps.push(ms) }).with({
+      classify: (status, body) => (status === 400 && /expired/.test(body) ? 'expired' : undefined),
+    });
+    const media = new MediaUrl('https://api.example/old', async () => 'https://api.example/new');
+    expect(await (await c.request(media)).text()).toBe('ok');
+    expect(n.sent.map((s) => s.url)).toEqual(['https://api.example/old', 'https://api.example/new']);
+    n.sent.length = 0;
+    await expect(c.request('https://api.example/old')).rejects.toMatchObject({ code: 'expired', status: 400 });
+    expect(n.sent).toHaveLength(1); // no retries: only a fresh link could help
+    expect(sleeps).toEqual([]);
+    // Without the hook the same answer is a plain client error.
+    const plain = new HttpClient({ fetch: n.fetch });
+    await expect(plain.request('https://api.example/old')).rejects.toMatchObject({ code: 'http_error', status: 400 });
+  });
+
+  it('mapError rewords the final error with the last status and body; cancellation passes untouched', async () => {
+    const n = net(() => new Response('{"error":{"code":"plus_required"}}', { status: 402 }));
+    const details: unknown[] = [];
+    const c = new HttpClient({ fetch: n.fetch, provider: 'http' }).with(
+      {
+        mapError: (err, d) => {
+          details.push(d);
+          return new VidmuxError('forbidden', `Words of the provider (${err.code}).`, { provider: 'acme', status: d.status ?? 0 });
+        },
+      },
+      { provider: 'acme' },
+    );
+    await expect(c.request('https://api.example/x')).rejects.toMatchObject({ code: 'forbidden', message: 'Words of the provider (http_error).', provider: 'acme' });
+    expect(details).toEqual([{ kind: 'client_error', status: 402, body: '{"error":{"code":"plus_required"}}' }]);
+    const ctrl = new AbortController();
+    ctrl.abort();
+    await expect(c.request('https://api.example/x', { signal: ctrl.signal })).rejects.toMatchObject({ code: 'cancelled' });
+    expect(details).toHaveLength(1);
+  });
+
+  it('beforeAttempt and afterResponse run for every attempt, retries included', async () => {
+    const n = net((_url, i) => new Response(i < 3 ? 'busy' : 'ok', { status: i < 3 ? 503 : 200, headers: { 'x-n': String(i) } }));
+    const events: string[] = [];
+    const c = new HttpClient({ fetch: n.fetch, sleep: async () => undefined }).with({
+      beforeAttempt: (a) => void events.push(`before ${a.method} ${new URL(a.url).pathname}`),
+      afterResponse: (_a, r) => void events.push(`after ${r.status} #${r.headers.get('x-n')}`),
+    });
+    await c.request('https://api.example/job');
+    expect(events).toEqual(['before GET /job', 'after 503 #1', 'before GET /job', 'after 503 #2', 'before GET /job', 'after 200 #3']);
+  });
+
+  it('a derived client shares its parent’s per-host connection cap', async () => {
+    const n = net(() => new Response(new ReadableStream({ start: () => undefined })));
+    const parent = new HttpClient({ fetch: n.fetch, maxConnectionsPerHost: 2 });
+    const child = parent.with({}, { provider: 'acme' });
+    const a = await parent.request('https://cdn.example/a');
+    const b = await child.request('https://cdn.example/b');
+    let third = false;
+    const pending = child.request('https://cdn.example/c').then((r) => ((third = true), r));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(third).toBe(false); // two open bodies hold both slots, whichever client opened them
+    await a.cancel();
+    const c = await pending;
+    expect(third).toBe(true);
+    await Promise.all([b.cancel(), c.cancel()]);
+    expect(child.provider).toBe('acme');
   });
 });

@@ -3,6 +3,12 @@
  * It adds headers/stall timeouts, AbortSignal cancellation, a per-host connection cap and the
  * retry table of ./retry-policy. Web-standard only (fetch, ReadableStream, AbortController) so it
  * runs in Node, the offscreen document and workers alike.
+ *
+ * One client per context (the background, the offscreen document, the CLI) is built by the
+ * composition root and injected everywhere, so the per-host cap holds across jobs. Callers that
+ * need more (a provider's key on its own origin, a rate window, a provider's error wording) derive
+ * a client with {@link HttpClient.with} and documented {@link RequestHooks}: the derived client
+ * shares the connection limiter and the retry table with its parent. No subclassing, no patching.
  */
 import { VidmuxError } from '../errors';
 import {
@@ -18,6 +24,65 @@ import {
 
 /** Never more than this many connections to one host, whatever a caller asks for. */
 export const MAX_CONNECTIONS_PER_HOST = 10;
+
+/** One attempt of a request, as hooks see it. A fresh object per attempt: hooks may key state on it. */
+export interface AttemptInfo {
+  /** The URL of this attempt (a refreshed link has a new one). */
+  readonly url: string;
+  readonly method: string;
+  readonly signal: AbortSignal | undefined;
+}
+
+/** An answer's status line and headers, before its body is read. */
+export interface ResponseHead {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly url: string;
+}
+
+/** What the client knew of the last failed attempt, for {@link RequestHooks.mapError}. */
+export interface FailureDetail {
+  kind: FailureKind | undefined;
+  /** HTTP status of the last answer, when there was one. */
+  status: number | undefined;
+  /** Body of the last error answer (at most 64 KB). */
+  body: string | undefined;
+  /** Seconds the server asked to wait (Retry-After), when it did. */
+  retryAfterSeconds: number | undefined;
+}
+
+/**
+ * Extension points of a client ({@link HttpClient.with}). For each attempt they run in this order:
+ * `beforeAttempt` (before a connection slot is taken), `headers` (for the attempt's actual URL),
+ * the request, `afterResponse`, then for an answer the caller did not accept `classify`; when the
+ * client finally gives up, `mapError`. Modelled on ky's hooks and mediabunny's `UrlSourceOptions`.
+ */
+export interface RequestHooks {
+  /**
+   * Extra headers for this URL, e.g. an API key that `keyHeaders` only hands out for the
+   * provider's own origin. Runs per attempt, so a refreshed URL is checked again. Throwing (a
+   * VidmuxError) stops the request at once, without a retry.
+   */
+  headers?(url: string): Record<string, string>;
+  /** Waits before each attempt if it must (e.g. for the next rate window); may throw to stop. */
+  beforeAttempt?(attempt: AttemptInfo): void | Promise<void>;
+  /** Sees the status and headers of every answer (e.g. `X-RateLimit-Remaining`). */
+  afterResponse?(attempt: AttemptInfo, response: ResponseHead): void;
+  /**
+   * Classifies an answer the caller did not accept, from its status and body, when the status
+   * alone says too little: e.g. VidPickr's `400 {"error":{"message":"token expired"}}` is
+   * `expired` (a fresh URL fixes it). Undefined: the client's own reading of the status.
+   */
+  classify?(status: number, body: string, url: string): FailureKind | undefined;
+  /**
+   * Rewords the error the client finally gives up with, in the caller's voice (a provider's error
+   * table). Never called for cancellation.
+   */
+  mapError?(error: VidmuxError, detail: FailureDetail): VidmuxError;
+}
+
+/** Most of an error answer's body that is read (for hooks and for the errors that quote it). */
+const ERROR_BODY_LIMIT = 64 * 1024;
 
 /** Options of {@link HttpClient}. Everything has a real default; tests inject the rest. */
 export interface HttpClientOptions {
@@ -145,38 +210,72 @@ class HostLimiter {
   }
 }
 
-/** The engine's HTTP client. Create one per provider (or one shared) and reuse it. */
+/** What a client and the clients derived from it share: one connection cap, one retry table. */
+interface SharedState {
+  readonly fetchImpl: typeof fetch;
+  readonly policy: RetryPolicy;
+  readonly sleep: Sleep;
+  readonly random: () => number;
+  readonly headersTimeoutMs: number;
+  readonly stallTimeoutMs: number;
+  readonly maxConnectionsPerHost: number;
+  readonly limiter: HostLimiter;
+}
+
+/** The engine's HTTP client. One per context, shared; derive with {@link HttpClient.with}. */
 export class HttpClient {
   readonly provider: string;
   readonly maxConnectionsPerHost: number;
-  private readonly fetchImpl: typeof fetch;
-  private readonly policy: RetryPolicy;
-  private readonly sleep: Sleep;
-  private readonly random: () => number;
-  private readonly headersTimeoutMs: number;
-  private readonly stallTimeoutMs: number;
-  private readonly limiter: HostLimiter;
+  private readonly shared: SharedState;
+  private readonly hooks: RequestHooks;
 
-  constructor(opts: HttpClientOptions = {}) {
+  /** `derived` is internal: how {@link HttpClient.with} shares its parent's state. */
+  constructor(opts: HttpClientOptions = {}, derived?: { shared: SharedState; hooks: RequestHooks }) {
     this.provider = opts.provider ?? 'http';
-    this.fetchImpl = opts.fetch ?? ((input, init) => globalThis.fetch(input, init));
-    this.policy = opts.policy ?? DEFAULT_RETRY_POLICY;
-    this.sleep = opts.sleep ?? realSleep;
-    this.random = opts.random ?? Math.random;
-    this.headersTimeoutMs = opts.headersTimeoutMs ?? 30_000;
-    this.stallTimeoutMs = opts.stallTimeoutMs ?? 20_000;
-    this.maxConnectionsPerHost = Math.max(1, Math.min(opts.maxConnectionsPerHost ?? MAX_CONNECTIONS_PER_HOST, MAX_CONNECTIONS_PER_HOST));
-    this.limiter = new HostLimiter(this.maxConnectionsPerHost);
+    if (derived) {
+      this.shared = derived.shared;
+      this.hooks = derived.hooks;
+      this.maxConnectionsPerHost = derived.shared.maxConnectionsPerHost;
+      return;
+    }
+    const maxConnectionsPerHost = Math.max(1, Math.min(opts.maxConnectionsPerHost ?? MAX_CONNECTIONS_PER_HOST, MAX_CONNECTIONS_PER_HOST));
+    this.shared = {
+      fetchImpl: opts.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+      policy: opts.policy ?? DEFAULT_RETRY_POLICY,
+      sleep: opts.sleep ?? realSleep,
+      random: opts.random ?? Math.random,
+      headersTimeoutMs: opts.headersTimeoutMs ?? 30_000,
+      stallTimeoutMs: opts.stallTimeoutMs ?? 20_000,
+      maxConnectionsPerHost,
+      limiter: new HostLimiter(maxConnectionsPerHost),
+    };
+    this.maxConnectionsPerHost = maxConnectionsPerHost;
+    this.hooks = {};
+  }
+
+  /**
+   * A client with more hooks (composed after this client's own) that shares this client's
+   * connection limiter, retry table, fetch and sleep: the per-host cap counts both. `provider`
+   * names the new client in errors ("vidpickr" rather than "http").
+   */
+  with(hooks: RequestHooks, opts: { provider?: string } = {}): HttpClient {
+    return new HttpClient({ provider: opts.provider ?? this.provider }, { shared: this.shared, hooks: composeHooks(this.hooks, hooks) });
+  }
+
+  /** The sleep this client's retries wait with (tests inject one that does not wait). */
+  get sleep(): Sleep {
+    return this.shared.sleep;
   }
 
   /** A fresh retry counter following this client's policy. */
   tracker(): RetryTracker {
-    return new RetryTracker(this.policy, this.sleep, this.random);
+    return new RetryTracker(this.shared.policy, this.shared.sleep, this.shared.random);
   }
 
   /**
    * Sends a request, retrying as the policy says until a 2xx (or an accepted status) arrives.
-   * Throws a {@link VidmuxError} when it gives up or `signal` aborts.
+   * Throws a {@link VidmuxError} when it gives up (reworded by {@link RequestHooks.mapError}) or
+   * `signal` aborts.
    */
   async request(target: string | MediaUrl, opts: RequestOptions = {}): Promise<HttpResponse> {
     const media = typeof target === 'string' ? new MediaUrl(target) : target;
@@ -186,24 +285,38 @@ export class HttpClient {
       try {
         return await this.attempt(url, media.refreshable, opts);
       } catch (err) {
-        if (!(err instanceof HttpFailure)) throw err;
-        const action = await tracker.handle(err, opts.signal);
-        if (action === 'refresh') await media.refresh(url, opts.signal);
+        if (!(err instanceof HttpFailure)) throw this.reword(err);
+        await this.recover(err, { tracker, media, url, ...(opts.signal ? { signal: opts.signal } : {}) });
       }
     }
   }
 
-  /** GETs JSON with retries; `parse` validates it (e.g. a zod schema's `parse`). */
-  async json<T>(target: string | MediaUrl, parse: (data: unknown) => T, opts: RequestOptions = {}): Promise<T> {
-    const res = await this.request(target, { ...opts, headers: { accept: 'application/json', ...opts.headers } });
-    const text = await res.text();
-    let data: unknown;
+  /**
+   * What every transfer does after a failed attempt (a request here, a chunk of a ranged download):
+   * follows the retry table (waits, then returns to retry; refreshes an expired link first), or
+   * throws the final error, reworded by the hooks. An `expired` failure of a link that cannot be
+   * refreshed is final at once.
+   */
+  async recover(failure: HttpFailure, ctx: { tracker: RetryTracker; media: MediaUrl; url: string; signal?: AbortSignal }): Promise<void> {
     try {
-      data = JSON.parse(text);
+      if (failure.kind === 'expired' && !ctx.media.refreshable) {
+        throw new VidmuxError(failure.code, failure.message, {
+          ...(failure.provider === undefined ? {} : { provider: failure.provider }),
+          ...(failure.status === undefined ? {} : { status: failure.status }),
+          cause: failure,
+        });
+      }
+      const action = await ctx.tracker.handle(failure, ctx.signal);
+      if (action === 'refresh') await ctx.media.refresh(ctx.url, ctx.signal);
     } catch (err) {
-      throw new VidmuxError('bad_response', `${describeUrl(res.url)} did not answer with JSON.`, { provider: this.provider, cause: err });
+      throw this.reword(err);
     }
-    return parse(data);
+  }
+
+  /** Applies {@link RequestHooks.mapError} to a final error (cancellation passes untouched). */
+  reword(err: unknown): unknown {
+    if (!this.hooks.mapError || !(err instanceof VidmuxError) || err.code === 'cancelled') return err;
+    return this.hooks.mapError(err, failureDetail(err));
   }
 
   /** Turns a failure seen while reading a body into an {@link HttpFailure} (or passes others through). */
@@ -212,15 +325,20 @@ export class HttpClient {
   }
 
   /** Builds an {@link HttpFailure} naming this client's provider. */
-  failure(kind: FailureKind, code: HttpFailure['code'], message: string, extra: { status?: number; cause?: unknown; retryAfterSeconds?: number } = {}): HttpFailure {
+  failure(kind: FailureKind, code: HttpFailure['code'], message: string, extra: { status?: number; cause?: unknown; retryAfterSeconds?: number; body?: string } = {}): HttpFailure {
     return new HttpFailure(kind, code, message, { provider: this.provider, ...extra });
   }
 
-  /** One attempt: waits for a host slot, sends, checks the status, wraps the body. */
+  /** One attempt: runs the hooks, waits for a host slot, sends, checks the status, wraps the body. */
   private async attempt(url: string, refreshable: boolean, opts: RequestOptions): Promise<HttpResponse> {
     const signal = opts.signal;
     if (signal?.aborted) throw cancelledError(signal);
-    const release = await this.limiter.acquire(hostOf(url), signal);
+    const info: AttemptInfo = { url, method: opts.method ?? 'GET', signal };
+    await this.hooks.beforeAttempt?.(info);
+    if (signal?.aborted) throw cancelledError(signal);
+    const headers = this.hooks.headers ? { ...opts.headers, ...this.hooks.headers(url) } : opts.headers;
+    const { limiter, headersTimeoutMs, stallTimeoutMs: stallMs, fetchImpl } = this.shared;
+    const release = await limiter.acquire(hostOf(url), signal);
     // Our own controller stops this attempt on a timeout or stall; the caller's signal stops it too.
     // AbortSignal.any adds no listener to the caller's signal, which many attempts share.
     const ctrl = new AbortController();
@@ -238,11 +356,11 @@ export class HttpClient {
     const timer = setTimeout(() => {
       why = 'timeout';
       ctrl.abort();
-    }, this.headersTimeoutMs);
+    }, headersTimeoutMs);
     try {
-      res = await this.fetchImpl(url, {
-        method: opts.method ?? 'GET',
-        ...(opts.headers ? { headers: opts.headers } : {}),
+      res = await fetchImpl(url, {
+        method: info.method,
+        ...(headers ? { headers } : {}),
         ...(opts.body === undefined ? {} : { body: opts.body }),
         signal: fetchSignal.signal,
         redirect: 'follow',
@@ -251,22 +369,28 @@ export class HttpClient {
       finish();
       if (signal?.aborted) throw cancelledError(signal);
       if (why === 'timeout') {
-        throw this.failure('timeout', 'timeout', `${describeUrl(url)} sent no answer within ${Math.round(this.headersTimeoutMs / 1000)} s.`, { cause: err });
+        throw this.failure('timeout', 'timeout', `${describeUrl(url)} sent no answer within ${Math.round(headersTimeoutMs / 1000)} s.`, { cause: err });
       }
       throw this.failure('network', 'network', `Could not reach ${describeUrl(url)}: ${errorText(err)}.`, { cause: err });
     } finally {
       clearTimeout(timer);
     }
 
+    this.hooks.afterResponse?.(info, { status: res.status, headers: res.headers, url });
     if (!(res.status >= 200 && res.status < 300) && !opts.acceptStatus?.(res.status)) {
-      await res.body?.cancel().catch(() => {});
+      // The body of an error answer says more than its status (a provider's error code). A body
+      // that stalls is given up after the stall timeout, like any other.
+      const stall = setTimeout(() => ctrl.abort(), stallMs);
+      const body = await readLimited(res, ERROR_BODY_LIMIT).finally(() => clearTimeout(stall));
       finish();
-      throw this.statusFailure(res, url, refreshable);
+      if (signal?.aborted) throw cancelledError(signal);
+      const kind = this.hooks.classify?.(res.status, body, url);
+      throw this.statusFailure(res, url, refreshable, kind, body);
     }
 
     const source = res.body;
     const reader = source?.getReader();
-    const stallTimeoutMs = this.stallTimeoutMs;
+    const stallTimeoutMs = stallMs;
     const classifyBodyError = (err: unknown): unknown => {
       if (signal?.aborted) return cancelledError(signal);
       if (why === 'stalled') {
@@ -332,28 +456,87 @@ export class HttpClient {
     };
   }
 
-  /** Maps a non-2xx status to a failure with a stable code and a message a person understands. */
-  private statusFailure(res: Response, url: string, refreshable: boolean): HttpFailure {
+  /**
+   * Maps a non-2xx status to a failure with a stable code and a message a person understands;
+   * `kind` is a hook's reading of the answer, when it had one.
+   */
+  private statusFailure(res: Response, url: string, refreshable: boolean, kind: FailureKind | undefined, body: string | undefined): HttpFailure {
     const s = res.status;
     const where = describeUrl(url);
     const what = `${s}${res.statusText ? ` ${res.statusText}` : ''}`;
-    if (s === 429) {
+    const extra = { status: s, ...(body === undefined ? {} : { body }) };
+    if (kind === 'expired' || (kind === undefined && (s === 403 || s === 410) && refreshable)) {
+      return this.failure('expired', 'expired', `The link to ${where} expired or was refused (${what}).`, extra);
+    }
+    if (kind === undefined && s === 429) {
       const retryAfterSeconds = parseRetryAfter(res.headers.get('retry-after'));
       return this.failure('rate_limited', 'rate_limited', `${where} is rate limiting us (${what}).`, {
-        status: s,
+        ...extra,
         ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
       });
     }
-    if (s === 502) return this.failure('bad_gateway', 'http_error', `${where} failed with a gateway error (${what}).`, { status: s });
-    if (s >= 500) return this.failure('server_error', 'http_error', `${where} had a server error (${what}).`, { status: s });
-    if ((s === 403 || s === 410) && refreshable) {
-      return this.failure('expired', 'expired', `The link to ${where} expired or was refused (${what}).`, { status: s });
-    }
-    const code = s === 401 ? 'unauthorized' : s === 403 ? 'forbidden' : s === 404 ? 'not_found' : s === 410 ? 'expired' : 'http_error';
+    if (kind === undefined && s === 502) return this.failure('bad_gateway', 'http_error', `${where} failed with a gateway error (${what}).`, extra);
+    if (kind === undefined && s >= 500) return this.failure('server_error', 'http_error', `${where} had a server error (${what}).`, extra);
+    const code = s === 401 ? 'unauthorized' : s === 403 ? 'forbidden' : s === 404 ? 'not_found' : s === 410 ? 'expired' : s === 429 ? 'rate_limited' : 'http_error';
     const meaning =
       s === 401 ? 'needs authorization' : s === 403 ? 'refused access' : s === 404 ? 'has no such file' : s === 410 ? 'says the link is gone' : 'rejected the request';
-    return this.failure('client_error', code, `${where} ${meaning} (${what}).`, { status: s });
+    return this.failure(kind ?? 'client_error', code, `${where} ${meaning} (${what}).`, extra);
   }
+}
+
+/** Hooks of a derived client: the parent's first, then the child's (the child's words win). */
+function composeHooks(parent: RequestHooks, child: RequestHooks): RequestHooks {
+  const out: RequestHooks = {};
+  if (parent.headers || child.headers) out.headers = (url) => ({ ...parent.headers?.(url), ...child.headers?.(url) });
+  if (parent.beforeAttempt || child.beforeAttempt) {
+    out.beforeAttempt = async (a) => {
+      await parent.beforeAttempt?.(a);
+      await child.beforeAttempt?.(a);
+    };
+  }
+  if (parent.afterResponse || child.afterResponse) {
+    out.afterResponse = (a, r) => {
+      parent.afterResponse?.(a, r);
+      child.afterResponse?.(a, r);
+    };
+  }
+  if (parent.classify || child.classify) out.classify = (s, b, u) => child.classify?.(s, b, u) ?? parent.classify?.(s, b, u);
+  if (parent.mapError || child.mapError) {
+    out.mapError = (e, d) => {
+      const first = parent.mapError ? parent.mapError(e, d) : e;
+      return child.mapError ? child.mapError(first, d) : first;
+    };
+  }
+  return out;
+}
+
+/** Up to `limit` bytes of a body as text (the rest is dropped). */
+async function readLimited(res: Response, limit: number): Promise<string> {
+  const reader = res.body?.getReader();
+  if (!reader) return '';
+  const decoder = new TextDecoder();
+  let text = '';
+  let n = 0;
+  try {
+    while (n < limit) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      n += value.length;
+      text += decoder.decode(value, { stream: true });
+    }
+  } catch {
+    /* a broken error body: what we have is all there is */
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  return (text + decoder.decode()).slice(0, limit);
+}
+
+/** The status, body and kind of the HTTP failure behind a final error, when there was one. */
+export function failureDetail(err: unknown): FailureDetail {
+  const e = err instanceof VidmuxError ? err : undefined;
+  const failure = err instanceof HttpFailure ? err : e?.cause instanceof HttpFailure ? e.cause : undefined;
+  return { kind: failure?.kind, status: e?.status ?? failure?.status, body: failure?.body, retryAfterSeconds: failure?.retryAfterSeconds };
 }
 
 /** Parses Retry-After: delta seconds or an HTTP date. Undefined when absent or unreadable. */

@@ -403,8 +403,7 @@ class ParallelDownload extends Download {
       } catch (err) {
         if (this.ctrl.signal.aborted) throw cancelledError(this.ctrl.signal);
         if (!(err instanceof HttpFailure)) throw err;
-        const action = await tracker.handle(err, this.ctrl.signal);
-        if (action === 'refresh') await this.media.refresh(url, this.ctrl.signal);
+        await this.client.recover(err, { tracker, media: this.media, url, signal: this.ctrl.signal });
       }
     }
   }
@@ -510,8 +509,7 @@ class SequentialDownload extends Download {
       } catch (err) {
         if (this.ctrl.signal.aborted) throw cancelledError(this.ctrl.signal);
         if (!(err instanceof HttpFailure)) throw err;
-        const action = await tracker.handle(err, this.ctrl.signal);
-        if (action === 'refresh') await this.media.refresh(url, this.ctrl.signal);
+        await this.client.recover(err, { tracker, media: this.media, url, signal: this.ctrl.signal });
       }
     }
   }

@@ -78,16 +78,19 @@ export class HttpFailure extends VidmuxError {
   readonly kind: FailureKind;
   /** Seconds from Retry-After, when the server sent one. */
   readonly retryAfterSeconds: number | undefined;
+  /** The error answer's body, when there was one (at most 64 KB). */
+  readonly body: string | undefined;
 
   constructor(
     kind: FailureKind,
     code: ErrorCode,
     message: string,
-    opts: { provider?: string; status?: number; cause?: unknown; retryAfterSeconds?: number } = {},
+    opts: { provider?: string; status?: number; cause?: unknown; retryAfterSeconds?: number; body?: string } = {},
   ) {
     super(code, message, opts);
     this.kind = kind;
     this.retryAfterSeconds = opts.retryAfterSeconds;
+    this.body = opts.body;
   }
 }
 

@@ -1,11 +1,20 @@
+/**
+ * Where the background's jobs run: the {@link EngineHost}s. The background itself never holds
+ * media bytes in Chrome; Firefox has no offscreen documents, and its background page (which has a
+ * DOM and OPFS) is the engine.
+ */
 import { browser } from 'wxt/browser';
 import type { EngineHost } from '../jobs/downloads';
-import type { EngineEvent, SaveSpec } from '../schemas/save-spec';
-import { createProviders } from '../providers';
-import { EngineRunner } from './engine-runner';
-import { sendToExtension } from './messaging';
+import type { JobSpec } from '../schemas/job-spec';
+import { sendToEngine } from './messaging';
 
 const OFFSCREEN_PATH = 'offscreen.html';
+
+/** The parts of Chrome's runtime and offscreen APIs used here (the polyfill's types lack them). */
+interface ChromeOffscreen {
+  runtime: { getContexts(filter: { contextTypes: string[]; documentUrls: string[] }): Promise<unknown[]> };
+  offscreen: { createDocument(opts: { url: string; reasons: string[]; justification: string }): Promise<void> };
+}
 
 /**
  * Chrome: jobs run in the offscreen document (the service worker has no DOM, no OPFS writable
@@ -14,52 +23,71 @@ const OFFSCREEN_PATH = 'offscreen.html';
 export class OffscreenEngineHost implements EngineHost {
   private creating: Promise<void> | null = null;
 
-  async start(spec: SaveSpec): Promise<void> {
+  async start(spec: JobSpec): Promise<void> {
     await this.ensureDocument();
-    await sendToExtension('engine.start', { spec });
+    await sendToEngine('engine.start', { spec });
   }
 
   async cancel(jobId: string): Promise<void> {
-    if (await this.hasDocument()) await sendToExtension('engine.cancel', { jobId });
+    if (await this.hasDocument()) await sendToEngine('engine.cancel', { jobId });
   }
 
   async release(jobId: string): Promise<void> {
-    if (await this.hasDocument()) await sendToExtension('engine.release', { jobId }).catch(() => undefined);
+    if (await this.hasDocument()) await sendToEngine('engine.release', { jobId }).catch(() => undefined);
+  }
+
+  private get chrome(): ChromeOffscreen {
+    return browser as unknown as ChromeOffscreen;
   }
 
   private async hasDocument(): Promise<boolean> {
-    const runtime = browser.runtime as unknown as { getContexts(f: object): Promise<unknown[]> };
-    const contexts = await runtime.getContexts({ contextTypes: ['OFFSCREEN_DOCUMENT'], documentUrls: [browser.runtime.getURL(`/${OFFSCREEN_PATH}`)] });
+    const contexts = await this.chrome.runtime.getContexts({ contextTypes: ['OFFSCREEN_DOCUMENT'], documentUrls: [browser.runtime.getURL(`/${OFFSCREEN_PATH}`)] });
     return contexts.length > 0;
   }
 
   private async ensureDocument(): Promise<void> {
     if (await this.hasDocument()) return;
-    this.creating ??= (browser as unknown as { offscreen: { createDocument(o: object): Promise<void> } }).offscreen
+    this.creating ??= this.chrome.offscreen
       .createDocument({ url: OFFSCREEN_PATH, reasons: ['BLOBS'], justification: 'Join video and audio tracks into one file and hand it to downloads.' })
       .finally(() => (this.creating = null));
     await this.creating;
   }
 }
 
-/** Firefox: the background is a page with a DOM and OPFS, so jobs run right here. */
+/** What runs jobs in this very context (lib/jobs/job-runner.ts). */
+export interface LocalEngine {
+  start(spec: JobSpec): void;
+  cancel(jobId: string): void;
+  release(jobId: string): Promise<void>;
+  sweep(): Promise<void>;
+}
+
+/**
+ * Firefox: the background page runs jobs itself. The engine (providers, network and media
+ * engines) is loaded on the first job, so Chrome's service worker bundle never carries it.
+ */
 export class InProcessEngineHost implements EngineHost {
-  private readonly runner: EngineRunner;
+  private engine: Promise<LocalEngine> | null = null;
 
-  constructor(onEvent: (jobId: string, event: EngineEvent) => void) {
-    this.runner = new EngineRunner(onEvent, (spec) => createProviders(spec.providers, { tornadoStorage: spec.tornadoStorage }));
-    void this.runner.sweep().catch(() => undefined);
-  }
+  constructor(private readonly load: () => Promise<LocalEngine>) {}
 
-  async start(spec: SaveSpec): Promise<void> {
-    this.runner.start(spec);
+  async start(spec: JobSpec): Promise<void> {
+    (await this.runner()).start(spec);
   }
 
   async cancel(jobId: string): Promise<void> {
-    this.runner.cancel(jobId);
+    if (this.engine) (await this.engine).cancel(jobId);
   }
 
   async release(jobId: string): Promise<void> {
-    await this.runner.release(jobId);
+    if (this.engine) await (await this.engine).release(jobId);
+  }
+
+  private runner(): Promise<LocalEngine> {
+    this.engine ??= this.load().then(async (engine) => {
+      await engine.sweep().catch(() => undefined);
+      return engine;
+    });
+    return this.engine;
   }
 }

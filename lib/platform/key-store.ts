@@ -2,71 +2,64 @@
  * API keys live in the extension's own IndexedDB, written and read only by the background.
  * Content scripts run in web pages' origins and cannot open it (unlike storage.local, which
  * Chrome exposes to content scripts); other extension pages go through background messages.
+ * idb-keyval is the whole IndexedDB layer. Reads are cached for the worker's lifetime: only this
+ * store writes keys, so the cache cannot go stale.
  */
 import { createStore, del, get, set } from 'idb-keyval';
 import { maskKey, VidmuxError } from '../errors';
-import { KeyedProviderSchema, type KeyedProvider } from '../schemas/ids';
+import type { KeyStore } from '../background/ports';
+import type { KeyedProvider } from '../schemas/ids';
 import { ApiKeySchema } from '../schemas/keys';
 import { TornadoStorageSchema, type TornadoStorage } from '../schemas/tornado-storage';
 
-const store = createStore('vidmux-secrets', 'api-keys');
-
-export async function getApiKey(provider: KeyedProvider): Promise<string | null> {
-  const raw: unknown = await get(provider, store);
-  const parsed = ApiKeySchema.safeParse(raw);
-  return parsed.success ? parsed.data : null;
-}
-
-export async function setApiKey(provider: KeyedProvider, key: string): Promise<string> {
-  const clean = ApiKeySchema.parse(key);
-  await set(provider, clean, store);
-  return maskKey(clean);
-}
-
-export async function removeApiKey(provider: KeyedProvider): Promise<void> {
-  await del(provider, store);
-}
-
-/** Every provider with its masked key (or null): all that other contexts ever see of keys. */
-export async function listMaskedKeys(): Promise<Array<{ provider: KeyedProvider; masked: string | null }>> {
-  return Promise.all(
-    KeyedProviderSchema.options.map(async (provider) => {
-      const key = await getApiKey(provider);
-      return { provider, masked: key ? maskKey(key) : null };
-    }),
-  );
-}
-
+const db = createStore('vidmux-secrets', 'api-keys');
 const TORNADO_STORAGE = 'tornado-storage';
 
-/** Tornado custom storage (bucket credentials): a secret like the keys, kept the same way. */
-export async function getTornadoStorage(): Promise<TornadoStorage | null> {
-  const parsed = TornadoStorageSchema.safeParse(await get(TORNADO_STORAGE, store));
-  return parsed.success ? parsed.data : null;
-}
+export class IdbKeyStore implements KeyStore {
+  private readonly cache = new Map<string, Promise<unknown>>();
 
-export async function setTornadoStorage(config: unknown): Promise<TornadoStorage> {
-  const parsed = TornadoStorageSchema.safeParse(config);
-  if (!parsed.success) throw new VidmuxError('bad_input', `Storage settings: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`).join('; ')}`);
-  await set(TORNADO_STORAGE, parsed.data, store);
-  return parsed.data;
-}
+  private read(name: string): Promise<unknown> {
+    let hit = this.cache.get(name);
+    if (!hit) this.cache.set(name, (hit = get(name, db).catch(() => undefined)));
+    return hit;
+  }
 
-export async function removeTornadoStorage(): Promise<void> {
-  await del(TORNADO_STORAGE, store);
-}
+  private async write(name: string, value: unknown): Promise<void> {
+    this.cache.delete(name);
+    if (value === undefined) await del(name, db);
+    else await set(name, value, db);
+    this.cache.set(name, Promise.resolve(value));
+  }
 
-/** Where files go, with every secret masked: what the options page shows. */
-export function describeTornadoStorage(s: TornadoStorage): string {
-  const prefix = [s.base_folder ?? 'videos', s.folder_prefix].filter(Boolean).join('/');
-  switch (s.provider) {
-    case 's3':
-      return `S3-compatible bucket "${s.bucket}" at ${s.endpoint} (${s.region}), key ${maskKey(s.access_key)}, folder ${prefix}`;
-    case 'blob':
-      return `Azure Blob container "${s.container}" of ${s.account_name}, folder ${prefix}`;
-    case 'gcs':
-      return `Google Cloud Storage bucket "${s.bucket}" (${s.project_id}), folder ${prefix}`;
-    case 'oss':
-      return `Alibaba OSS bucket "${s.bucket}" at ${s.endpoint}, key ${maskKey(s.access_key_id)}, folder ${prefix}`;
+  async get(provider: KeyedProvider): Promise<string | null> {
+    const parsed = ApiKeySchema.safeParse(await this.read(provider));
+    return parsed.success ? parsed.data : null;
+  }
+
+  async set(provider: KeyedProvider, key: string): Promise<string> {
+    const clean = ApiKeySchema.parse(key);
+    await this.write(provider, clean);
+    return maskKey(clean);
+  }
+
+  async remove(provider: KeyedProvider): Promise<void> {
+    await this.write(provider, undefined);
+  }
+
+  /** Tornado custom storage (bucket credentials): a secret like the keys, kept the same way. */
+  async getTornadoStorage(): Promise<TornadoStorage | null> {
+    const parsed = TornadoStorageSchema.safeParse(await this.read(TORNADO_STORAGE));
+    return parsed.success ? parsed.data : null;
+  }
+
+  async setTornadoStorage(config: unknown): Promise<TornadoStorage> {
+    const parsed = TornadoStorageSchema.safeParse(config);
+    if (!parsed.success) throw new VidmuxError('bad_input', `Storage settings: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`).join('; ')}`);
+    await this.write(TORNADO_STORAGE, parsed.data);
+    return parsed.data;
+  }
+
+  async removeTornadoStorage(): Promise<void> {
+    await this.write(TORNADO_STORAGE, undefined);
   }
 }

@@ -1,14 +1,54 @@
+/**
+ * Messages between the extension's contexts over `runtime` messaging: the protocol of
+ * lib/messages.ts, with who sent each message worked out here, once, from what the browser says.
+ */
 import { browser } from 'wxt/browser';
-import { dispatch, makeMessage, parseResponse, type Handlers, type MessageType, type Request, type Response, type SenderInfo } from '../messages';
+import { dispatch, makeMessage, parseResponse, type Handlers, type MessageType, type Request, type Response, type SenderKind } from '../messages';
 
-/** Sends a request to the background and returns its validated response (throws its error). */
-export async function sendToBackground<T extends MessageType>(type: T, payload: Request<T>): Promise<Response<T>> {
+interface RuntimeSender {
+  id?: string;
+  tab?: { id?: number };
+  url?: string;
+}
+
+/**
+ * What kind of sender a message comes from, or null when it is not ours (another extension, a web
+ * page): content scripts report their page's URL; our own contexts our origin.
+ */
+export function senderKind(sender: RuntimeSender): SenderKind | null {
+  if (sender.id !== browser.runtime.id) return null;
+  const origin = browser.runtime.getURL('/');
+  const url = sender.url ?? '';
+  if (!url.startsWith(origin)) return 'tab';
+  const path = url.slice(origin.length).split(/[?#]/)[0];
+  if (path === 'offscreen.html') return 'engine';
+  // Chrome's service worker script; Firefox's generated background page.
+  if (path === 'background.js' || path === '_generated_background_page.html' || path === 'background.html') return 'background';
+  return 'page';
+}
+
+/** Runtime messaging reaches the background and every extension page; the one that handles `type` answers. */
+async function send<T extends MessageType>(type: T, payload: Request<T>): Promise<Response<T>> {
   const raw: unknown = await browser.runtime.sendMessage(makeMessage(type, payload));
   return parseResponse(type, raw);
 }
 
-/** Sends a request to the extension's pages (the offscreen document answers `engine.*`). */
-export const sendToExtension = sendToBackground;
+/** From a page or a content script: asks the background; returns its validated answer (throws its error). */
+export const sendToBackground = send;
+
+/** From the background: asks the engine (Chrome's offscreen document, the only handler of `engine.*`). */
+export const sendToEngine = send;
+
+/** From the background: tells the open extension pages (a popup) something; no page listening is not an error. */
+export async function sendToPages<T extends MessageType>(type: T, payload: Request<T>): Promise<Response<T> | null> {
+  let raw: unknown;
+  try {
+    raw = await browser.runtime.sendMessage(makeMessage(type, payload));
+  } catch {
+    return null; // "Receiving end does not exist": nobody is listening
+  }
+  return raw === undefined ? null : parseResponse(type, raw);
+}
 
 /** Sends a request to a tab's content script and returns its validated response. */
 export async function sendToTab<T extends MessageType>(tabId: number, type: T, payload: Request<T>): Promise<Response<T>> {
@@ -17,21 +57,20 @@ export async function sendToTab<T extends MessageType>(tabId: number, type: T, p
 }
 
 /**
- * Serves `handlers` on runtime messages. Messages from other extensions or web pages are ignored
- * (only our own contexts may talk to us); every message is validated by `dispatch`.
- * A message reaches every extension page at once, so only the background (`answerUnknown`)
- * answers types it does not handle, with a rejection; other contexts stay silent on them.
+ * Serves `handlers` on runtime messages; returns the function that stops serving. Messages from
+ * other extensions or web pages are ignored; every message is validated and its sender checked
+ * against the protocol by `dispatch`. A message reaches every extension page at once, so only the
+ * background (`answerUnknown`) answers types it does not handle, with a rejection; other contexts
+ * stay silent on them.
  */
-export function serveMessages(handlers: Handlers, opts: { answerUnknown: boolean }): void {
-  browser.runtime.onMessage.addListener((raw: unknown, sender: { id?: string; tab?: { id?: number }; url?: string }) => {
-    if (sender.id !== browser.runtime.id) return undefined;
+export function serveMessages(handlers: Handlers, opts: { answerUnknown: boolean }): () => void {
+  const listener = (raw: unknown, sender: RuntimeSender) => {
+    const kind = senderKind(sender);
+    if (!kind) return undefined;
     const type = (raw as { type?: unknown } | null)?.type;
     if (!opts.answerUnknown && !(typeof type === 'string' && Object.hasOwn(handlers, type))) return undefined;
-    // Content scripts report the page's URL; our own pages (even when opened in a tab) our origin.
-    const info: SenderInfo = {
-      tabId: sender.tab?.id ?? null,
-      fromExtensionPage: (sender.url ?? '').startsWith(browser.runtime.getURL('/')),
-    };
-    return dispatch(handlers, raw, info);
-  });
+    return dispatch(handlers, raw, { kind, tabId: sender.tab?.id ?? null });
+  };
+  browser.runtime.onMessage.addListener(listener);
+  return () => browser.runtime.onMessage.removeListener(listener);
 }

@@ -1,39 +1,38 @@
-/** Building providers from settings: the one place that knows every provider class. */
+/** Building providers from setups: the one place that knows every provider class. */
 import type { HttpClient } from '../net/http';
-import { DEFAULT_BASE_URLS } from './auth';
+import type { ProviderSetup } from '../schemas/job-spec';
+import type { TornadoStorage } from '../schemas/tornado-storage';
 import { PageProvider } from './page';
 import { RenderIoProvider } from './renderio';
-import { TornadoStorageSchema } from '../schemas/tornado-storage';
 import { TornadoProvider } from './tornado';
-import type { Provider, ProviderId } from './types';
+import type { Provider } from './types';
 import { VidPickrProvider } from './vidpickr';
 
-export interface ProviderSetup {
-  id: ProviderId;
-  apiKey: string | null;
-  /** null: the provider's real API. */
-  baseUrl: string | null;
+export type { ProviderSetup };
+
+/** What every provider of a context shares. */
+export interface ProviderContext {
+  /** The context's one client: the per-host connection cap holds across providers and jobs. */
+  http: HttpClient;
+  tornadoStorage?: TornadoStorage | null;
+  /** The page's files: parallel connections per track, and bytes per ranged request. */
+  connections?: number;
+  chunkSize?: number;
 }
 
-/**
- * Builds providers in the given order, skipping keyed providers that have no key (the page needs
- * none). Each keyed provider gets its own HttpClient named after it, so errors say who failed.
- */
-export function createProviders(setups: ProviderSetup[], opts: { http?: HttpClient; tornadoStorage?: unknown } = {}): Provider[] {
+/** Builds providers in the given order, skipping keyed providers that have no key (the page needs none). */
+export function createProviders(setups: ProviderSetup[], ctx: ProviderContext): Provider[] {
   const out: Provider[] = [];
   for (const s of setups) {
     if (s.id === 'page') {
-      out.push(new PageProvider(opts.http ? { http: opts.http } : {}));
+      out.push(new PageProvider({ http: ctx.http, ...(ctx.connections ? { connections: ctx.connections } : {}), ...(ctx.chunkSize ? { chunkSize: ctx.chunkSize } : {}) }));
       continue;
     }
     if (!s.apiKey) continue;
-    const config = { apiKey: s.apiKey, baseUrl: s.baseUrl ?? DEFAULT_BASE_URLS[s.id] };
+    const config = { apiKey: s.apiKey, baseUrl: s.baseUrl, http: ctx.http };
     if (s.id === 'vidpickr') out.push(new VidPickrProvider(config));
     else if (s.id === 'renderio') out.push(new RenderIoProvider(config));
-    else {
-      const storage = opts.tornadoStorage ? TornadoStorageSchema.parse(opts.tornadoStorage) : null;
-      out.push(new TornadoProvider({ ...config, storage }));
-    }
+    else out.push(new TornadoProvider({ ...config, storage: ctx.tornadoStorage ?? null }));
   }
   return out;
 }

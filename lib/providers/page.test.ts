@@ -9,7 +9,10 @@ import { ffprobeJson } from '../../test/fixtures/ffmpeg';
 import { NodeFileSink } from '../node/files';
 import { PageProvider } from './page';
 import { scanPageHtml } from './page-html';
-import { pickFormat } from './select';
+import { downloadContext } from '../jobs/download-context';
+import { chooseFormat, pickFormat } from '../jobs/choose-format';
+import { HttpClient } from '../net/http';
+import { DEFAULT_CODEC_PREFERENCE } from '../schemas/ids';
 
 let site: DemoSite;
 let media: DemoMedia;
@@ -50,15 +53,46 @@ describe('PageProvider', () => {
     expect(info.formats).toHaveLength(1);
     expect(info.formats[0]).toMatchObject({ kind: 'video+audio', container: 'mp4', delivery: 'file', approxBytes: readFileSync(media.sample).length });
     const path = join(out, 'file.mp4');
-    const r = await page.download(info, { format: info.formats[0]!, subtitles: [] }, { target: target(path) });
+    const r = await page.download(info, { format: info.formats[0]!, subtitles: [] }, downloadContext({ target: target(path) }));
     expect(r.bytes).toBe(readFileSync(media.sample).length);
     expect(sha256(path)).toBe(sha256(media.sample));
   });
 
-  it('reads a web page’s <video> and its title', async () => {
+  it('reads a web page’s <video> and its title, and saves that file', async () => {
     const info = await page.resolve(`${site.url}/watch/plain.html`);
     expect(info.title).toBe(PLAIN_PAGE_TITLE);
-    expect(info.formats.map((f) => f.id)).toEqual([expect.stringContaining('/media/sample.mp4')]);
+    expect(info.formats.map((f) => f.label)).toEqual([expect.stringMatching(/· sample\.mp4$/)]);
+    const path = join(out, 'page-video.mp4');
+    await page.download(info, { format: info.formats[0]!, subtitles: [] }, downloadContext({ target: target(path) }));
+    expect(sha256(path)).toBe(sha256(media.sample));
+  });
+
+  it('saves the clicked video without asking the page again (its height names the file)', async () => {
+    const src = `${site.url}/media/sample.mp4`;
+    const asked: string[] = [];
+    const counting = new PageProvider({ http: new HttpClient({ fetch: ((input: RequestInfo | URL, init?: RequestInit) => (asked.push(String(input)), fetch(input, init))) as typeof fetch }) });
+    const info = await counting.resolve(`${site.url}/watch/plain.html`, { media: { id: 'v1', kind: 'file', src, mimeType: 'video/mp4', width: 640, height: 360, duration: 4 } });
+    expect(asked).toEqual([]); // what a clicked <video> plays is known: no request to resolve it
+    expect(info).toMatchObject({ provider: 'page', title: 'sample' });
+    expect(info.formats.map((f) => [f.kind, f.container, f.height, f.delivery])).toEqual([['video+audio', 'mp4', 360, 'file']]);
+    const path = join(out, 'clicked.mp4');
+    await counting.download(info, { format: info.formats[0]!, subtitles: [] }, downloadContext({ target: target(path) }));
+    expect(sha256(path)).toBe(sha256(media.sample));
+  });
+
+  it('refuses what the clicked video plays when it is not a file, saying why', async () => {
+    const at = `${site.url}/watch/mse.html`;
+    const clicked = (kind: 'mediasource' | 'blob' | 'manifest' | 'none', src: string, mimeType: string | null = null) => page.resolve(at, { media: { id: 'v', kind, src, mimeType, width: 1, height: 1, duration: null } });
+    await expect(clicked('mediasource', 'blob:https://a/1')).rejects.toMatchObject({ code: 'not_a_file', message: /MediaSource/ });
+    await expect(clicked('blob', 'blob:https://a/1')).rejects.toMatchObject({ code: 'not_a_file' });
+    await expect(clicked('manifest', 'https://a.example/master.m3u8')).rejects.toMatchObject({ code: 'unsupported', message: /HLS/ });
+    await expect(clicked('none', '')).rejects.toMatchObject({ code: 'not_a_file', message: /no source/ });
+  });
+
+  it('a format it did not offer is refused', async () => {
+    const info = await page.resolve(`${site.url}/media/sample.mp4`);
+    const forged = { ...info.formats[0]!, id: 'page:99' };
+    await expect(page.download(info, { format: forged, subtitles: [] }, downloadContext({ target: target(join(out, 'x.mp4')) }))).rejects.toMatchObject({ code: 'bad_input' });
   });
 
   it('resolves a DASH manifest into muxed formats and saves one MP4 with both tracks', async () => {
@@ -68,16 +102,69 @@ describe('PageProvider', () => {
       ['audio', null, 'tracks'],
     ]);
     const path = join(out, 'dash.mp4');
-    await page.download(info, { format: pickFormat(info.formats, 'best'), subtitles: [] }, { target: target(path) });
+    await page.download(info, { format: pickFormat(info.formats, 'best'), subtitles: [] }, downloadContext({ target: target(path) }));
     const probe = await ffprobeJson(path);
     expect(probe.streams.map((s: { codec_name: string }) => s.codec_name)).toEqual(['h264', 'aac']);
+    // The chosen format's plan: this manifest's one video and its audio, muxed (not the audio alone).
+    expect(probe.streams.map((s: { codec_type: string }) => s.codec_type)).toEqual(['video', 'audio']);
     const audioPath = join(out, 'dash.m4a');
-    await page.download(info, { format: pickFormat(info.formats, 'audio'), subtitles: [] }, { target: target(audioPath) });
+    await page.download(info, { format: pickFormat(info.formats, 'audio'), subtitles: [] }, downloadContext({ target: target(audioPath) }));
     expect((await ffprobeJson(audioPath)).streams.map((s: { codec_name: string }) => s.codec_name)).toEqual(['aac']);
   });
 
   it('says so when a page has no video, or a URL is neither page nor media', async () => {
     await expect(page.resolve(`${site.url}/novideo.html`)).rejects.toMatchObject({ code: 'not_found', message: /No video file found/ });
     await expect(page.resolve(`${site.url}/nope`)).rejects.toMatchObject({ code: 'not_found' });
+  });
+});
+
+describe('PageProvider: a DASH page honours the user’s quality and codec preference', () => {
+  /** A manifest of single-file representations (SegmentBase with an index), as players load them. */
+  const MPD = `<?xml version="1.0"?>
+<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static" mediaPresentationDuration="PT10S" profiles="urn:mpeg:dash:profile:isoff-on-demand:2011">
+ <Period>
+  <AdaptationSet mimeType="video/webm"><Representation id="webm-2160" codecs="vp9" bandwidth="20000000" width="3840" height="2160"><BaseURL>v2160.webm</BaseURL><SegmentBase indexRange="200-999"/></Representation></AdaptationSet>
+  <AdaptationSet mimeType="video/mp4">
+   <Representation id="avc-720" codecs="avc1.64001f" bandwidth="2500000" width="1280" height="720"><BaseURL>avc720.mp4</BaseURL><SegmentBase indexRange="700-899"/></Representation>
+   <Representation id="avc-1080" codecs="avc1.640028" bandwidth="5000000" width="1920" height="1080"><BaseURL>avc1080.mp4</BaseURL><SegmentBase indexRange="700-899"/></Representation>
+   <Representation id="av1-1080" codecs="av01.0.08M.08" bandwidth="3000000" width="1920" height="1080"><BaseURL>av1080.mp4</BaseURL><SegmentBase indexRange="700-899"/></Representation>
+  </AdaptationSet>
+  <AdaptationSet mimeType="audio/mp4" lang="en">
+   <Representation id="aac-64" codecs="mp4a.40.5" bandwidth="64000"><BaseURL>a64.mp4</BaseURL><SegmentBase indexRange="600-799"/></Representation>
+   <Representation id="aac-128" codecs="mp4a.40.2" bandwidth="128000"><BaseURL>a128.mp4</BaseURL><SegmentBase indexRange="600-799"/></Representation>
+  </AdaptationSet>
+ </Period>
+</MPD>`;
+  const mpdUrl = 'https://cdn.example/v/manifest.mpd';
+  /** The CDN stand-in answers the manifest (nothing else is fetched by a resolve). */
+  const http = new HttpClient({ fetch: (async (input: RequestInfo | URL) => (String(input) === mpdUrl ? new Response(MPD, { headers: { 'content-type': 'application/dash+xml' } }) : new Response('', { status: 404 }))) as typeof fetch });
+  const clicked = { id: 'v1', kind: 'manifest' as const, src: mpdUrl, mimeType: 'application/dash+xml', width: 1280, height: 720, duration: 10 };
+  const wish = (over: Partial<Parameters<typeof chooseFormat>[1]> = {}) => ({ quality: 'best' as const, codecPreference: DEFAULT_CODEC_PREFERENCE, ...over });
+
+  it('offers each muxable video with the best audio, and each audio; never WebM', async () => {
+    const info = await new PageProvider({ http }).resolve('https://site.example/watch', { media: clicked });
+    expect(info.formats.map((f) => [f.kind, f.height, f.videoCodec, f.audioCodec])).toEqual([
+      ['video+audio', 720, 'avc1.64001f', 'mp4a.40.2'],
+      ['video+audio', 1080, 'avc1.640028', 'mp4a.40.2'],
+      ['video+audio', 1080, 'av01.0.08M.08', 'mp4a.40.2'],
+      ['audio', null, null, 'mp4a.40.5'],
+      ['audio', null, null, 'mp4a.40.2'],
+    ]);
+    expect(info.formats[0]!.language).toBe('en');
+  });
+
+  it('the same chooser as every provider: height cap, then the user’s codec order, then bitrate', async () => {
+    const info = await new PageProvider({ http }).resolve('https://site.example/watch', { media: clicked });
+    const pick = (w: Parameters<typeof chooseFormat>[1]) => { const f = chooseFormat(info, w); return [f.height, f.videoCodec ?? f.audioCodec]; };
+    expect(pick(wish())).toEqual([1080, 'avc1.640028']);
+    expect(pick(wish({ codecPreference: ['av1', 'avc', 'vp9', 'hevc'] }))).toEqual([1080, 'av01.0.08M.08']);
+    expect(pick(wish({ quality: '720' }))).toEqual([720, 'avc1.64001f']);
+    expect(pick(wish({ quality: 'audio' }))).toEqual([null, 'mp4a.40.2']);
+  });
+
+  it('says which codecs it found when none can be saved', async () => {
+    const webmOnly = MPD.replace(/<AdaptationSet mimeType="(video|audio)\/mp4"[\s\S]*?<\/AdaptationSet>/g, '');
+    const only = new HttpClient({ fetch: (async () => new Response(webmOnly, { headers: { 'content-type': 'application/dash+xml' } })) as typeof fetch });
+    await expect(new PageProvider({ http: only }).resolve('https://site.example/watch', { media: clicked })).rejects.toMatchObject({ code: 'unsupported', message: /codecs: vp9/ });
   });
 });

@@ -1,36 +1,37 @@
 /**
- * The page's own media as a provider: a direct media file URL, a DASH manifest, or a web page whose
- * `<video>`/`<source>` point at files. Needs no key. Downloads run through the same save pipeline
- * as the extension's button (network engine, then copy or remux).
+ * The page's own media as a provider: the video the user clicked (a file, or a DASH manifest its
+ * player loads), a direct media file URL, or a web page whose `<video>`/`<source>` point at files.
+ * Needs no key. Its formats are chosen like every provider's (the user's quality and codec
+ * preference apply to a DASH page too); files are fetched with parallel ranged requests, DASH
+ * video and audio are joined by the engine's muxer.
  */
+import { z } from 'zod';
 import { VidmuxError } from '../errors';
-import { parseDashManifest, pickTracks, type ManifestTrack } from '../manifests/dash';
+import { parseDashManifest, bestAudioTrack, type ManifestTrack } from '../manifests/dash';
+import { muxableCodec } from '../codecs';
+import { extensionFor } from '../media-types';
 import { HttpClient } from '../net/http';
-import { extensionFor, mimeTypeFor } from '../media-types';
-import { runSave } from '../jobs/run-save';
+import { openRangedSource, type RangedSource } from '../net/ranged-fetch';
+import { copyToSink } from '../net/save';
+import { pageMediaProblem } from '../page-media';
+import { TrackProgress } from '../progress';
+import type { MediaCandidate } from '../schemas/media';
+import { manifestKind } from '../sites';
+import { providerHandles } from './coverage';
+import { makeFormat } from './kit/format';
 import { scanPageHtml } from './page-html';
-import { makeFormat } from './select';
-import { youtubeVideoId } from '../sites';
-import type { AccountInfo, DownloadChoice, DownloadContext, DownloadResult, Format, MediaInfo, Provider, ProviderConfig } from './types';
+import type { AccountInfo, DownloadContext, DownloadResult, Format, MediaInfo, Provider, ProviderConfig, Selection } from './types';
 
 const MEDIA_EXT = /\.(mp4|m4v|m4a|mov|webm|mkv|mp3|ogg|ogv|opus)$/i;
 const MAX_HTML_BYTES = 5 * 1024 * 1024;
 
-/** Format ids of the page provider carry what to fetch: a file, or a DASH video/audio pair. */
-type PageFormatPlan = { mode: 'copy'; url: string } | { mode: 'mux'; video: string | null; audio: string | null };
-
-function encodePlan(p: PageFormatPlan): string {
-  return `page:${JSON.stringify(p)}`;
-}
-
-function decodePlan(id: string): PageFormatPlan {
-  try {
-    if (id.startsWith('page:')) return JSON.parse(id.slice(5)) as PageFormatPlan;
-  } catch {
-    /* fall through */
-  }
-  throw new VidmuxError('bad_input', 'That format is not one the page provider offered.', { provider: 'page' });
-}
+/** What a page format stands for: a file to copy, or DASH tracks to mux. Kept in the resolve's state. */
+const PlanSchema = z.discriminatedUnion('mode', [
+  z.object({ mode: z.literal('copy'), url: z.string().url() }),
+  z.object({ mode: z.literal('mux'), video: z.string().url().nullable(), audio: z.string().url().nullable() }),
+]);
+type Plan = z.infer<typeof PlanSchema>;
+const StateSchema = z.object({ plans: z.record(z.string(), PlanSchema) });
 
 export class PageProvider implements Provider {
   readonly id = 'page' as const;
@@ -47,67 +48,39 @@ export class PageProvider implements Provider {
   }
 
   supports(url: string): boolean {
-    // YouTube never serves its videos as plain files or open manifests: there the page's own
-    // media is a dead end, and only the keyed providers help.
-    return /^https?:\/\//i.test(url) && !youtubeVideoId(url);
+    return providerHandles('page', url);
   }
 
-  async resolve(url: string, opts: { signal?: AbortSignal } = {}): Promise<MediaInfo> {
-    const res = await this.http.request(url, { ...(opts.signal ? { signal: opts.signal } : {}), headers: { accept: 'text/html,application/dash+xml,video/*,audio/*,*/*' } });
-    const type = (res.headers.get('content-type') ?? '').toLowerCase();
-    const size = Number(res.headers.get('content-length')) || null;
-    const path = new URL(res.url).pathname;
-    const stem = decodeURIComponent(path.split('/').pop() ?? '').replace(/\.[a-z0-9]{2,5}$/i, '') || 'video';
-
-    if (type.startsWith('video/') || type.startsWith('audio/') || MEDIA_EXT.test(path)) {
-      await res.cancel();
-      return this.info(url, stem, [this.fileFormat(res.url, type || null, size)]);
-    }
-    if (type.includes('dash+xml') || /\.mpd$/i.test(path)) {
-      return this.dashInfo(url, stem, await res.text(), res.url);
-    }
-    if (!type.includes('html')) {
-      await res.cancel();
-      throw new VidmuxError('unsupported', `${url} is neither a media file nor a web page (${type || 'no content type'}).`, { provider: 'page' });
-    }
-    const html = await readLimited(res.body, MAX_HTML_BYTES);
-    const scan = scanPageHtml(html, res.url);
-    const formats: Format[] = [];
-    for (const ref of scan.media) {
-      if (/\.mpd(\?|#|$)/i.test(ref.url) || /dash\+xml/i.test(ref.mimeType ?? '')) {
-        const text = await (await this.http.request(ref.url, opts.signal ? { signal: opts.signal } : {})).text();
-        formats.push(...(await this.dashInfo(url, scan.title, text, ref.url)).formats);
-      } else if (!/\.m3u8(\?|#|$)/i.test(ref.url)) {
-        formats.push(this.fileFormat(ref.url, ref.mimeType, null));
-      }
-    }
-    if (!formats.length) throw new VidmuxError('not_found', `No video file found on ${new URL(url).host}${new URL(url).pathname}.`, { provider: 'page' });
-    return this.info(url, scan.title || stem, formats);
+  async resolve(url: string, opts: { signal?: AbortSignal; media?: MediaCandidate | null } = {}): Promise<MediaInfo> {
+    const found = new Found(url);
+    if (opts.media) await this.resolveCandidate(opts.media, found, opts.signal);
+    else await this.resolveUrl(url, found, opts.signal);
+    return found.info();
   }
 
-  async download(info: MediaInfo, choice: DownloadChoice, ctx: DownloadContext): Promise<DownloadResult> {
-    const plan = decodePlan(choice.format.id);
-    const spec =
-      plan.mode === 'copy'
-        ? { jobId: 'page', mode: 'copy' as const, title: info.title, mimeType: mimeTypeFor(choice.format.container), tracks: [{ kind: 'file' as const, url: plan.url }], connections: this.connections }
-        : {
-            jobId: 'page',
-            mode: 'mux' as const,
-            title: info.title,
-            mimeType: plan.video ? 'video/mp4' : 'audio/mp4',
-            tracks: [
-              ...(plan.video ? [{ kind: 'video' as const, url: plan.video }] : []),
-              ...(plan.audio ? [{ kind: 'audio' as const, url: plan.audio }] : []),
-            ],
-            connections: this.connections,
-          };
-    const { bytes } = await runSave(spec, {
-      createSink: () => ctx.target.media(),
-      client: this.http,
-      ...(this.chunkSize ? { chunkSize: this.chunkSize } : {}),
-      ...(ctx.signal ? { signal: ctx.signal } : {}),
-      ...(ctx.onProgress ? { onProgress: ctx.onProgress } : {}),
-    });
+  async download(info: MediaInfo, selection: Selection, ctx: DownloadContext): Promise<DownloadResult> {
+    const state = StateSchema.safeParse(info.resolved?.state);
+    const plan = state.success ? state.data.plans[selection.format.id] : undefined;
+    if (!plan || selection.format.provider !== 'page') throw new VidmuxError('bad_input', 'That format is not one the page provider offered.', { provider: 'page' });
+    const signal = ctx.signal;
+    const kinds = plan.mode === 'copy' ? ['file' as const] : (['video', 'audio'] as const).filter((k) => plan[k]);
+    const progress = new TrackProgress(ctx.onProgress, kinds);
+    const open = (kind: string, url: string): Promise<RangedSource> =>
+      openRangedSource(url, {
+        client: this.http,
+        connections: this.connections,
+        ...(this.chunkSize ? { chunkSize: this.chunkSize } : {}),
+        ...(signal ? { signal } : {}),
+        onProgress: (p) => progress.set(kind, p),
+      });
+    progress.emit();
+    if (plan.mode === 'copy') {
+      const source = await open('file', plan.url);
+      const sink = await ctx.target.media();
+      return { bytes: await copyToSink(source, sink, signal ? { signal } : {}), subtitles: [] };
+    }
+    const [video, audio] = await Promise.all([plan.video ? open('video', plan.video) : null, plan.audio ? open('audio', plan.audio) : null]);
+    const { bytes } = await ctx.mux({ ...(video ? { video } : {}), ...(audio ? { audio } : {}), title: info.title });
     return { bytes, subtitles: [] };
   }
 
@@ -115,56 +88,132 @@ export class PageProvider implements Provider {
     return { summary: 'No key needed.', details: {} };
   }
 
-  private info(url: string, title: string, formats: Format[]): MediaInfo {
-    return { provider: 'page', url, title, durationSeconds: null, thumbnail: null, formats, subtitles: [] };
+  /** The video the user clicked: what it plays, without a request for a plain file. */
+  private async resolveCandidate(media: MediaCandidate, found: Found, signal?: AbortSignal): Promise<void> {
+    const problem = pageMediaProblem(media);
+    if (problem) throw new VidmuxError(problem.code, problem.message, { provider: 'page' });
+    found.title = fileStem(media.src);
+    if (media.kind === 'file') found.file(media.src, media.mimeType, null, media.height || null, media.width || null);
+    else await this.dash(media.src, found, signal);
   }
 
-  private fileFormat(url: string, mimeType: string | null, size: number | null): Format {
-    const container = extensionFor(url, mimeType);
-    const audioOnly = /^audio\//.test(mimeType ?? '') || ['m4a', 'mp3', 'opus'].includes(container);
-    const kind = audioOnly ? ('audio' as const) : ('video+audio' as const);
-    const format = makeFormat('page', encodePlan({ mode: 'copy', url }), { kind, container, delivery: 'file', approxBytes: size });
-    return { ...format, label: `${format.label} · ${new URL(url).pathname.split('/').pop()}` };
+  /** A URL: a media file, a DASH manifest, or a web page with media in its HTML. */
+  private async resolveUrl(url: string, found: Found, signal?: AbortSignal): Promise<void> {
+    const res = await this.http.request(url, { ...(signal ? { signal } : {}), headers: { accept: 'text/html,application/dash+xml,video/*,audio/*,*/*' } });
+    const type = (res.headers.get('content-type') ?? '').toLowerCase();
+    const size = Number(res.headers.get('content-length')) || null;
+    const path = new URL(res.url).pathname;
+    found.title = fileStem(res.url) || 'video';
+    if (type.startsWith('video/') || type.startsWith('audio/') || MEDIA_EXT.test(path)) {
+      await res.cancel();
+      found.file(res.url, type || null, size);
+      return;
+    }
+    if (type.includes('dash+xml') || manifestKind(res.url) === 'dash') {
+      this.dashFormats(parseDashManifest(await res.text(), res.url), found);
+      return;
+    }
+    if (!type.includes('html')) {
+      await res.cancel();
+      throw new VidmuxError('unsupported', `${url} is neither a media file nor a web page (${type || 'no content type'}).`, { provider: 'page' });
+    }
+    const scan = scanPageHtml(await readLimited(res.body, MAX_HTML_BYTES), res.url);
+    if (scan.title) found.title = scan.title;
+    for (const ref of scan.media) {
+      const kind = manifestKind(ref.url, ref.mimeType);
+      if (kind === 'dash') await this.dash(ref.url, found, signal);
+      else if (!kind) found.file(ref.url, ref.mimeType, null);
+    }
+    if (!found.formats.length) throw new VidmuxError('not_found', `No video file found on ${new URL(url).host}${new URL(url).pathname}.`, { provider: 'page' });
   }
 
-  private async dashInfo(url: string, title: string, text: string, manifestUrl: string): Promise<MediaInfo> {
-    const manifest = parseDashManifest(text, manifestUrl);
-    const { audio } = pickTracks(manifest);
-    const single = (t: ManifestTrack | null) => (t?.singleFileUrl ?? null);
-    const formats: Format[] = [];
+  private async dash(manifestUrl: string, found: Found, signal?: AbortSignal): Promise<void> {
+    const text = await (await this.http.request(manifestUrl, signal ? { signal } : {})).text();
+    this.dashFormats(parseDashManifest(text, manifestUrl), found);
+  }
+
+  /** One format per single-file video representation (with the best audio), one per audio. */
+  private dashFormats(manifest: ReturnType<typeof parseDashManifest>, found: Found): void {
+    const audio = bestAudioTrack(manifest);
+    const single = (t: ManifestTrack | null) => t?.singleFileUrl ?? null;
+    const before = found.formats.length;
+    if (manifest.duration) found.duration = manifest.duration;
+    // Only what the media engine muxes into MP4 (e.g. WebM's "vp9" is left out, MP4's "vp09" kept).
     for (const v of manifest.video) {
-      if (!single(v)) continue;
-      formats.push(
-        makeFormat('page', encodePlan({ mode: 'mux', video: single(v), audio: single(audio) }), {
-          kind: 'video+audio',
-          container: 'mp4',
-          delivery: 'tracks',
-          videoCodec: v.codecs,
-          audioCodec: audio?.codecs ?? null,
-          width: v.width,
-          height: v.height,
-          fps: v.fps,
-          bitrateKbps: Math.round((v.bandwidth + (audio?.bandwidth ?? 0)) / 1000),
-          approxBytes: manifest.duration ? Math.round(((v.bandwidth + (audio?.bandwidth ?? 0)) / 8) * manifest.duration) : null,
-          language: audio?.language ?? null,
-        }),
-      );
+      if (!single(v) || muxableCodec(v.codecs)?.kind !== 'video') continue;
+      const bandwidth = v.bandwidth + (audio?.bandwidth ?? 0);
+      found.add({ mode: 'mux', video: single(v), audio: single(audio) }, {
+        kind: 'video+audio',
+        container: 'mp4',
+        delivery: 'tracks',
+        videoCodec: v.codecs,
+        audioCodec: audio?.codecs ?? null,
+        width: v.width,
+        height: v.height,
+        fps: v.fps,
+        bitrateKbps: Math.round(bandwidth / 1000),
+        approxBytes: manifest.duration ? Math.round((bandwidth / 8) * manifest.duration) : null,
+        language: audio?.language ?? null,
+      });
     }
     for (const a of manifest.audio) {
-      if (!single(a)) continue;
-      formats.push(
-        makeFormat('page', encodePlan({ mode: 'mux', video: null, audio: single(a) }), {
-          kind: 'audio',
-          container: 'm4a',
-          delivery: 'tracks',
-          audioCodec: a.codecs,
-          bitrateKbps: Math.round(a.bandwidth / 1000),
-          language: a.language,
-        }),
+      if (!single(a) || muxableCodec(a.codecs)?.kind !== 'audio') continue;
+      found.add({ mode: 'mux', video: null, audio: single(a) }, { kind: 'audio', container: 'm4a', delivery: 'tracks', audioCodec: a.codecs, bitrateKbps: Math.round(a.bandwidth / 1000), language: a.language });
+    }
+    if (found.formats.length === before) {
+      const tracks = [...manifest.video, ...manifest.audio];
+      const muxable = tracks.filter((t) => muxableCodec(t.codecs));
+      const split = muxable.find((t) => !t.singleFileUrl);
+      if (!muxable.length) {
+        const offered = [...new Set(tracks.map((t) => t.codecs || 'unknown'))].join(', ');
+        throw new VidmuxError('unsupported', `None of this stream's tracks can be saved as MP4 (codecs: ${offered}).`, { provider: 'page' });
+      }
+      throw new VidmuxError(
+        'unsupported',
+        split
+          ? `This DASH stream's ${split.kind} is split into ${split.segments.length} separate files; Vidmux saves single-file DASH tracks only for now.`
+          : 'This DASH stream has no track Vidmux can save yet.',
+        { provider: 'page' },
       );
     }
-    if (!formats.length) throw new VidmuxError('unsupported', 'This DASH stream has no single-file tracks Vidmux can save yet.', { provider: 'page' });
-    return { provider: 'page', url, title, durationSeconds: manifest.duration, thumbnail: null, formats, subtitles: [] };
+  }
+}
+
+/** The formats found so far and what each one stands for. */
+class Found {
+  readonly formats: Format[] = [];
+  private readonly plans: Record<string, Plan> = {};
+  title = '';
+  duration: number | null = null;
+
+  constructor(private readonly url: string) {}
+
+  add(plan: Plan, fields: Parameters<typeof makeFormat>[2], label?: string): void {
+    const id = `page:${this.formats.length}`;
+    this.plans[id] = plan;
+    this.formats.push(makeFormat('page', id, fields, label));
+  }
+
+  file(url: string, mimeType: string | null, size: number | null, height: number | null = null, width: number | null = null): void {
+    const container = extensionFor(url, mimeType);
+    const audioOnly = /^audio\//.test(mimeType ?? '') || ['m4a', 'mp3', 'opus'].includes(container);
+    const fields = { kind: audioOnly ? ('audio' as const) : ('video+audio' as const), container, delivery: 'file' as const, approxBytes: size, height, width };
+    const label = `${makeFormat('page', 'x', fields).label} · ${new URL(url).pathname.split('/').pop()}`;
+    this.add({ mode: 'copy', url }, fields, label);
+  }
+
+  info(): MediaInfo {
+    return { provider: 'page', url: this.url, title: this.title || 'video', durationSeconds: this.duration, thumbnail: null, formats: this.formats, subtitles: [], resolved: { at: Date.now(), state: { plans: this.plans } } };
+  }
+}
+
+/** The file name of a URL without its extension ("clip" for .../clip.mp4?sig=1). */
+function fileStem(src: string): string {
+  try {
+    const last = new URL(src).pathname.split('/').pop() ?? '';
+    return decodeURIComponent(last).replace(/\.[a-z0-9]{2,5}$/i, '');
+  } catch {
+    return '';
   }
 }
 

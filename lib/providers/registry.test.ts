@@ -9,7 +9,8 @@ import { NodeFileSink } from '../node/files';
 import { HttpClient } from '../net/http';
 import { createProviders } from '.';
 import { AllProvidersFailedError, downloadWithFallback, resolveWithFallback } from './registry';
-import { pickFormat } from './select';
+import { downloadContext } from '../jobs/download-context';
+import { pickFormat } from '../jobs/choose-format';
 import { RenderIoProvider } from './renderio';
 import { VidPickrProvider } from './vidpickr';
 
@@ -61,7 +62,7 @@ describe('downloadWithFallback', () => {
         YT,
         providers(),
         (info) => ({ format: pickFormat(info.formats, 'best'), subtitles: [] }),
-        { target: { media: async () => new NodeFileSink(path), subtitle: async () => new NodeFileSink(`${path}.srt`) } },
+        downloadContext({ target: { media: async () => new NodeFileSink(path), subtitle: async () => new NodeFileSink(`${path}.srt`) } }),
         { onFailure: (p) => failures.push(p.id) },
       );
       expect(r.provider.id).toBe('renderio');
@@ -80,21 +81,26 @@ describe('downloadWithFallback', () => {
     ctrl.abort();
     const path = join(out, 'cancelled.mp4');
     await expect(
-      downloadWithFallback(YT, providers(), (info) => ({ format: pickFormat(info.formats, 'best'), subtitles: [] }), {
-        signal: ctrl.signal,
-        target: { media: async () => new NodeFileSink(path), subtitle: async () => new NodeFileSink(`${path}.srt`) },
-      }),
+      downloadWithFallback(
+        YT,
+        providers(),
+        (info) => ({ format: pickFormat(info.formats, 'best'), subtitles: [] }),
+        downloadContext({ signal: ctrl.signal, target: { media: async () => new NodeFileSink(path), subtitle: async () => new NodeFileSink(`${path}.srt`) } }),
+      ),
     ).rejects.toMatchObject({ code: 'cancelled' });
   });
 });
 
 describe('createProviders', () => {
   it('keeps the order, skips keyed providers without a key, always has the page', () => {
-    const list = createProviders([
-      { id: 'tornado', apiKey: null, baseUrl: null },
-      { id: 'page', apiKey: null, baseUrl: null },
-      { id: 'vidpickr', apiKey: VIDPICKR_TEST_KEY, baseUrl: null },
-    ]);
+    const list = createProviders(
+      [
+        { id: 'tornado', apiKey: null, baseUrl: null },
+        { id: 'page', apiKey: null, baseUrl: null },
+        { id: 'vidpickr', apiKey: VIDPICKR_TEST_KEY, baseUrl: null },
+      ],
+      { http: new HttpClient() },
+    );
     expect(list.map((p) => p.id)).toEqual(['page', 'vidpickr']);
   });
 });

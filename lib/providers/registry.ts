@@ -3,21 +3,22 @@
  * one that could not is recorded with its reason, so the user is told which provider worked and
  * why the others did not.
  */
-import { toVidmuxError, VidmuxError } from '../errors';
-import type { DownloadChoice, DownloadContext, DownloadResult, MediaInfo, Provider, ProviderId } from './types';
+import { toVidmuxError, VidmuxError, type ErrorCode } from '../errors';
+import type { Attempt } from '../schemas/error';
+import type { MediaCandidate } from '../schemas/media';
+import type { DownloadContext, DownloadResult, MediaInfo, Provider, Selection } from './types';
 
 /** One provider's turn: null error means it is the one that worked. */
-export interface ProviderAttempt {
-  provider: ProviderId;
-  error: { code: string; message: string } | null;
-}
+export type ProviderAttempt = Attempt;
 
-/** Every provider failed; the message names each one and why. */
+/** Every provider failed. The message is the one provider's own when only one really tried, else it names each one and why. */
 export class AllProvidersFailedError extends VidmuxError {
   constructor(readonly attempts: ProviderAttempt[]) {
+    const tried = attempts.filter((a) => a.error?.code !== 'unsupported');
+    const only = tried.length === 1 && tried[0]!.error ? tried[0]!.error : null;
     const reasons = attempts.map((a) => `${a.provider}: ${a.error?.message ?? 'unknown error'}`).join('; ');
-    const last = attempts.at(-1)?.error?.code;
-    super((last as VidmuxError['code']) ?? 'unsupported', attempts.length ? `No provider could do it. ${reasons}` : 'No provider is set up for this URL.');
+    const code = (only?.code ?? attempts.at(-1)?.error?.code ?? 'unsupported') as ErrorCode;
+    super(code, only ? only.message : attempts.length ? `No provider could do it. ${reasons}` : 'No provider is set up for this URL.');
   }
 }
 
@@ -26,20 +27,37 @@ function fallible(err: unknown): boolean {
   return toVidmuxError(err).code !== 'cancelled';
 }
 
+function unsupported(provider: Provider): ProviderAttempt {
+  return { provider: provider.id, error: { code: 'unsupported', message: `${provider.displayName} does not handle this site.` } };
+}
+
+/** How to resolve: the clicked video (for the page provider), a resolve made earlier (the picker's). */
+export interface ResolveOptions {
+  signal?: AbortSignal;
+  media?: MediaCandidate | null;
+  /** Used instead of resolving again when its provider's turn comes. */
+  resolved?: MediaInfo | null;
+}
+
+function resolveWith(provider: Provider, url: string, opts: ResolveOptions): Promise<MediaInfo> {
+  if (opts.resolved && opts.resolved.provider === provider.id && opts.resolved.url === url) return Promise.resolve(opts.resolved);
+  return provider.resolve(url, { ...(opts.signal ? { signal: opts.signal } : {}), media: opts.media ?? null });
+}
+
 /** Resolves `url` with the first provider that can; throws {@link AllProvidersFailedError} otherwise. */
 export async function resolveWithFallback(
   url: string,
   providers: Provider[],
-  opts: { signal?: AbortSignal } = {},
+  opts: ResolveOptions = {},
 ): Promise<{ info: MediaInfo; provider: Provider; attempts: ProviderAttempt[] }> {
   const attempts: ProviderAttempt[] = [];
   for (const provider of providers) {
     if (!provider.supports(url)) {
-      attempts.push({ provider: provider.id, error: { code: 'unsupported', message: `${provider.displayName} does not handle this site.` } });
+      attempts.push(unsupported(provider));
       continue;
     }
     try {
-      const info = await provider.resolve(url, opts);
+      const info = await resolveWith(provider, url, opts);
       attempts.push({ provider: provider.id, error: null });
       return { info, provider, attempts };
     } catch (err) {
@@ -50,6 +68,12 @@ export async function resolveWithFallback(
   throw new AllProvidersFailedError(attempts);
 }
 
+/** Hooks of {@link downloadWithFallback}: who is tried, who failed. */
+export interface FallbackHooks {
+  onAttempt?: (provider: Provider, earlier: ProviderAttempt[]) => void;
+  onFailure?: (provider: Provider, error: { code: string; message: string }) => void;
+}
+
 /**
  * Resolves and downloads with the first provider that gets all the way; `choose` picks the format
  * (and subtitles) from each provider's own formats.
@@ -57,28 +81,28 @@ export async function resolveWithFallback(
 export async function downloadWithFallback(
   url: string,
   providers: Provider[],
-  choose: (info: MediaInfo) => DownloadChoice,
+  choose: (info: MediaInfo) => Selection,
   ctx: DownloadContext,
-  hooks: { onAttempt?: (provider: Provider) => void; onFailure?: (provider: Provider, error: { code: string; message: string }) => void } = {},
-): Promise<{ result: DownloadResult; info: MediaInfo; provider: Provider; choice: DownloadChoice; attempts: ProviderAttempt[] }> {
+  opts: Omit<ResolveOptions, 'signal'> & FallbackHooks = {},
+): Promise<{ result: DownloadResult; info: MediaInfo; provider: Provider; selection: Selection; attempts: ProviderAttempt[] }> {
   const attempts: ProviderAttempt[] = [];
   for (const provider of providers) {
     if (!provider.supports(url)) {
-      attempts.push({ provider: provider.id, error: { code: 'unsupported', message: `${provider.displayName} does not handle this site.` } });
+      attempts.push(unsupported(provider));
       continue;
     }
-    hooks.onAttempt?.(provider);
+    opts.onAttempt?.(provider, attempts.filter((a) => a.error?.code !== 'unsupported'));
     try {
-      const info = await provider.resolve(url, ctx.signal ? { signal: ctx.signal } : {});
-      const choice = choose(info);
-      const result = await provider.download(info, choice, ctx);
+      const info = await resolveWith(provider, url, { ...opts, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+      const selection = choose(info);
+      const result = await provider.download(info, selection, ctx);
       attempts.push({ provider: provider.id, error: null });
-      return { result, info, provider, choice, attempts };
+      return { result, info, provider, selection, attempts };
     } catch (err) {
-      if (!fallible(err)) throw err;
+      if (!fallible(err) || ctx.signal?.aborted) throw err;
       const error = toVidmuxError(err).toJSON();
-      attempts.push({ provider: provider.id, error });
-      hooks.onFailure?.(provider, error);
+      attempts.push({ provider: provider.id, error: { code: error.code, message: error.message } });
+      opts.onFailure?.(provider, error);
     }
   }
   throw new AllProvidersFailedError(attempts);

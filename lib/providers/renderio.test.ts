@@ -18,7 +18,8 @@ import { HttpClient } from '../net/http';
 import { cancelledError } from '../net/retry-policy';
 import { JobProgressSchema, type JobProgress } from '../schemas/progress';
 import { MP3_COMMAND, RenderIoProvider, titleFromUrl, type RenderIoConfig } from './renderio';
-import { pickFormat } from './select';
+import { downloadContext } from '../jobs/download-context';
+import { pickFormat } from '../jobs/choose-format';
 import { MediaInfoSchema } from '../schemas/media';
 import type { DownloadContext, MediaInfo } from './types';
 
@@ -55,14 +56,14 @@ async function download(p: RenderIoProvider, url: string, formatId: string, ctx:
   const path = join(out, `out-${++n}.${format.container}`);
   const progress: JobProgress[] = [];
   const onProgress = ctx.onProgress;
-  const result = await p.download(info, { format, subtitles: [] }, {
+  const result = await p.download(info, { format, subtitles: [] }, downloadContext({
     target: { media: async () => new NodeFileSink(path), subtitle: async () => new NodeFileSink(`${path}.srt`) },
     ...ctx,
     onProgress: (pr) => {
       progress.push(pr);
       onProgress?.(pr);
     },
-  });
+  }));
   return { path, result, progress, info };
 }
 
@@ -303,11 +304,11 @@ describe('RenderIoProvider: download', () => {
     const p = provider();
     const info = await p.resolve(VIDEO);
     const err = await failure(
-      p.download(info, { format: info.formats.find((f) => f.id === 'renderio:best')!, subtitles: [] }, {
+      p.download(info, { format: info.formats.find((f) => f.id === 'renderio:best')!, subtitles: [] }, downloadContext({
         target: { media: async () => new NodeFileSink(path), subtitle: async () => new NodeFileSink(`${path}.srt`) },
         signal: ctrl.signal,
         onProgress: (pr) => pr.stage === 'downloading' && ctrl.abort(),
-      }),
+      })),
     );
     expect(err.code).toBe('cancelled');
     expect(existsSync(path) || existsSync(`${path}.part`)).toBe(false);
@@ -344,7 +345,7 @@ describe('RenderIoProvider: download', () => {
       const p = new RenderIoProvider({ apiKey: RENDERIO_TEST_KEY, baseUrl: same.baseUrl, http: new HttpClient({ sleep: async (ms) => same.clock.advance(ms) }), now: same.clock.now, sleep: async (ms) => same.clock.advance(ms) });
       const info = await p.resolve(VIDEO);
       const path = join(out, 'same-origin.mp4');
-      await p.download(info, { format: info.formats[0]!, subtitles: [] }, { target: { media: async () => new NodeFileSink(path), subtitle: async () => new NodeFileSink(`${path}.srt`) } });
+      await p.download(info, { format: info.formats[0]!, subtitles: [] }, downloadContext({ target: { media: async () => new NodeFileSink(path), subtitle: async () => new NodeFileSink(`${path}.srt`) } }));
       const files = same.requests.filter((r) => r.server === 'storage');
       expect(new URL(same.storageOrigin).origin).toBe(new URL(same.baseUrl).origin);
       expect(files.length).toBeGreaterThan(0);
@@ -383,15 +384,16 @@ describe('RenderIoProvider: errors a person understands', () => {
     expect(err.message).toMatch(/Growth plan or higher/);
   });
 
-  it('404: unknown job, or another account’s', async () => {
-    const p = provider();
-    const err = await failure(p.command('00000000-0000-0000-0000-000000000000'));
+  it('404: a job that vanishes while it is polled, or another account’s', async () => {
+    fake.failNext({ status: 404, path: '/commands/' });
+    const err = await failure(download(provider(), VIDEO, 'renderio:best'));
     expect(err).toMatchObject({ code: 'not_found', status: 404 });
-    expect(err.message).toMatch(/does not exist or belongs to another account/);
+    expect(err.message).toMatch(/^RenderIO has no job .+: it does not exist or belongs to another account\.$/);
+    // The fake keeps accounts apart: one key's job is not found with another key.
     const other = await call('POST', '/ytdlp-download', { key: RENDERIO_OTHER_KEY, body: JSON.stringify({ input_urls: { in_video: VIDEO } }) });
     expect(other.status).toBe(200);
-    expect((await failure(p.command(other.json.command_id))).code).toBe('not_found');
-    expect((await provider({ apiKey: RENDERIO_OTHER_KEY }).command(other.json.command_id)).status).toBe('QUEUED');
+    expect((await call('GET', `/commands/${other.json.command_id}`)).status).toBe(404);
+    expect((await call('GET', `/commands/${other.json.command_id}`, { key: RENDERIO_OTHER_KEY })).json).toMatchObject({ status: 'QUEUED' });
   });
 
   it('400 INVALID_REQUEST and 422 VALIDATION_ERROR bodies are read', async () => {
@@ -450,8 +452,7 @@ describe('RenderIoProvider: errors a person understands', () => {
     // The fake adds fields RenderIO does not document (created_at, vendor_trace); downloads above pass.
     const raw = await call('GET', '/commands?limit=1');
     fake.failNext({ status: 200, path: '/commands/', body: { command_id: 'x', status: 'DONE' } });
-    const p = provider();
-    const err = await failure(p.command('x'));
+    const err = await failure(download(provider(), VIDEO, 'renderio:best'));
     expect(err.code).toBe('bad_response');
     expect(err.message).toMatch(/status/);
     expect(raw.status).toBe(200);

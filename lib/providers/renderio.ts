@@ -6,15 +6,19 @@
  * gets the key). Every request that carries the key gets its headers from {@link keyHeaders}.
  */
 import { z } from 'zod';
-import { maskKey, toVidmuxError, VidmuxError } from '../errors';
-import { HttpClient, type HttpResponse } from '../net/http';
+import { maskKey, VidmuxError } from '../errors';
+import type { FailureDetail, HttpClient } from '../net/http';
 import { openRangedSource } from '../net/ranged-fetch';
+import { RateWindow } from '../net/rate-window';
 import { DEFAULT_RETRY_POLICY, RetryTracker, cancelledError, realSleep, type RetryPolicy, type Sleep } from '../net/retry-policy';
 import { copyToSink } from '../net/save';
-import { EMPTY_PROGRESS, type JobProgress, type Progress } from '../progress';
-import { DEFAULT_BASE_URLS, keyHeaders } from './auth';
-import { makeFormat } from './select';
-import type { AccountInfo, DownloadChoice, DownloadContext, DownloadResult, Format, MediaInfo, Provider, ProviderConfig } from './types';
+import { TrackProgress } from '../progress';
+import { parseHttpUrl, siteOf, youtubeVideoId } from '../sites';
+import { providerHandles } from './coverage';
+import { ProviderApi, ProviderError, type CallInfo } from './kit/api';
+import { makeFormat } from './kit/format';
+import { pollJob } from './kit/poll';
+import type { AccountInfo, DownloadContext, DownloadResult, Format, MediaInfo, Provider, ProviderConfig, Selection } from './types';
 
 const PROVIDER = 'renderio';
 const KEY_HEADER = 'X-API-KEY';
@@ -38,29 +42,6 @@ const VIDEO_SELECTORS: Array<[selector: string, height: number | null]> = [
   ['720p', 720],
   ['480p', 480],
   ['360p', 360],
-];
-
-/** Sites RenderIO's yt-dlp handles that Vidmux offers it for (yt-dlp knows many more). */
-const SITES: Array<[host: RegExp, name: string]> = [
-  [/(^|\.)(youtube\.com|youtu\.be|youtube-nocookie\.com)$/, 'YouTube'],
-  [/(^|\.)tiktok\.com$/, 'TikTok'],
-  [/(^|\.)vimeo\.com$/, 'Vimeo'],
-  [/(^|\.)(x\.com|twitter\.com)$/, 'X'],
-  [/(^|\.)instagram\.com$/, 'Instagram'],
-  [/(^|\.)(reddit\.com|redd\.it)$/, 'Reddit'],
-  [/(^|\.)twitch\.tv$/, 'Twitch'],
-  [/(^|\.)(facebook\.com|fb\.watch)$/, 'Facebook'],
-  [/(^|\.)(dailymotion\.com|dai\.ly)$/, 'Dailymotion'],
-  [/(^|\.)soundcloud\.com$/, 'SoundCloud'],
-  [/(^|\.)streamable\.com$/, 'Streamable'],
-  [/(^|\.)bilibili\.com$/, 'Bilibili'],
-  [/(^|\.)rumble\.com$/, 'Rumble'],
-  [/(^|\.)kick\.com$/, 'Kick'],
-  [/(^|\.)loom\.com$/, 'Loom'],
-  [/(^|\.)threads\.net$/, 'Threads'],
-  [/(^|\.)bsky\.app$/, 'Bluesky'],
-  [/(^|\.)linkedin\.com$/, 'LinkedIn'],
-  [/(^|\.)pinterest\.com$/, 'Pinterest'],
 ];
 
 // ---- response shapes (unknown fields are tolerated: zod objects strip them) ----------------------
@@ -105,8 +86,8 @@ const ErrorBodySchema = z.object({
     .optional(),
 });
 
-/** An error this client already phrased for a person (not wrapped again). */
-class RenderIoError extends VidmuxError {}
+/** An error this client already phrased for a person (not worded again). */
+class RenderIoError extends ProviderError {}
 
 /** Settings of {@link RenderIoProvider}: the common ones plus polling. */
 export interface RenderIoConfig extends ProviderConfig {
@@ -127,31 +108,44 @@ export class RenderIoProvider implements Provider {
   readonly id = 'renderio' as const;
   readonly displayName = 'RenderIO';
   readonly needsKey = true;
-  private readonly apiKey: string | null;
-  private readonly baseUrl: string;
+  private readonly api: ProviderApi;
+  /** The context's plain client: storage links get no key. */
   private readonly http: HttpClient;
+  private readonly window = new RateWindow({ wait: false });
   private readonly now: () => number;
   private readonly sleep: Sleep;
   private readonly pollIntervalMs: number;
   private readonly timeoutMs: number;
   private readonly metadata: Record<string, string | number | boolean>;
-  /** The last `X-RateLimit-Remaining` RenderIO sent, if any. */
-  rateLimitRemaining: number | null = null;
 
   constructor(config: RenderIoConfig) {
-    this.apiKey = config.apiKey;
-    this.baseUrl = (config.baseUrl ?? DEFAULT_BASE_URLS.renderio).replace(/\/+$/, '');
-    this.http = config.http ?? new HttpClient({ provider: PROVIDER });
     this.now = config.now ?? (() => Date.now());
     this.sleep = config.sleep ?? realSleep;
+    // How long RenderIO's windows are is not documented: remember what it says, never wait on it.
+    this.api = new ProviderApi({
+      provider: PROVIDER,
+      name: 'RenderIO',
+      apiKey: config.apiKey,
+      baseUrl: config.baseUrl ?? null,
+      ...(config.http ? { http: config.http } : {}),
+      sleep: this.sleep,
+      auth: (key) => ({ header: KEY_HEADER, value: key }),
+      hooks: this.window.hooks(),
+      wording: (err, d, call) => this.wording(err, d, call),
+    });
+    this.http = this.api.plain;
     this.pollIntervalMs = Math.max(MIN_POLL_INTERVAL_MS, config.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS);
     this.timeoutMs = config.timeoutMs ?? DEFAULT_JOB_TIMEOUT_MS;
     this.metadata = Object.fromEntries(Object.entries({ source: 'vidmux', ...config.metadata }).slice(0, MAX_METADATA_KEYS));
   }
 
+  /** The last `X-RateLimit-Remaining` RenderIO sent, if any. */
+  get rateLimitRemaining(): number | null {
+    return this.window.remaining();
+  }
+
   supports(url: string): boolean {
-    const u = parseHttpUrl(url);
-    return !!u && u.pathname.length > 1 && SITES.some(([host]) => host.test(u.hostname.toLowerCase()));
+    return providerHandles(PROVIDER, url);
   }
 
   /**
@@ -161,9 +155,9 @@ export class RenderIoProvider implements Provider {
    */
   async resolve(url: string, opts: { signal?: AbortSignal } = {}): Promise<MediaInfo> {
     if (opts.signal?.aborted) throw cancelledError(opts.signal);
-    if (!this.supports(url)) throw new RenderIoError('unsupported', `RenderIO does not handle ${describeSite(url)}.`, { provider: PROVIDER });
+    if (!this.supports(url)) throw new RenderIoError('unsupported', `RenderIO does not handle ${parseHttpUrl(url)?.host ?? 'that link'}.`, { provider: PROVIDER });
     // Fails early (no key, unsafe base URL) so fallback moves on before any download starts.
-    keyHeaders(`${this.baseUrl}/commands`, this.baseUrl, KEY_HEADER, this.apiKey, PROVIDER);
+    this.api.assertUsable();
     const formats: Format[] = VIDEO_SELECTORS.map(([selector, height]) =>
       makeFormat('renderio', `renderio:${selector}`, { kind: 'video+audio', container: 'mp4', delivery: 'file', height }, height ? undefined : 'Best available · MP4'),
     );
@@ -172,50 +166,69 @@ export class RenderIoProvider implements Provider {
     return { provider: 'renderio', url, title: titleFromUrl(url), durationSeconds: null, thumbnail: null, formats, subtitles: [] };
   }
 
-  async download(info: MediaInfo, choice: DownloadChoice, ctx: DownloadContext): Promise<DownloadResult> {
-    const plan = decodeFormat(choice.format);
+  async download(info: MediaInfo, selection: Selection, ctx: DownloadContext): Promise<DownloadResult> {
+    const plan = decodeFormat(selection.format);
     const signal = ctx.signal;
-    const emit = (stage: JobProgress['stage'], p: Progress | null) =>
-      ctx.onProgress?.({ stage, tracks: p ? { file: p } : {}, overall: p ?? EMPTY_PROGRESS });
-
-    emit('resolving', null);
+    const progress = new TrackProgress(ctx.onProgress, [], 'resolving');
+    progress.emit();
     const body =
       plan.kind === 'download'
         ? { input_urls: { in_video: info.url }, format_selector: plan.selector, metadata: this.metadata }
         : { input_urls: { in_video: info.url }, ffmpeg_command: MP3_COMMAND, output_files: { out_audio: 'audio.mp3' }, metadata: this.metadata };
     const path = plan.kind === 'download' ? '/ytdlp-download' : '/run-ytdlp-command';
-    const { command_id: id } = await this.api('POST', path, SubmitSchema, {
+    const { command_id: id } = await this.api.json('POST', path, SubmitSchema, {
       body,
       what: 'starting the download job',
       // A submit that timed out may still have made a job; do not risk making (and paying for) two.
       retry: new RetryTracker(NO_DUPLICATE_SUBMIT, this.sleep),
-      ...(signal ? { signal } : {}),
+      signal,
     });
 
-    const done = await this.waitFor(id, signal, () => emit('resolving', null));
+    const done = await pollJob({
+      get: (s) => this.getCommand(id, s),
+      isFinal: (cmd) => cmd.status === 'SUCCESS' || cmd.status === 'FAILED',
+      intervalMs: this.pollIntervalMs,
+      timeoutMs: this.timeoutMs,
+      timeoutError: (last) =>
+        new RenderIoError(
+          'timeout',
+          `RenderIO did not finish the job within ${fmtDuration(this.timeoutMs)} (still ${(last?.status ?? 'queued').toLowerCase()}). It may still finish: job ${id} in the RenderIO dashboard.`,
+          { provider: PROVIDER },
+        ),
+      // Polls stay an interval apart from the submit, too: a job is never done the moment it is accepted.
+      waitFirst: true,
+      onState: () => progress.emit(),
+      ...(signal ? { signal } : {}),
+      now: this.now,
+      sleep: this.sleep,
+    });
+    if (done.status === 'FAILED') {
+      const reason = (done.error_message || errorText(done.error) || 'unknown error').trim().replace(/\.$/, '');
+      throw new RenderIoError('download_failed', `RenderIO could not make the file: ${reason}${done.error_status ? ` (${done.error_status})` : ''}.`, { provider: PROVIDER });
+    }
     const file = pickOutput(done, plan.alias);
 
     // The file's URL is signed and on a storage host: no key goes with it, ever.
-    const source = await openRangedSource(file.url, {
-      client: this.http,
-      now: this.now,
-      refresh: (stale, s) => this.freshStorageUrl(id, file.alias, stale, s),
-      onProgress: (p) => emit('downloading', p),
-      ...(signal ? { signal } : {}),
-    }).catch((err: unknown) => {
-      throw this.wrap(err, 'fetching the finished file');
-    });
-    emit('downloading', { ...EMPTY_PROGRESS, bytesTotal: source.size });
-    const sink = await ctx.target.media();
-    const bytes = await copyToSink(source, sink, signal ? { signal } : {}).catch((err: unknown) => {
-      throw this.wrap(err, 'fetching the finished file');
-    });
-    return { bytes, subtitles: [] };
+    progress.setStage('downloading');
+    const fetching: CallInfo = { method: 'GET', path: 'storage', what: 'fetching the finished file' };
+    try {
+      const source = await openRangedSource(file.url, {
+        client: this.http,
+        now: this.now,
+        refresh: (stale, s) => this.freshStorageUrl(id, file.alias, stale, s),
+        onProgress: (p) => progress.set('file', p),
+        ...(signal ? { signal } : {}),
+      });
+      const bytes = await copyToSink(source, await ctx.target.media(), signal ? { signal } : {});
+      return { bytes, subtitles: [] };
+    } catch (err) {
+      throw this.api.reword(err, fetching);
+    }
   }
 
   /** `GET /commands?limit=1`: proves the key works and shows the latest job. */
   async checkKey(opts: { signal?: AbortSignal } = {}): Promise<AccountInfo> {
-    const list = await this.api('GET', '/commands?limit=1', ListSchema, { what: 'checking the key', ...(opts.signal ? { signal: opts.signal } : {}) });
+    const list = await this.api.json('GET', '/commands?limit=1', ListSchema, { what: 'checking the key', signal: opts.signal });
     const last = list.commands[0];
     const parts = ['Key works'];
     parts.push(last ? `last job ${last.status.toLowerCase()}` : 'no jobs yet');
@@ -223,7 +236,7 @@ export class RenderIoProvider implements Provider {
     return {
       summary: parts.join(' · '),
       details: {
-        key: this.apiKey ? maskKey(this.apiKey) : null,
+        key: this.api.apiKey ? maskKey(this.api.apiKey) : null,
         lastJobId: last?.command_id ?? null,
         lastJobStatus: last?.status ?? null,
         rateLimitRemaining: this.rateLimitRemaining,
@@ -233,40 +246,12 @@ export class RenderIoProvider implements Provider {
     };
   }
 
-  /** Polls the job at least {@link MIN_POLL_INTERVAL_MS} apart until SUCCESS, FAILED or the timeout. */
-  private async waitFor(id: string, signal: AbortSignal | undefined, onPoll: () => void): Promise<RenderIoCommand> {
-    const started = this.now();
-    for (;;) {
-      // Wait first: a job is never done the moment it is accepted, and polls stay an interval apart.
-      await this.sleep(this.pollIntervalMs, signal);
-      if (signal?.aborted) throw cancelledError(signal);
-      const cmd = await this.getCommand(id, signal);
-      onPoll();
-      if (cmd.status === 'SUCCESS') return cmd;
-      if (cmd.status === 'FAILED') {
-        const reason = (cmd.error_message || errorText(cmd.error) || 'unknown error').trim().replace(/\.$/, '');
-        throw new RenderIoError('download_failed', `RenderIO could not make the file: ${reason}${cmd.error_status ? ` (${cmd.error_status})` : ''}.`, { provider: PROVIDER });
-      }
-      if (this.now() - started >= this.timeoutMs) {
-        throw new RenderIoError(
-          'timeout',
-          `RenderIO did not finish the job within ${fmtDuration(this.timeoutMs)} (still ${cmd.status.toLowerCase()}). It may still finish: job ${id} in the RenderIO dashboard.`,
-          { provider: PROVIDER },
-        );
-      }
-    }
-  }
-
-  /** `GET /commands/{id}`: a job's current state (also lets a caller look at a job it started). */
-  command(id: string, opts: { signal?: AbortSignal } = {}): Promise<RenderIoCommand> {
-    return this.getCommand(id, opts.signal);
-  }
-
+  /** `GET /commands/{id}`: a job's current state. */
   private getCommand(id: string, signal?: AbortSignal): Promise<RenderIoCommand> {
-    return this.api('GET', `/commands/${encodeURIComponent(id)}`, CommandSchema, {
+    return this.api.json('GET', `/commands/${encodeURIComponent(id)}`, CommandSchema, {
       what: 'checking the job',
       notFound: `RenderIO has no job ${id}: it does not exist or belongs to another account.`,
-      ...(signal ? { signal } : {}),
+      signal,
     });
   }
 
@@ -280,60 +265,19 @@ export class RenderIoProvider implements Provider {
     return url;
   }
 
-  /** One API call: key headers, JSON in and out, 4xx bodies read and turned into plain words. */
-  private async api<T>(
-    method: 'GET' | 'POST',
-    path: string,
-    schema: z.ZodType<T>,
-    opts: { what: string; body?: unknown; signal?: AbortSignal; retry?: RetryTracker; notFound?: string },
-  ): Promise<T> {
-    const url = `${this.baseUrl}${path}`;
-    const headers: Record<string, string> = {
-      accept: 'application/json',
-      ...(opts.body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...keyHeaders(url, this.baseUrl, KEY_HEADER, this.apiKey, PROVIDER),
-    };
-    let res: HttpResponse;
-    let text: string;
-    try {
-      res = await this.http.request(url, {
-        method,
-        headers,
-        ...(opts.body === undefined ? {} : { body: JSON.stringify(opts.body) }),
-        ...(opts.signal ? { signal: opts.signal } : {}),
-        ...(opts.retry ? { retry: opts.retry } : {}),
-        // 429 stays with the HTTP client (Retry-After + jitter); other 4xx bodies are read here.
-        acceptStatus: (s) => s >= 400 && s < 500 && s !== 429,
-      });
-      text = await res.text();
-    } catch (err) {
-      throw this.wrap(err, opts.what);
+  /** RenderIO's words: its 4xx bodies read and turned into plain words; what the client gave up on named as RenderIO's. */
+  private wording(err: VidmuxError, d: FailureDetail, call: CallInfo): VidmuxError {
+    if (d.status !== undefined && d.status >= 400 && d.status < 500 && d.status !== 429) return this.apiError(d.status, d.body ?? '', call.notFound);
+    const opts = { provider: PROVIDER, ...(err.status === undefined ? {} : { status: err.status }), cause: err };
+    if (err.code === 'rate_limited') {
+      return new RenderIoError('rate_limited', `RenderIO is limiting how often this key may call it and kept refusing while ${call.what}. Wait a minute and try again.`, opts);
     }
-    const remaining = Number.parseInt(res.headers.get('x-ratelimit-remaining') ?? '', 10);
-    if (Number.isFinite(remaining)) this.rateLimitRemaining = remaining;
-    if (res.status >= 400) throw this.apiError(res.status, text, opts.notFound);
-
-    let data: unknown;
-    try {
-      data = JSON.parse(text);
-    } catch (err) {
-      throw new RenderIoError('bad_response', `RenderIO did not answer with JSON while ${opts.what}.`, { provider: PROVIDER, status: res.status, cause: err });
-    }
-    const parsed = schema.safeParse(data);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
-      throw new RenderIoError('bad_response', `RenderIO answered in a shape Vidmux does not understand while ${opts.what} (${where}${issue?.message ?? 'invalid'}).`, {
-        provider: PROVIDER,
-        status: res.status,
-      });
-    }
-    return parsed.data;
+    return new RenderIoError(err.code, `RenderIO failed while ${call.what}: ${err.message}`, opts);
   }
 
   /** A RenderIO 4xx as a message a person understands. */
   private apiError(status: number, text: string, notFound?: string): VidmuxError {
-    const safe = this.apiKey ? text.split(this.apiKey).join(maskKey(this.apiKey)) : text;
+    const safe = this.api.apiKey ? text.split(this.api.apiKey).join(maskKey(this.api.apiKey)) : text;
     let body: z.infer<typeof ErrorBodySchema> = {};
     try {
       const parsed = ErrorBodySchema.safeParse(JSON.parse(safe));
@@ -352,7 +296,7 @@ export class RenderIoProvider implements Provider {
       case 401:
         return new RenderIoError(
           'unauthorized',
-          `RenderIO did not accept the API key${this.apiKey ? ` ${maskKey(this.apiKey)}` : ''} (${said}). Check the key in Vidmux's options; it may be mistyped or revoked.`,
+          `RenderIO did not accept the API key${this.api.apiKey ? ` ${maskKey(this.api.apiKey)}` : ''} (${said}). Check the key in Vidmux's options; it may be mistyped or revoked.`,
           opts,
         );
       case 403:
@@ -364,17 +308,6 @@ export class RenderIoProvider implements Provider {
       default:
         return new RenderIoError('http_error', `RenderIO rejected the request (${status}): ${said}.`, opts);
     }
-  }
-
-  /** Failures from the HTTP client, named as RenderIO's (cancellation passes through untouched). */
-  private wrap(err: unknown, what: string): VidmuxError {
-    const e = toVidmuxError(err, 'network');
-    if (e instanceof RenderIoError || e.code === 'cancelled') return e;
-    const opts = { provider: PROVIDER, ...(e.status === undefined ? {} : { status: e.status }), cause: e };
-    if (e.code === 'rate_limited') {
-      return new RenderIoError('rate_limited', `RenderIO is limiting how often this key may call it and kept refusing while ${what}. Wait a minute and try again.`, opts);
-    }
-    return new RenderIoError(e.code, `RenderIO failed while ${what}: ${e.message}`, opts);
   }
 }
 
@@ -401,30 +334,12 @@ function pickOutput(cmd: RenderIoCommand, alias: string): { alias: string; url: 
   return { alias: entry[0], url: url.href };
 }
 
-function parseHttpUrl(url: string): URL | null {
-  try {
-    const u = new URL(url);
-    return u.protocol === 'https:' || u.protocol === 'http:' ? u : null;
-  } catch {
-    return null;
-  }
-}
-
-function siteName(u: URL): string | null {
-  return SITES.find(([host]) => host.test(u.hostname.toLowerCase()))?.[1] ?? null;
-}
-
-function describeSite(url: string): string {
-  const u = parseHttpUrl(url);
-  return u ? u.host : 'that link';
-}
-
 /** "YouTube video dQw4w9WgXcQ", "TikTok video 7301234567890": the best there is before the job. */
 export function titleFromUrl(url: string): string {
   const u = parseHttpUrl(url);
   if (!u) return 'video';
-  const name = siteName(u) ?? u.hostname.replace(/^www\./, '');
-  const yt = /(?:[?&]v=|youtu\.be\/|\/shorts\/|\/embed\/|\/live\/)([\w-]{6,})/.exec(u.href)?.[1];
+  const name = siteOf(url)?.name ?? u.hostname.replace(/^www\./, '');
+  const yt = youtubeVideoId(url);
   const last = yt ?? decodeURIComponent(u.pathname.split('/').filter(Boolean).at(-1) ?? '');
   return last ? `${name} video ${last}` : `${name} video`;
 }

@@ -15,9 +15,11 @@ import { tornadoMedia, type TornadoMedia } from '../../test/fixtures/tornado-med
 import { VidmuxError } from '../errors';
 import { NodeFileSink } from '../node/files';
 import type { JobProgress } from '../progress';
-import { pickFormat } from './select';
+import { downloadContext } from '../jobs/download-context';
+import { pickFormat } from '../jobs/choose-format';
 import { TornadoStorageSchema, type TornadoStorage } from '../schemas/tornado-storage';
-import { isTornadoPlaylist, TornadoProvider } from './tornado';
+import { isTornadoPlaylistUrl } from './coverage';
+import { TornadoProvider } from './tornado';
 import type { DownloadContext } from './types';
 
 const VIDEO = 'https://www.youtube.com/watch?v=dQw4w9WgXcQ';
@@ -103,7 +105,7 @@ async function resolveAndDownload(url: string, quality: Parameters<typeof pickFo
   const result = await provider.download(
     info,
     { format: pickFormat(info.formats, quality), subtitles: opts.subtitles ? info.subtitles : [] },
-    { target: t.target, onProgress: (p) => progress.push(p), ...opts.ctx },
+    downloadContext({ target: t.target, onProgress: (p) => progress.push(p), ...opts.ctx }),
   );
   return { info, result, made: t.made, progress };
 }
@@ -215,7 +217,7 @@ describe('TornadoProvider: download', () => {
   it('polls exactly every 2 s on the injected clock', async () => {
     const { provider, sleeps } = client();
     const info = await provider.resolve(VIDEO);
-    await provider.download(info, { format: pickFormat(info.formats, '360'), subtitles: [] }, { target: target().target });
+    await provider.download(info, { format: pickFormat(info.formats, '360'), subtitles: [] }, downloadContext({ target: target().target }));
     expect(sleeps.length).toBeGreaterThanOrEqual(5);
     expect(new Set(sleeps)).toEqual(new Set([2000]));
   });
@@ -244,7 +246,7 @@ describe('TornadoProvider: download', () => {
       const seen = watch();
       const t = target();
       const format = info.formats.find((f) => f.kind === 'audio' && f.container === container)!;
-      await provider.download(info, { format, subtitles: [] }, { target: t.target });
+      await provider.download(info, { format, subtitles: [] }, downloadContext({ target: t.target }));
       expect(sha256(t.made.media!)).toBe(sha256(file));
       expect((await ffprobeJson(t.made.media!)).streams[0].codec_name).toBe(codec);
       const body = JSON.parse(seen().find((r) => r.method === 'POST' && r.path === '/jobs')!.body);
@@ -316,7 +318,7 @@ describe('TornadoProvider: download', () => {
       expect(sha256(ok.made.media!)).toBe(sha256(media.video[360]));
       const { provider } = client(lost);
       const seen = watch(lost);
-      const e = await rejection(provider.download(await provider.resolve(VIDEO), { format: (await provider.resolve(VIDEO)).formats[0]!, subtitles: [] }, { target: target().target }));
+      const e = await rejection(provider.download(await provider.resolve(VIDEO), { format: (await provider.resolve(VIDEO)).formats[0]!, subtitles: [] }, downloadContext({ target: target().target })));
       expect(e).toMatchObject({ code: 'not_found', status: 404 });
       const polls = seen().filter((r) => r.method === 'GET' && r.path.startsWith('/jobs/'));
       expect(polls.length).toBeGreaterThanOrEqual(15);
@@ -337,7 +339,7 @@ describe('TornadoProvider: cancel', () => {
     const t = target();
     const seen = watch();
     const e = await rejection(
-      provider.download(info, { format: info.formats[0]!, subtitles: [] }, {
+      provider.download(info, { format: info.formats[0]!, subtitles: [] }, downloadContext({
         target: t.target,
         signal: ctrl.signal,
         onProgress: (p) => {
@@ -346,7 +348,7 @@ describe('TornadoProvider: cancel', () => {
             ctrl.abort();
           }
         },
-      }),
+      })),
     );
     return { e, reqs: seen(), made: t.made };
   }
@@ -392,7 +394,7 @@ describe('TornadoProvider: cancel', () => {
       };
       const provider = new TornadoProvider({ apiKey: TORNADO_TEST_KEY, baseUrl: f.baseUrl, now: () => f.clock.now(), sleep });
       const info = await provider.resolve(VIDEO);
-      const e = await rejection(provider.download(info, { format: info.formats[0]!, subtitles: [] }, { target: target().target }));
+      const e = await rejection(provider.download(info, { format: info.formats[0]!, subtitles: [] }, downloadContext({ target: target().target })));
       expect(e.code).toBe('cancelled');
       expect(e.message).toMatch(/job was cancelled/);
     } finally {
@@ -402,36 +404,42 @@ describe('TornadoProvider: cancel', () => {
 });
 
 describe('TornadoProvider: playlists', () => {
-  it('resolve says it is a playlist; submitPlaylist gives one entry per video job; downloadJob fetches each', async () => {
+  it('a playlist expands into one entry per video job; downloadEntry fetches each', async () => {
     const { provider } = client();
     const info = await provider.resolve(PLAYLIST);
-    expect(isTornadoPlaylist(info)).toBe(true);
+    expect(isTornadoPlaylistUrl(info.url)).toBe(true);
     expect(info.title).toBe('Fake playlist');
-    expect((await rejection(provider.download(info, { format: info.formats[0]!, subtitles: [] }, { target: target().target }))).code).toBe('bad_input');
+    expect((await rejection(provider.download(info, { format: info.formats[0]!, subtitles: [] }, downloadContext({ target: target().target })))).code).toBe('bad_input');
 
     const seen = watch();
-    const batch = await provider.submitPlaylist(PLAYLIST, { quality: '480' });
+    const wish = { quality: '480' as const, audioFormat: 'm4a' as const, subtitles: false };
+    const entries = (await provider.expand(PLAYLIST, wish))!;
     const post = seen().find((r) => r.method === 'POST' && r.path === '/jobs')!;
     expect(post.headers['x-idempotency-key']).toBeTruthy();
     expect(JSON.parse(post.body)).toMatchObject({ url: PLAYLIST, max_resolution: '480' });
-    expect(batch.total).toBe(3);
-    expect(batch.entries.map((e) => e.index)).toEqual([0, 1, 2]);
-    expect(new Set(batch.entries.map((e) => e.jobId)).size).toBe(3);
+    expect(entries.map((e) => [e.provider, e.index, e.total])).toEqual([
+      ['tornado', 0, 3],
+      ['tornado', 1, 3],
+      ['tornado', 2, 3],
+    ]);
+    expect(new Set(entries.map((e) => e.ref)).size).toBe(3);
 
-    const [first, second, third] = batch.entries;
+    const [first, second, third] = entries;
     const t1 = target();
-    await provider.downloadJob(first!.jobId, { target: t1.target });
+    await provider.downloadEntry(first!, wish, downloadContext({ target: t1.target }));
     expect(sha256(t1.made.media!)).toBe(sha256(media.video[480]));
     const t2 = target();
-    await provider.downloadJob(second!.jobId, { target: t2.target });
+    await provider.downloadEntry(second!, wish, downloadContext({ target: t2.target }));
     expect(sha256(t2.made.media!)).toBe(sha256(media.video[480]));
-    const e = await rejection(provider.downloadJob(third!.jobId, { target: target().target }));
+    const e = await rejection(provider.downloadEntry(third!, wish, downloadContext({ target: target().target })));
     expect(e.message).toMatch(/private/);
   });
 
-  it('a single video submitted as a playlist is one entry', async () => {
-    const batch = await client().provider.submitPlaylist(VIDEO);
-    expect(batch.entries).toHaveLength(1);
+  it('a URL that is not a playlist is not expanded, and nothing is submitted', async () => {
+    const { provider } = client();
+    const seen = watch();
+    expect(await provider.expand(VIDEO, { quality: 'best', audioFormat: 'm4a', subtitles: false })).toBeNull();
+    expect(seen().filter((r) => r.method === 'POST')).toEqual([]);
   });
 });
 
@@ -441,7 +449,7 @@ describe('TornadoProvider: custom storage', () => {
     const { provider } = client(fake, { storage: S3, folder: 'vidmux' });
     const info = await provider.resolve(VIDEO);
     const t = target();
-    const result = await provider.download(info, { format: pickFormat(info.formats, '720'), subtitles: info.subtitles }, { target: t.target });
+    const result = await provider.download(info, { format: pickFormat(info.formats, '720'), subtitles: info.subtitles }, downloadContext({ target: t.target }));
     const post = seen().find((r) => r.method === 'POST' && r.path === '/jobs')!;
     expect(JSON.parse(post.body)).toMatchObject({ storage: S3, folder: 'vidmux', download_subtitles: true });
     const key = `videos/vidmux/Never - 'Gonna' - Give.You Up.mp4`;
@@ -462,7 +470,7 @@ describe('TornadoProvider: custom storage', () => {
   ] as Array<[TornadoStorage, string]>)('%o: remoteLocation names the bucket and key', async (storage, prefix) => {
     const { provider } = client(fake, { storage });
     const info = await provider.resolve(VIDEO);
-    const r = await provider.download(info, { format: pickFormat(info.formats, '360'), subtitles: [] }, { target: target().target });
+    const r = await provider.download(info, { format: pickFormat(info.formats, '360'), subtitles: [] }, downloadContext({ target: target().target }));
     expect(r.remoteLocation?.startsWith(prefix)).toBe(true);
   });
 
@@ -485,11 +493,11 @@ describe('TornadoProvider: custom storage', () => {
     const market = client(fake, { apiKey: TORNADO_MARKETPLACE_TOKEN }).provider;
     expect(market.isMarketplaceKey).toBe(true);
     const info = await market.resolve(VIDEO);
-    const e = await rejection(market.download(info, { format: info.formats[0]!, subtitles: [] }, { target: target().target }));
+    const e = await rejection(market.download(info, { format: info.formats[0]!, subtitles: [] }, downloadContext({ target: target().target })));
     expect(e.code).toBe('bad_input');
     expect(e.message).toMatch(/own storage/);
     const withStorage = client(fake, { apiKey: TORNADO_MARKETPLACE_TOKEN, storage: S3 }).provider;
-    const r = await withStorage.download(info, { format: info.formats[0]!, subtitles: [] }, { target: target().target });
+    const r = await withStorage.download(info, { format: info.formats[0]!, subtitles: [] }, downloadContext({ target: target().target }));
     expect(r.remoteLocation).toMatch(/^s3:\/\/my-videos\//);
     for (const req of seen().filter((x) => x.server === 'api')) {
       expect(req.headers.authorization).toBe(`Bearer ${TORNADO_MARKETPLACE_TOKEN}`);
@@ -505,7 +513,7 @@ describe('TornadoProvider: key check and errors', () => {
       const { provider } = client(f);
       const info = await provider.resolve(VIDEO);
       const t = target();
-      await provider.download(info, { format: pickFormat(info.formats, 'best'), subtitles: [] }, { target: t.target });
+      await provider.download(info, { format: pickFormat(info.formats, 'best'), subtitles: [] }, downloadContext({ target: t.target }));
       // The plan's max_resolution_limit caps what the job delivers.
       expect(sha256(t.made.media!)).toBe(sha256(media.video[720]));
       const account = await provider.checkKey();
@@ -547,10 +555,10 @@ describe('TornadoProvider: key check and errors', () => {
     // Another key's job is not found either.
     const f = await startTornadoFake({ media, keys: [TORNADO_TEST_KEY, 'sk_other_000011112222333344445555'], timings: { replicationLagMs: 0 } });
     try {
-      const mine = await client(f).provider.submitPlaylist(VIDEO);
+      const [mine] = (await client(f).provider.expand(PLAYLIST, { quality: 'best', audioFormat: 'm4a', subtitles: false }))!;
       const other = client(f, { apiKey: 'sk_other_000011112222333344445555' }).provider;
-      expect((await rejection(other.getJob(mine.entries[0]!.jobId))).code).toBe('not_found');
-      expect((await rejection(other.cancelJob(mine.entries[0]!.jobId))).code).toBe('not_found');
+      expect((await rejection(other.getJob(mine!.ref))).code).toBe('not_found');
+      expect((await rejection(other.cancelJob(mine!.ref))).code).toBe('not_found');
     } finally {
       await f.close();
     }

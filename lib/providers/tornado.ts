@@ -4,20 +4,23 @@
  * second job), poll GET /jobs/{id} every 2 s through Pending / Processing to a terminal status,
  * then fetch the presigned `s3_url` (and `subtitle_url`) from the storage host, which never gets
  * the key. With the user's own storage (sent inline) the file stays in their bucket and we report
- * where. Playlists become one job per video. GET /usage checks the key.
+ * where. Playlists become one job per video ({@link TornadoProvider.expand}). GET /usage checks the key.
  */
 import { z } from 'zod';
-import { maskKey, toVidmuxError, VidmuxError, type ErrorCode } from '../errors';
+import { maskKey, VidmuxError, type ErrorCode } from '../errors';
 import { sanitizeSegment } from '../filename';
-import { HttpClient, type HttpResponse } from '../net/http';
+import type { FailureDetail, HttpClient } from '../net/http';
 import { openRangedSource } from '../net/ranged-fetch';
-import { realSleep } from '../net/retry-policy';
+import { realSleep, type Sleep } from '../net/retry-policy';
 import { copyToSink } from '../net/save';
-import { EMPTY_PROGRESS, combineProgress, type JobProgress, type Progress } from '../progress';
+import { TrackProgress } from '../progress';
 import { TornadoStorageSchema, type TornadoStorage } from '../schemas/tornado-storage';
-import { DEFAULT_BASE_URLS, assertSafeBaseUrl, keyHeaders } from './auth';
-import { makeFormat, type FormatFields } from './select';
-import type { AccountInfo, DownloadChoice, DownloadContext, DownloadResult, Format, MediaInfo, Provider, ProviderConfig } from './types';
+import { isTornadoPlaylistUrl, providerHandles } from './coverage';
+import { ProviderApi, ProviderError, type CallInfo } from './kit/api';
+import { assertSafeBaseUrl } from './kit/auth';
+import { makeFormat, type FormatFields } from './kit/format';
+import { pollJob } from './kit/poll';
+import type { AccountInfo, DownloadContext, DownloadResult, Format, MediaInfo, PlaylistEntry, PlaylistWish, Provider, ProviderConfig, Selection } from './types';
 
 const PROVIDER = 'tornado';
 /** Poll interval (the vendor recommends 2–5 s). */
@@ -71,33 +74,28 @@ export const TornadoJobSchema = z.looseObject({
   s3_key: nullish(z.string()),
   file_size: nullish(z.number()),
   batch_id: nullish(z.string()),
+  /** The container asked for (echoed by Tornado). */
+  format: nullish(z.string()),
 });
 export type TornadoJob = z.infer<typeof TornadoJobSchema>;
 
 const JobItemSchema = z.looseObject({ job_id: z.string(), url: nullish(z.string()), title: nullish(z.string()) });
-const CreatedSchema = z.union([
-  z.looseObject({ job_id: z.string(), cached: z.boolean().optional() }),
-  z.looseObject({ batch_id: z.string(), total_videos: z.number().optional(), video_jobs: z.array(z.union([z.string(), JobItemSchema])) }),
-  z.looseObject({ batch_id: z.string(), total_episodes: z.number().optional(), episodes: z.array(JobItemSchema).optional(), episode_jobs: z.array(z.string()) }),
-]);
+type JobItem = z.infer<typeof JobItemSchema>;
 
 /** What POST /jobs made: one job, or a batch (playlist, Spotify show) of jobs. */
-type Created =
-  | { kind: 'job'; jobId: string; cached: boolean }
-  | { kind: 'batch'; batchId: string; total: number; entries: TornadoPlaylistEntry[] };
+type Created = { kind: 'job'; jobId: string; cached: boolean } | { kind: 'batch'; batchId: string; total: number; items: JobItem[] };
 
-function normalizeCreated(data: unknown): Created {
-  const d = data as Record<string, unknown>;
-  if (typeof d.job_id === 'string') return { kind: 'job', jobId: d.job_id, cached: d.cached === true };
-  const items: Array<{ job_id: string; url?: string | null | undefined; title?: string | null | undefined }> = Array.isArray(d.video_jobs)
-    ? (d.video_jobs as Array<string | z.infer<typeof JobItemSchema>>).map((v) => (typeof v === 'string' ? { job_id: v } : v))
-    : Array.isArray(d.episodes)
-      ? (d.episodes as Array<z.infer<typeof JobItemSchema>>)
-      : (d.episode_jobs as string[]).map((id) => ({ job_id: id }));
-  const entries = items.map((v, index) => ({ jobId: v.job_id, url: v.url ?? null, title: v.title ?? null, index }));
-  const total = typeof d.total_videos === 'number' ? d.total_videos : typeof d.total_episodes === 'number' ? d.total_episodes : entries.length;
-  return { kind: 'batch', batchId: String(d.batch_id), total, entries };
-}
+const batch = (batchId: string, total: number | undefined, items: JobItem[]): Created => ({ kind: 'batch', batchId, total: total ?? items.length, items });
+/** POST /jobs answers in one of three shapes (a job, a playlist batch, a show batch): each becomes a {@link Created}. */
+const CreatedSchema = z.union([
+  z.looseObject({ job_id: z.string(), cached: z.boolean().optional() }).transform((d): Created => ({ kind: 'job', jobId: d.job_id, cached: d.cached === true })),
+  z
+    .looseObject({ batch_id: z.string(), total_videos: z.number().optional(), video_jobs: z.array(z.union([z.string(), JobItemSchema])) })
+    .transform((d) => batch(d.batch_id, d.total_videos, d.video_jobs.map((v) => (typeof v === 'string' ? { job_id: v } : v)))),
+  z
+    .looseObject({ batch_id: z.string(), total_episodes: z.number().optional(), episodes: z.array(JobItemSchema).optional(), episode_jobs: z.array(z.string()) })
+    .transform((d) => batch(d.batch_id, d.total_episodes, d.episodes ?? d.episode_jobs.map((id) => ({ job_id: id })))),
+]);
 
 const UsageSchema = z.looseObject({
   client_name: z.string(),
@@ -116,34 +114,7 @@ const UsageSchema = z.looseObject({
 
 const CancelSchema = z.looseObject({ message: nullish(z.string()), job_id: nullish(z.string()) });
 
-// ---------------------------------------------------------------- sites and formats
-
-/** Sites Tornado downloads from (yt-dlp based): YouTube (videos, shorts, playlists), TikTok, Vimeo, X, Instagram, Spotify and more. */
-const SITES: RegExp[] = [
-  /^https?:\/\/(?:[\w-]+\.)?(?:youtube\.com|youtube-nocookie\.com)\//i,
-  /^https?:\/\/youtu\.be\//i,
-  /^https?:\/\/(?:[\w-]+\.)?tiktok\.com\//i,
-  /^https?:\/\/(?:[\w-]+\.)?vimeo\.com\//i,
-  /^https?:\/\/(?:[\w-]+\.)?(?:x|twitter)\.com\/[^/]+\/status\//i,
-  /^https?:\/\/(?:[\w-]+\.)?instagram\.com\/(?:p|reel|reels|tv)\//i,
-  /^https?:\/\/open\.spotify\.com\/(?:show|episode)\//i,
-  /^https?:\/\/(?:[\w-]+\.)?facebook\.com\/.+\/videos?\//i,
-  /^https?:\/\/(?:www\.)?fb\.watch\//i,
-  /^https?:\/\/(?:[\w-]+\.)?twitch\.tv\//i,
-  /^https?:\/\/(?:[\w-]+\.)?dailymotion\.com\/video\//i,
-  /^https?:\/\/(?:[\w-]+\.)?reddit\.com\/r\/[^/]+\/comments\//i,
-  /^https?:\/\/(?:[\w-]+\.)?soundcloud\.com\//i,
-];
-
-/** Whether Tornado treats `url` as a playlist (providers.md 3.2: the URL contains `?list=`), or a Spotify show. */
-export function isTornadoPlaylistUrl(url: string): boolean {
-  return url.includes('?list=') || /^https?:\/\/open\.spotify\.com\/show\//i.test(url);
-}
-
-/** Whether `info` (from {@link TornadoProvider.resolve}) is a playlist: use `submitPlaylist`. */
-export function isTornadoPlaylist(info: MediaInfo): boolean {
-  return info.provider === 'tornado' && isTornadoPlaylistUrl(info.url);
-}
+// ---------------------------------------------------------------- formats
 
 const RESOLUTIONS = ['best', '2160', '1440', '1080', '720', '480', '360'] as const;
 type Resolution = (typeof RESOLUTIONS)[number];
@@ -167,51 +138,49 @@ function decodeFormat(id: string): JobFormat {
 
 const SUBTITLE_FORMAT_ID = 'tornado:subtitles';
 
-/** Options for jobs made outside `download` (playlists). */
-export interface TornadoJobOptions {
-  /** `best` or a height cap; `audio` makes audio-only jobs. */
-  quality?: Resolution | 'audio';
-  /** Audio container for audio-only jobs. Default m4a. */
-  audioFormat?: 'm4a' | 'mp3';
-  subtitles?: boolean;
-  folder?: string;
-  signal?: AbortSignal;
-}
-
-/** One video of a submitted playlist: one queue entry each. */
-export interface TornadoPlaylistEntry {
-  jobId: string;
-  url: string | null;
-  title: string | null;
-  index: number;
-}
-
 type TornadoConfig = ProviderConfig & {
   storage?: TornadoStorage | null;
   /** Storage prefix for the jobs' files (Tornado's `folder`). */
   folder?: string | null;
 };
 
+/** What {@link TornadoProvider.follow} should do with the finished job. */
+interface Want {
+  subtitles: boolean;
+  ext: string | null;
+  filename: string | null;
+}
+
 /** The Tornado API client. */
 export class TornadoProvider implements Provider {
   readonly id = 'tornado' as const;
   readonly displayName = 'Tornado';
   readonly needsKey = true;
-  readonly baseUrl: string;
   readonly storage: TornadoStorage | null;
-  private readonly apiKey: string | null;
+  private readonly api: ProviderApi;
+  /** The context's plain client: presigned storage links get no key. */
   private readonly http: HttpClient;
   private readonly now: () => number;
-  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  private readonly sleep: Sleep;
   private readonly folder: string | null;
 
   constructor(config: TornadoConfig) {
-    this.apiKey = config.apiKey;
-    this.baseUrl = (config.baseUrl ?? DEFAULT_BASE_URLS.tornado).replace(/\/+$/, '');
-    assertSafeBaseUrl(this.baseUrl, PROVIDER);
     this.sleep = config.sleep ?? realSleep;
     this.now = config.now ?? (() => Date.now());
-    this.http = config.http ?? new HttpClient({ provider: PROVIDER, sleep: this.sleep });
+    const apiKey = config.apiKey;
+    this.api = new ProviderApi({
+      provider: PROVIDER,
+      name: 'Tornado',
+      apiKey,
+      baseUrl: config.baseUrl ?? null,
+      ...(config.http ? { http: config.http } : {}),
+      sleep: this.sleep,
+      // Marketplace (Apify, RapidAPI, Zyla) tokens go as Bearer; direct keys (`sk_…`) as x-api-key.
+      auth: (key) => (isMarketplaceKey(key) ? { header: 'authorization', value: `Bearer ${key}` } : { header: 'x-api-key', value: key }),
+      wording: (err, d, call) => tornadoWording(err, d, call, apiKey),
+    });
+    assertSafeBaseUrl(this.api.baseUrl, PROVIDER);
+    this.http = this.api.plain;
     this.folder = config.folder ?? null;
     if (config.storage) {
       const parsed = TornadoStorageSchema.safeParse(config.storage);
@@ -224,18 +193,22 @@ export class TornadoProvider implements Provider {
     }
   }
 
-  /** Marketplace (Apify, RapidAPI, Zyla) tokens go as Bearer; direct keys (`sk_…`) as x-api-key. */
+  get baseUrl(): string {
+    return this.api.baseUrl;
+  }
+
+  /** Whether the key is a marketplace token (sent as Bearer; needs the user's own storage). */
   get isMarketplaceKey(): boolean {
-    return !!this.apiKey && !this.apiKey.startsWith('sk_');
+    return isMarketplaceKey(this.api.apiKey);
   }
 
   supports(url: string): boolean {
-    return SITES.some((re) => re.test(url));
+    return providerHandles(PROVIDER, url);
   }
 
-  async resolve(url: string, opts: { signal?: AbortSignal } = {}): Promise<MediaInfo & { playlist?: true }> {
+  async resolve(url: string, opts: { signal?: AbortSignal } = {}): Promise<MediaInfo> {
     if (!this.supports(url)) throw new VidmuxError('unsupported', 'Tornado does not handle this site.', { provider: PROVIDER });
-    const meta = await this.call('POST', '/metadata', MetadataSchema, { body: { url }, signal: opts.signal, what: 'read this video' });
+    const meta = await this.api.json('POST', '/metadata', MetadataSchema, { body: { url }, signal: opts.signal, what: 'read this video' });
     const height = meta.height ?? null;
     const width = meta.width ?? null;
     const size = meta.filesize_approx ?? null;
@@ -261,47 +234,50 @@ export class TornadoProvider implements Provider {
       thumbnail: meta.thumbnail ?? null,
       formats,
       subtitles,
-      ...(playlist ? { playlist: true as const } : {}),
     };
   }
 
-  async download(info: MediaInfo, choice: DownloadChoice, ctx: DownloadContext): Promise<DownloadResult> {
+  async download(info: MediaInfo, selection: Selection, ctx: DownloadContext): Promise<DownloadResult> {
     if (isTornadoPlaylistUrl(info.url)) {
       throw new VidmuxError('bad_input', 'This is a playlist: add it with Tornado’s playlist option so each video becomes its own download.', { provider: PROVIDER });
     }
-    const f = decodeFormat(choice.format.id);
-    emit(ctx, 'resolving');
-    const created = await this.submit(
-      info.url,
-      { ...f, subtitles: choice.subtitles.length > 0, filename: jobFilename(info.title) },
-      ctx.signal,
-    );
+    const f = decodeFormat(selection.format.id);
+    const progress = new TrackProgress(ctx.onProgress, [], 'resolving');
+    progress.emit();
+    const filename = jobFilename(info.title);
+    const subtitles = selection.subtitles.length > 0;
+    const created = await this.submit(info.url, { ...f, subtitles, filename }, ctx.signal);
     if (created.kind !== 'job') {
       throw new VidmuxError('bad_response', 'Tornado answered this video with a playlist; add it as a playlist instead.', { provider: PROVIDER });
     }
-    return this.follow(created.jobId, ctx, { subtitles: choice.subtitles.length > 0, ext: f.format, filename: jobFilename(info.title) });
+    return this.follow(created.jobId, ctx, { subtitles, ext: f.format, filename });
   }
 
-  /** Submits a playlist (or Spotify show): one entry per video job, for one queue entry each. */
-  async submitPlaylist(url: string, options: TornadoJobOptions = {}): Promise<{ batchId: string; total: number; entries: TornadoPlaylistEntry[] }> {
-    const audio = options.quality === 'audio';
+  /**
+   * A playlist (or Spotify show) becomes one Tornado job per video, each its own queue entry;
+   * null when `url` is not a playlist.
+   */
+  async expand(url: string, wish: PlaylistWish): Promise<PlaylistEntry[] | null> {
+    if (!isTornadoPlaylistUrl(url)) return null;
+    const audio = wish.quality === 'audio';
     const f: JobFormat = audio
-      ? { format: options.audioFormat ?? 'm4a', audio_only: true, max_resolution: 'best' }
-      : { format: 'mp4', audio_only: false, max_resolution: (options.quality as Resolution | undefined) ?? 'best' };
-    const created = await this.submit(url, { ...f, subtitles: !!options.subtitles, folder: options.folder ?? undefined }, options.signal);
-    if (created.kind === 'job') return { batchId: created.jobId, total: 1, entries: [{ jobId: created.jobId, url, title: null, index: 0 }] };
-    return { batchId: created.batchId, total: created.total, entries: created.entries };
+      ? { format: wish.audioFormat, audio_only: true, max_resolution: 'best' }
+      : { format: 'mp4', audio_only: false, max_resolution: wish.quality === 'audio' ? 'best' : (wish.quality as Resolution) };
+    const created = await this.submit(url, { ...f, subtitles: wish.subtitles }, wish.signal);
+    const items = created.kind === 'job' ? [{ job_id: created.jobId, url, title: null }] : created.items;
+    const total = created.kind === 'job' ? 1 : created.total;
+    return items.map((v, index) => ({ provider: PROVIDER, ref: v.job_id, url: v.url ?? null, title: v.title ?? null, index, total }));
   }
 
-  /** Waits for any job (e.g. one video of a playlist) and downloads its file and subtitles. */
-  async downloadJob(jobId: string, ctx: DownloadContext, opts: { subtitles?: boolean } = {}): Promise<DownloadResult> {
-    emit(ctx, 'resolving');
-    return this.follow(jobId, ctx, { subtitles: opts.subtitles ?? true, ext: null, filename: null });
+  /** Waits for one entry's job (Tornado already has it) and downloads its file and subtitles. */
+  async downloadEntry(entry: PlaylistEntry, wish: PlaylistWish, ctx: DownloadContext): Promise<DownloadResult> {
+    new TrackProgress(ctx.onProgress, [], 'resolving').emit();
+    return this.follow(entry.ref, ctx, { subtitles: wish.subtitles, ext: null, filename: null });
   }
 
   /** GET /jobs/{id}, validated. */
   async getJob(jobId: string, signal?: AbortSignal): Promise<TornadoJob> {
-    return this.call('GET', `/jobs/${encodeURIComponent(jobId)}`, TornadoJobSchema, { signal, what: 'find that job' });
+    return this.api.json('GET', `/jobs/${encodeURIComponent(jobId)}`, TornadoJobSchema, { signal, what: 'find that job' });
   }
 
   /**
@@ -310,7 +286,7 @@ export class TornadoProvider implements Provider {
    */
   async cancelJob(jobId: string): Promise<boolean> {
     try {
-      await this.call('DELETE', `/jobs/${encodeURIComponent(jobId)}`, CancelSchema, { what: 'cancel that job' });
+      await this.api.json('DELETE', `/jobs/${encodeURIComponent(jobId)}`, CancelSchema, { what: 'cancel that job' });
       return true;
     } catch (err) {
       if (err instanceof VidmuxError && err.status === 400) return false;
@@ -319,7 +295,7 @@ export class TornadoProvider implements Provider {
   }
 
   async checkKey(opts: { signal?: AbortSignal } = {}): Promise<AccountInfo> {
-    const u = await this.call('GET', '/usage', UsageSchema, { signal: opts.signal, what: 'read your usage' });
+    const u = await this.api.json('GET', '/usage', UsageSchema, { signal: opts.signal, what: 'read your usage' });
     const gb = (n: number) => `${Math.round(n * 100) / 100} GB`;
     const parts = [
       `${u.usage_count} ${u.usage_count === 1 ? 'job' : 'jobs'}`,
@@ -328,9 +304,9 @@ export class TornadoProvider implements Provider {
     ];
     const details: AccountInfo['details'] = {};
     for (const [k, v] of Object.entries(u)) {
-      if (v === null || ['string', 'number', 'boolean'].includes(typeof v)) details[k] = v as string | number | boolean | null;
+      if (v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') details[k] = v;
     }
-    details.key = this.apiKey ? maskKey(this.apiKey) : null;
+    details.key = this.api.apiKey ? maskKey(this.api.apiKey) : null;
     details.auth = this.isMarketplaceKey ? 'marketplace' : 'direct';
     return { summary: `${u.client_name}: ${parts.join(', ')}`, details };
   }
@@ -338,11 +314,7 @@ export class TornadoProvider implements Provider {
   // ------------------------------------------------------------ internals
 
   /** POST /jobs with one idempotency key for the whole submit, however often it is retried. */
-  private async submit(
-    url: string,
-    f: JobFormat & { subtitles: boolean; filename?: string; folder?: string | undefined },
-    signal?: AbortSignal,
-  ): Promise<Created> {
+  private async submit(url: string, f: JobFormat & { subtitles: boolean; filename?: string; folder?: string | undefined }, signal?: AbortSignal): Promise<Created> {
     if (this.isMarketplaceKey && !this.storage) {
       throw new VidmuxError('bad_input', 'Tornado marketplace keys (Apify, RapidAPI, Zyla) only work with your own storage: add a bucket in the options.', { provider: PROVIDER });
     }
@@ -358,38 +330,29 @@ export class TornadoProvider implements Provider {
       ...(this.storage ? { storage: this.storage } : {}),
     };
     const idempotencyKey = globalThis.crypto.randomUUID();
-    return this.call('POST', '/jobs', CreatedSchema.transform(normalizeCreated), { body, signal, headers: { 'x-idempotency-key': idempotencyKey }, what: 'start the download', expect: [200, 201] });
+    return this.api.json('POST', '/jobs', CreatedSchema, { body, signal, headers: { 'x-idempotency-key': idempotencyKey }, what: 'start the download' });
   }
 
   /** Polls a job to its end and fetches what it made (or says where it stays). */
-  private async follow(jobId: string, ctx: DownloadContext, want: { subtitles: boolean; ext: string | null; filename: string | null }): Promise<DownloadResult> {
-    const started = this.now();
-    let last: TornadoJob | null = null;
-    let job: TornadoJob;
-    for (;;) {
-      if (ctx.signal?.aborted) return this.abandon(jobId, last, ctx.signal);
-      try {
-        job = await this.getJob(jobId, ctx.signal);
-      } catch (err) {
-        const e = toVidmuxError(err);
-        if (e.code === 'cancelled') return this.abandon(jobId, last, ctx.signal);
-        if (e.status === 404 && last === null && this.now() - started < TORNADO_NOT_FOUND_GRACE_MS) {
-          await this.wait(jobId, last, ctx.signal);
-          continue;
-        }
-        throw e;
-      }
-      last = job;
-      if (job.status === 'Pending' || job.status === 'Processing') {
-        if (this.now() - started > TORNADO_JOB_TIMEOUT_MS) {
-          throw new VidmuxError('timeout', `Tornado has not finished this job after ${Math.round(TORNADO_JOB_TIMEOUT_MS / 3600_000)} hours (still ${job.status.toLowerCase()}).`, { provider: PROVIDER });
-        }
-        emit(ctx, 'resolving');
-        await this.wait(jobId, last, ctx.signal);
-        continue;
-      }
-      break;
-    }
+  private async follow(jobId: string, ctx: DownloadContext, want: Want): Promise<DownloadResult> {
+    const waiting = new TrackProgress(ctx.onProgress, [], 'resolving');
+    let job = await pollJob({
+      get: (signal) => this.getJob(jobId, signal),
+      isFinal: (j) => j.status !== 'Pending' && j.status !== 'Processing',
+      intervalMs: TORNADO_POLL_MS,
+      timeoutMs: TORNADO_JOB_TIMEOUT_MS,
+      timeoutError: (last) =>
+        new VidmuxError('timeout', `Tornado has not finished this job after ${Math.round(TORNADO_JOB_TIMEOUT_MS / 3600_000)} hours (still ${(last?.status ?? 'pending').toLowerCase()}).`, { provider: PROVIDER }),
+      // A job may be unknown for a moment right after it was made (replication lag).
+      tolerate: (err, last, elapsed) => err.status === 404 && last === null && elapsed < TORNADO_NOT_FOUND_GRACE_MS,
+      onState: (j) => {
+        if (j.status === 'Pending' || j.status === 'Processing') waiting.emit();
+      },
+      onCancel: (last) => this.abandon(jobId, last),
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+      now: this.now,
+      sleep: this.sleep,
+    });
     if (job.status !== 'Completed') throw outcomeError(job);
 
     if (this.storage) {
@@ -399,30 +362,25 @@ export class TornadoProvider implements Provider {
         await this.sleep(TORNADO_POLL_MS, ctx.signal);
         job = await this.getJob(jobId, ctx.signal);
       }
-      const key = job.s3_key ?? this.expectedKey(want.filename ?? job.id, want.ext ?? extOf(job) ?? 'mp4');
-      emit(ctx, 'done');
+      const key = job.s3_key ?? this.expectedKey(want.filename ?? job.id, want.ext ?? job.format ?? 'mp4');
       return { bytes: job.file_size ?? 0, subtitles: [], remoteLocation: describeStorageLocation(this.storage, key) };
     }
     if (!job.s3_url) throw new VidmuxError('bad_response', 'Tornado finished the job but gave no link to the file.', { provider: PROVIDER });
 
-    const tracks: Record<string, Progress> = { file: EMPTY_PROGRESS };
-    const report = (name: string, p: Progress) => {
-      tracks[name] = p;
-      ctx.onProgress?.({ stage: 'downloading', tracks: { ...tracks }, overall: combineProgress(Object.values(tracks)) });
-    };
-    report('file', EMPTY_PROGRESS);
+    const progress = new TrackProgress(ctx.onProgress, ['file']);
+    progress.emit();
     const fresh = (field: 's3_url' | 'subtitle_url') => async (_stale: string, signal?: AbortSignal) => {
       const again = await this.getJob(jobId, signal);
       const url = again[field];
       if (!url) throw new VidmuxError('expired', 'The Tornado download link expired and no new one was given.', { provider: PROVIDER });
       return url;
     };
-    // The storage host is not Tornado's API: no key goes there (openRangedSource sends no auth).
+    // The storage host is not Tornado's API: the plain client sends no key there.
     const source = await openRangedSource(job.s3_url, {
       client: this.http,
       refresh: fresh('s3_url'),
       now: this.now,
-      onProgress: (p) => report('file', p),
+      onProgress: (p) => progress.set('file', p),
       ...(ctx.signal ? { signal: ctx.signal } : {}),
     });
     const bytes = await copyToSink(source, await ctx.target.media(), ctx.signal ? { signal: ctx.signal } : {});
@@ -435,7 +393,7 @@ export class TornadoProvider implements Provider {
         client: this.http,
         refresh: fresh('subtitle_url'),
         now: this.now,
-        onProgress: (p) => report('subtitle', p),
+        onProgress: (p) => progress.set('subtitle', p),
         ...(ctx.signal ? { signal: ctx.signal } : {}),
       });
       const n = await copyToSink(sub, await ctx.target.subtitle(format), ctx.signal ? { signal: ctx.signal } : {});
@@ -444,19 +402,8 @@ export class TornadoProvider implements Provider {
     return { bytes, subtitles };
   }
 
-  /** Sleeps one poll interval; when the user cancels meanwhile, cancels a still-queued job. */
-  private async wait(jobId: string, last: TornadoJob | null, signal?: AbortSignal): Promise<void> {
-    try {
-      await this.sleep(TORNADO_POLL_MS, signal);
-    } catch (err) {
-      if (signal?.aborted) await this.abandon(jobId, last, signal);
-      throw err;
-    }
-    if (signal?.aborted) await this.abandon(jobId, last, signal);
-  }
-
-  /** The user cancelled: DELETE the job if it was still queued, then throw `cancelled`. */
-  private async abandon(jobId: string, last: TornadoJob | null, _signal?: AbortSignal): Promise<never> {
+  /** The user cancelled: DELETE the job if it was still queued, and say what happened to it. */
+  private async abandon(jobId: string, last: TornadoJob | null): Promise<VidmuxError> {
     let note = '';
     if (last === null || last.status === 'Pending') {
       const cancelled = await this.cancelJob(jobId).catch(() => null);
@@ -467,102 +414,45 @@ export class TornadoProvider implements Provider {
             ? ' Tornado had already started the job, so it will finish on their side, but Vidmux stopped waiting for it.'
             : ' Tornado could not be told to cancel the job.';
     }
-    throw new VidmuxError('cancelled', `Cancelled.${note}`, { provider: PROVIDER });
+    return new VidmuxError('cancelled', `Cancelled.${note}`, { provider: PROVIDER });
   }
 
   private expectedKey(stem: string, ext: string): string {
     const s = this.storage;
     return [s?.folder_prefix, s?.base_folder ?? 'videos', this.folder, `${stem}.${ext}`].filter((x): x is string => !!x).join('/');
   }
+}
 
-  /** Auth headers through keyHeaders (origin and https checked): Bearer for marketplace tokens. */
-  private authHeaders(url: string): Record<string, string> {
-    if (this.isMarketplaceKey) return keyHeaders(url, this.baseUrl, 'authorization', `Bearer ${this.apiKey}`, PROVIDER);
-    return keyHeaders(url, this.baseUrl, 'x-api-key', this.apiKey, PROVIDER);
-  }
+/** Marketplace tokens (Apify, RapidAPI, Zyla) are anything but a direct `sk_` key. */
+function isMarketplaceKey(key: string | null): boolean {
+  return !!key && !key.startsWith('sk_');
+}
 
-  /**
-   * One API call: key headers, JSON body, Tornado's 4xx bodies read here (429 and 5xx are retried
-   * by the HTTP client's table first), the answer validated with `schema`.
-   */
-  private async call<T>(
-    method: string,
-    path: string,
-    schema: z.ZodType<T>,
-    opts: { body?: unknown; signal?: AbortSignal | undefined; headers?: Record<string, string>; what: string; expect?: number[] },
-  ): Promise<T> {
-    const url = `${this.baseUrl}${path}`;
-    let res: HttpResponse;
-    try {
-      res = await this.http.request(url, {
-        method,
-        headers: {
-          accept: 'application/json',
-          ...(opts.body === undefined ? {} : { 'content-type': 'application/json' }),
-          ...opts.headers,
-          ...this.authHeaders(url),
-        },
-        ...(opts.body === undefined ? {} : { body: JSON.stringify(opts.body) }),
-        ...(opts.signal ? { signal: opts.signal } : {}),
-        acceptStatus: (s) => s >= 400 && s < 500 && s !== 429,
-      });
-    } catch (err) {
-      throw this.transportError(err, opts.what);
-    }
-    const text = await res.text().catch((err: unknown) => {
-      throw this.transportError(err, opts.what);
-    });
-    if (res.status >= 400) throw statusError(res.status, text, opts.what, this.apiKey);
-    if (opts.expect && !opts.expect.includes(res.status)) {
-      // The SDK accepts 200/201/204 for POST; anything else 2xx is not what the contract says.
-      if (!(res.status >= 200 && res.status < 300)) throw statusError(res.status, text, opts.what, this.apiKey);
-    }
-    let data: unknown;
-    try {
-      data = JSON.parse(text);
-    } catch (err) {
-      throw new VidmuxError('bad_response', `Tornado did not answer with JSON when asked to ${opts.what}.`, { provider: PROVIDER, status: res.status, cause: err });
-    }
-    const parsed = schema.safeParse(data);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new VidmuxError('bad_response', `Tornado sent an answer Vidmux does not understand when asked to ${opts.what} (${issue ? `${issue.path.join('.') || 'body'}: ${issue.message}` : 'invalid'}).`, { provider: PROVIDER, status: res.status });
-    }
-    return parsed.data;
-  }
+/** Tornado's words: its 4xx bodies read; 429 and 5xx after the retry table gave up; network failures. */
+function tornadoWording(err: VidmuxError, d: FailureDetail, call: CallInfo, key: string | null): VidmuxError {
+  if (d.status !== undefined && d.status < 500 && d.status !== 429) return statusError(d.status, d.body ?? '', call.what, key);
+  return transportError(err, call.what);
+}
 
-  /** 429 / 5xx after the retry table gave up, network failures: Tornado-worded errors. */
-  private transportError(err: unknown, what: string): VidmuxError {
-    const e = toVidmuxError(err);
-    if (e.code === 'cancelled') return e;
-    const s = e.status;
-    const message =
-      s === 429
-        ? `Tornado is at capacity or rate limiting us; it did not ${what} after several tries. Try again in a few minutes.`
-        : s === 504
-          ? `Tornado timed out (504) trying to ${what}. Try again later.`
-          : s === 500
-            ? `Tornado had an internal error (500) trying to ${what}. Try again later.`
-            : s !== undefined && s >= 500
-              ? `Tornado is having problems (${s}) and could not ${what}. Try again later.`
-              : `Could not reach Tornado to ${what}: ${e.message}`;
-    return new VidmuxError(s === 504 ? 'timeout' : e.code, message, { provider: PROVIDER, ...(s === undefined ? {} : { status: s }), cause: err });
-  }
+/** 429 / 5xx after the retry table gave up, network failures: Tornado-worded errors. */
+function transportError(e: VidmuxError, what: string): VidmuxError {
+  const s = e.status;
+  const message =
+    s === 429
+      ? `Tornado is at capacity or rate limiting us; it did not ${what} after several tries. Try again in a few minutes.`
+      : s === 504
+        ? `Tornado timed out (504) trying to ${what}. Try again later.`
+        : s === 500
+          ? `Tornado had an internal error (500) trying to ${what}. Try again later.`
+          : s !== undefined && s >= 500
+            ? `Tornado is having problems (${s}) and could not ${what}. Try again later.`
+            : `Could not reach Tornado to ${what}: ${e.message}`;
+  return new ProviderError(s === 504 ? 'timeout' : e.code, message, { provider: PROVIDER, ...(s === undefined ? {} : { status: s }), cause: e });
 }
 
 /** A `filename` Tornado accepts: no extension, no "..", "/", "\\" or NUL, at most 255 characters. */
 export function jobFilename(title: string): string {
   return sanitizeSegment(title, 'video').replace(/\.{2,}/g, '.').replace(/\0/g, '');
-}
-
-/** Progress while the file is made on Tornado's side. */
-function emit(ctx: DownloadContext, stage: JobProgress['stage']): void {
-  ctx.onProgress?.({ stage, tracks: {}, overall: EMPTY_PROGRESS });
-}
-
-function extOf(job: TornadoJob): string | null {
-  const f = (job as Record<string, unknown>).format;
-  return typeof f === 'string' ? f : null;
 }
 
 /** The error text of a Tornado `{error}` body, or null (a literal `null` body, or not JSON). */
@@ -617,7 +507,7 @@ export function statusError(status: number, body: string, what: string, key: str
     default:
       message = status >= 500 ? `Tornado had an internal error (${status}) trying to ${what}${said}.` : `Tornado answered ${status} when asked to ${what}${said}.`;
   }
-  return new VidmuxError(code, message, { provider: PROVIDER, status });
+  return new ProviderError(code, message, { provider: PROVIDER, status });
 }
 
 /** Failed, Warning and Skipped jobs: each with its own message. */

@@ -1,17 +1,21 @@
 /**
- * The one provider interface and the one format model. Every source of media (the page itself,
- * VidPickr, RenderIO, Tornado) is a {@link Provider}; every way to get a video is a {@link Format}.
+ * The one provider interface. Every source of media (the page itself, VidPickr, RenderIO, Tornado)
+ * is a {@link Provider}; every way to get a video is a Format (lib/schemas/media.ts). A provider
+ * resolves a URL into formats and downloads one into the outputs its {@link DownloadContext}
+ * gives it; the engine that runs it (lib/jobs/run-job.ts) owns those outputs and the muxer.
  */
-import type { ByteSink } from '../io';
+import type { ByteSink, ByteSource } from '../io';
 import type { HttpClient } from '../net/http';
 import type { JobProgress } from '../progress';
-import type { ProviderId } from '../schemas/ids';
-import type { Format, MediaInfo } from '../schemas/media';
+import type { AudioFormat, ProviderId, Quality } from '../schemas/ids';
+import type { PlaylistEntry } from '../schemas/job-spec';
+import type { Format, MediaCandidate, MediaInfo } from '../schemas/media';
+import type { TornadoStorage } from '../schemas/tornado-storage';
 
-export type { Format, MediaInfo, ProviderId };
+export type { Format, MediaInfo, PlaylistEntry, ProviderId };
 
-/** What the user asked for. */
-export interface DownloadChoice {
+/** What is to be downloaded: a format, and subtitle formats to save beside it. */
+export interface Selection {
   format: Format;
   /** Subtitle formats to save beside the video. */
   subtitles: Format[];
@@ -25,10 +29,24 @@ export interface DownloadTarget {
   subtitle(format: Format): Promise<ByteSink>;
 }
 
+/** Separate video and audio to join into the main output (at least one of the two). */
+export interface TracksToMux {
+  video?: ByteSource;
+  audio?: ByteSource;
+  /** The title written into the file. */
+  title?: string;
+}
+
+/** What a provider gets to download with: where bytes go, progress, cancellation, the muxer. */
 export interface DownloadContext {
   target: DownloadTarget;
   signal?: AbortSignal;
   onProgress?: (progress: JobProgress) => void;
+  /**
+   * Joins separate video and audio into the main output by stream copy (the engine's media
+   * engine): how `tracks` formats are saved. Providers never load the media engine themselves.
+   */
+  mux(tracks: TracksToMux): Promise<{ bytes: number }>;
 }
 
 export interface DownloadResult {
@@ -53,12 +71,20 @@ export interface AccountInfo {
 export interface ProviderConfig {
   apiKey: string | null;
   /** Defaults to the provider's real API base URL. */
-  baseUrl?: string;
-  /** The engine's HTTP client (retry table, per-host connection cap). */
+  baseUrl?: string | null;
+  /** The context's HTTP client (retry table, per-host connection cap); a new one when not given. */
   http?: HttpClient;
   /** Clock and sleep for polling; tests drive them. */
   now?: () => number;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+/** What a playlist is asked for (the same wish for every entry). */
+export interface PlaylistWish {
+  quality: Quality;
+  audioFormat: AudioFormat;
+  subtitles: boolean;
+  signal?: AbortSignal;
 }
 
 /** A source of media. One file per provider in lib/providers/. */
@@ -67,12 +93,26 @@ export interface Provider {
   readonly displayName: string;
   /** Whether it needs an API key to work at all. */
   readonly needsKey: boolean;
-  /** Whether this provider can handle `url` at all (by its site patterns). */
+  /** Whether this provider can handle `url` at all (by its site patterns; lib/providers/coverage.ts). */
   supports(url: string): boolean;
-  /** Resolves `url` into what can be downloaded. */
-  resolve(url: string, opts?: { signal?: AbortSignal }): Promise<MediaInfo>;
+  /**
+   * Resolves `url` into what can be downloaded. `media` is the video the user clicked on that page,
+   * when there is one: the page provider resolves what it plays.
+   */
+  resolve(url: string, opts?: { signal?: AbortSignal; media?: MediaCandidate | null }): Promise<MediaInfo>;
   /** Downloads a format (and subtitles) of media resolved by this provider. */
-  download(info: MediaInfo, choice: DownloadChoice, ctx: DownloadContext): Promise<DownloadResult>;
+  download(info: MediaInfo, selection: Selection, ctx: DownloadContext): Promise<DownloadResult>;
   /** Checks the key and reports the account or usage. */
   checkKey(opts?: { signal?: AbortSignal }): Promise<AccountInfo>;
+  /**
+   * Optional: a playlist URL becomes one entry per video, each its own job (null: not a playlist
+   * this provider expands). Entries are downloaded with {@link Provider.downloadEntry}.
+   */
+  expand?(url: string, wish: PlaylistWish): Promise<PlaylistEntry[] | null>;
+  downloadEntry?(entry: PlaylistEntry, wish: PlaylistWish, ctx: DownloadContext): Promise<DownloadResult>;
+}
+
+/** Per-provider extras a factory may need (Tornado's custom storage). */
+export interface ProviderExtras {
+  tornadoStorage?: TornadoStorage | null;
 }

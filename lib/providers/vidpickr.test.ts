@@ -15,7 +15,8 @@ import type { ByteSink } from '../io';
 import { NodeFileSink } from '../node/files';
 import { HttpClient } from '../net/http';
 import { JobProgressSchema, type JobProgress } from '../schemas/progress';
-import { pickFormat, pickSubtitles } from './select';
+import { downloadContext } from '../jobs/download-context';
+import { pickFormat, pickSubtitles } from '../jobs/choose-format';
 import { MediaInfoSchema } from '../schemas/media';
 import type { Format, MediaInfo } from './types';
 import { bestAudio, parseErrorBody, toMediaInfo, VidPickrError, vidpickrError, VidPickrProvider, type VidPickrTuning } from './vidpickr';
@@ -245,7 +246,7 @@ describe('VidPickr download', () => {
     const subs = [...info.subtitles.filter((s) => s.language === 'en' && s.container !== 'txt'), info.subtitles.find((s) => s.language === 'tr' && s.container === 'txt')!];
     const t = target('full');
     const progress: JobProgress[] = [];
-    const result = await provider.download(info, { format, subtitles: subs }, { target: t.target, onProgress: (p) => progress.push(p) });
+    const result = await provider.download(info, { format, subtitles: subs }, downloadContext({ target: t.target, onProgress: (p) => progress.push(p) }));
 
     const probe = await expectMuxed(t.paths.media, media.h264_720, media.opus);
     expect(result.bytes).toBe(readFileSync(t.paths.media).length);
@@ -301,7 +302,7 @@ describe('VidPickr download', () => {
     const { provider, fake } = await setup();
     const info = await provider.resolve(MERGE_ONLY);
     const t = target('merge');
-    await provider.download(info, { format: pickFormat(info.formats, '360'), subtitles: [] }, { target: t.target });
+    await provider.download(info, { format: pickFormat(info.formats, '360'), subtitles: [] }, downloadContext({ target: t.target }));
     await expectMuxed(t.paths.media, media.h264_360, media.opus);
     expect(fake.requests.filter((r) => r.endpoint === 'split_token')).toHaveLength(1);
   });
@@ -314,7 +315,7 @@ describe('VidPickr download', () => {
     const format = pickFormat(info.formats, '1080', ['vp9', 'avc']);
     expect([format.height, format.videoCodec]).toEqual([720, 'vp09.00.31.08']);
     const t = target('vp9');
-    await provider.download(info, { format, subtitles: [] }, { target: t.target });
+    await provider.download(info, { format, subtitles: [] }, downloadContext({ target: t.target }));
     const probe = await expectMuxed(t.paths.media, media.vp9_720, media.opus);
     expect(probe.streams.find((s: any) => s.codec_type === 'video').codec_name).toBe('vp9');
     expect(fake.requests.filter((r) => r.endpoint === 'split_token')).toHaveLength(1);
@@ -326,7 +327,7 @@ describe('VidPickr download', () => {
     fake.fault('subtitle', { kind: 'non_json', status: 404 });
     const subs = info.subtitles.filter((s) => s.container === 'vtt');
     const t = target('subfail');
-    const result = await provider.download(info, { format: pickFormat(info.formats, '360'), subtitles: subs }, { target: t.target });
+    const result = await provider.download(info, { format: pickFormat(info.formats, '360'), subtitles: subs }, downloadContext({ target: t.target }));
     await expectMuxed(t.paths.media, media.h264_360, media.opus);
     expect(result.subtitles.map((s) => s.format.id)).toEqual([subs[1]!.id]);
   });
@@ -337,7 +338,7 @@ describe('VidPickr download', () => {
     const format = info.formats.find((f) => f.kind === 'audio' && f.container === 'm4a')!;
     const t = target('audio');
     const progress: JobProgress[] = [];
-    await provider.download(info, { format, subtitles: [] }, { target: t.target, onProgress: (p) => progress.push(p) });
+    await provider.download(info, { format, subtitles: [] }, downloadContext({ target: t.target, onProgress: (p) => progress.push(p) }));
     await expectMuxed(t.paths.media, null, media.aac);
     expect(Object.keys(progress.at(-1)!.tracks)).toEqual(['audio']);
   });
@@ -347,7 +348,7 @@ describe('VidPickr download', () => {
     const clean = await setup({ tuning });
     const info0 = await clean.provider.resolve(WATCH);
     const t0 = target('clean');
-    await clean.provider.download(info0, { format: pickFormat(info0.formats, '720'), subtitles: [] }, { target: t0.target });
+    await clean.provider.download(info0, { format: pickFormat(info0.formats, '720'), subtitles: [] }, downloadContext({ target: t0.target }));
 
     const { provider, fake } = await setup({ tuning });
     const info = await provider.resolve(WATCH);
@@ -358,7 +359,7 @@ describe('VidPickr download', () => {
       // A few chunks in, the tokens run out: 601 s is past their 600 s lifetime.
       if (r.endpoint === 'stream' && ++streams === 8) fake.clock.advance(601_000);
     };
-    await provider.download(info, { format, subtitles: [] }, { target: t.target });
+    await provider.download(info, { format, subtitles: [] }, downloadContext({ target: t.target }));
     const expired = fake.requests.filter((r) => r.endpoint === 'stream' && r.status === 400);
     expect(expired.length).toBeGreaterThan(0);
     expect(fake.requests.filter((r) => r.endpoint === 'info')).toHaveLength(2);
@@ -380,7 +381,7 @@ describe('VidPickr download', () => {
       if (r.endpoint === 'subtitle' && ++subtitleCalls === 1) fake.clock.advance(700_000);
     };
     const t = target('late');
-    await provider.download(info, { format: pickFormat(info.formats, '720'), subtitles: info.subtitles.filter((s) => s.container === 'srt') }, { target: t.target });
+    await provider.download(info, { format: pickFormat(info.formats, '720'), subtitles: info.subtitles.filter((s) => s.container === 'srt') }, downloadContext({ target: t.target }));
     await expectMuxed(t.paths.media, media.h264_720, media.opus);
     const log = fake.requests.map((r) => `${r.endpoint} ${r.status}`);
     expect(log).toContain('split_token 400'); // the merge token had expired
@@ -396,7 +397,7 @@ describe('VidPickr download', () => {
     const info = await provider.resolve(WATCH);
     const t = target('nolength');
     const progress: JobProgress[] = [];
-    await provider.download(info, { format: pickFormat(info.formats, '360'), subtitles: [] }, { target: t.target, onProgress: (p) => progress.push(p) });
+    await provider.download(info, { format: pickFormat(info.formats, '360'), subtitles: [] }, downloadContext({ target: t.target, onProgress: (p) => progress.push(p) }));
     await expectMuxed(t.paths.media, media.h264_360, media.opus);
     expect(fake.requests.filter((r) => r.endpoint === 'stream').every((r) => r.status === 200)).toBe(true);
     expect(progress.at(-1)!.overall.bytesTotal).toBeNull();
@@ -410,7 +411,7 @@ describe('VidPickr download', () => {
     });
     const info = await provider.resolve(WATCH);
     const t = target('many');
-    await provider.download(info, { format: pickFormat(info.formats, '720'), subtitles: [] }, { target: t.target });
+    await provider.download(info, { format: pickFormat(info.formats, '720'), subtitles: [] }, downloadContext({ target: t.target }));
     await expectMuxed(t.paths.media, media.h264_720, media.opus);
     expect(fake.streams.peak).toBeGreaterThan(2);
     expect(fake.streams.peak).toBeLessThanOrEqual(10);
@@ -420,7 +421,7 @@ describe('VidPickr download', () => {
     const { provider, fake, sleeps } = await setup({ fake: { limits: { stream: { perMinute: 2, perHour: 100 } } } });
     const info = await provider.resolve(WATCH);
     const t = target('window');
-    await provider.download(info, { format: pickFormat(info.formats, '360'), subtitles: [] }, { target: t.target });
+    await provider.download(info, { format: pickFormat(info.formats, '360'), subtitles: [] }, downloadContext({ target: t.target }));
     await expectMuxed(t.paths.media, media.h264_360, media.opus);
     expect(fake.requests.filter((r) => r.status === 429)).toEqual([]);
     expect(sleeps.some((ms) => ms > 50_000 && ms <= 60_000)).toBe(true);
@@ -432,13 +433,13 @@ describe('VidPickr download', () => {
     const ctrl = new AbortController();
     const t = target('cancel');
     const err = await catchError(
-      provider.download(info, { format: pickFormat(info.formats, '720'), subtitles: [] }, {
+      provider.download(info, { format: pickFormat(info.formats, '720'), subtitles: [] }, downloadContext({
         target: t.target,
         signal: ctrl.signal,
         onProgress: (p) => {
           if (p.overall.bytesDone > 0) ctrl.abort();
         },
-      }),
+      })),
     );
     expect(err).toBeInstanceOf(VidmuxError);
     expect(err.code).toBe('cancelled');
@@ -486,7 +487,7 @@ describe('VidPickr errors, retries and rate limits', () => {
     const info = await provider.resolve(WATCH);
     fake.fault('stream', { kind: 'upstream_failed' }, 1);
     const t = target('stream502');
-    await provider.download(info, { format: pickFormat(info.formats, '360'), subtitles: [] }, { target: t.target });
+    await provider.download(info, { format: pickFormat(info.formats, '360'), subtitles: [] }, downloadContext({ target: t.target }));
     await expectMuxed(t.paths.media, media.h264_360, media.opus);
     expect(sleeps).toEqual([2000]);
   });

@@ -14,25 +14,16 @@
  */
 import { z } from 'zod';
 import { maskKey, VidmuxError, type ErrorCode } from '../errors';
-import type { ByteSource } from '../io';
-import { remux } from '../media';
-import { HttpClient, MediaUrl, type HttpResponse, type RequestOptions } from '../net/http';
+import { ForwardSource } from '../net/forward-source';
+import type { FailureDetail } from '../net/http';
 import { openRangedSource } from '../net/ranged-fetch';
+import { RateWindow } from '../net/rate-window';
 import { cancelledError, realSleep, type Sleep } from '../net/retry-policy';
-import { combineProgress, EMPTY_PROGRESS, type JobProgress, type Progress } from '../progress';
-import { assertSafeBaseUrl, DEFAULT_BASE_URLS, keyHeaders } from './auth';
-import { makeFormat } from './select';
-import { youtubeVideoId } from '../sites';
-import {
-  type AccountInfo,
-  type DownloadChoice,
-  type DownloadContext,
-  type DownloadResult,
-  type Format,
-  type MediaInfo,
-  type Provider,
-  type ProviderConfig,
-} from './types';
+import { TrackProgress } from '../progress';
+import { providerHandles } from './coverage';
+import { ProviderApi } from './kit/api';
+import { makeFormat } from './kit/format';
+import type { AccountInfo, DownloadContext, DownloadResult, Format, MediaInfo, Provider, ProviderConfig, Selection } from './types';
 
 const PROVIDER = 'vidpickr';
 const KEY_HEADER = 'X-API-Key';
@@ -42,12 +33,8 @@ type Endpoint = 'info' | 'split_token' | 'stream' | 'subtitle';
 export const VIDPICKR_CHECK_URL = 'https://www.youtube.com/watch?v=dQw4w9WgXcQ';
 /** A resolve younger than this is reused for a download instead of resolving again (tokens last ~10 min). */
 const REUSE_RESOLVE_MS = 5 * 60_000;
-/** A rate window ends at most this long after we saw it exhausted. */
+/** VidPickr's rate windows are a minute long (X-RateLimit-Remaining counts the current one). */
 const RATE_WINDOW_MS = 60_000;
-/** How many times one request may renew an expired token in a row. */
-const MAX_TOKEN_RENEWALS = 3;
-/** Bytes of a stream's start kept in memory for the demuxer's header reads. */
-const HEAD_CACHE_BYTES = 32 * 1024 * 1024;
 export const SUBTITLE_FORMATS = ['srt', 'vtt', 'txt'] as const;
 
 // ---- the wire format (zod: unknown fields tolerated, nothing assumed beyond the contract) -------
@@ -178,20 +165,21 @@ export function vidpickrError(status: number, api: { code: string; message: stri
 }
 
 /**
- * Turns what the HTTP client throws after giving up (429 after its retries, 502 twice, 5xx after
- * back-off) into a VidPickr message; other errors pass through.
+ * VidPickr's words for any failure the HTTP client gives up on: its own `{error}` body when it sent
+ * one, else what the SDKs say for the status (429 rate_limited, 502 upstream_failed, 500
+ * lookup_failed); transport failures say VidPickr could not be reached.
  */
-function giveUpError(err: unknown, key: string | null): unknown {
-  if (!(err instanceof VidmuxError) || err instanceof VidPickrError || err.code === 'cancelled') return err;
-  const s = err.status;
-  if (s === 429) return vidpickrError(429, { code: 'rate_limited', message: '' }, key, { cause: err });
-  if (s === 502) return vidpickrError(502, { code: 'upstream_failed', message: '' }, key, { cause: err });
-  if (s === 500) return vidpickrError(500, { code: 'lookup_failed', message: '' }, key, { cause: err });
-  if (s !== undefined && s >= 500) return vidpickrError(s, { code: `http_${s}`, message: `HTTP ${s} ${REASONS[s] ?? ''}`.trim() }, key, { cause: err });
-  if (err.code === 'network' || err.code === 'timeout') {
-    return new VidPickrError(err.code, err.code, `Could not reach VidPickr: ${err.message}`, { cause: err, ...(s === undefined ? {} : { status: s }) });
-  }
-  return err;
+function vidpickrWording(key: string | null) {
+  return (err: VidmuxError, d: FailureDetail): VidmuxError => {
+    if (d.status !== undefined) {
+      const api = parseErrorBody(d.status, d.body ?? '');
+      const bySdk: Record<number, string> = { 429: 'rate_limited', 502: 'upstream_failed', 500: 'lookup_failed' };
+      const code = api.code.startsWith('http_') ? (bySdk[d.status] ?? api.code) : api.code;
+      return vidpickrError(d.status, { code, message: api.message }, key, { cause: err, ...(d.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: d.retryAfterSeconds }) });
+    }
+    if (err.code === 'network' || err.code === 'timeout') return new VidPickrError(err.code, err.code, `Could not reach VidPickr: ${err.message}`, { cause: err });
+    return err;
+  };
 }
 
 // ---- what a format id stands for ----------------------------------------------------------------
@@ -334,58 +322,71 @@ export class VidPickrProvider implements Provider {
   readonly id = 'vidpickr' as const;
   readonly displayName = 'VidPickr';
   readonly needsKey = true;
-  readonly baseUrl: string;
-  private readonly key: string | null;
-  private readonly http: HttpClient;
+  private readonly api: ProviderApi;
+  /** The API client for /stream: a token that expired (400 "token expired", 403, 410) is renewed, not fatal. */
+  private readonly streams: ProviderApi['http'];
+  private readonly window: RateWindow;
   private readonly now: () => number;
-  private readonly sleep: Sleep;
   /** The last /info per URL, so a download right after a resolve does not resolve again. */
   private readonly resolved = new Map<string, { at: number; info: VidPickrInfo }>();
-  /** X-RateLimit-Remaining as last seen, per endpoint (`seq`: requests started by then). */
-  private readonly remaining = new Map<Endpoint, { value: number; at: number; seq: number }>();
-  /** When an endpoint's minute window was seen exhausted (X-RateLimit-Remaining: 0). */
-  private readonly exhausted = new Map<Endpoint, { at: number; seq: number }>();
-  /** Counts requests started, to tell answers to earlier requests from later ones. */
-  private seq = 0;
 
   constructor(
     config: ProviderConfig,
     private readonly tuning: VidPickrTuning = {},
   ) {
-    this.key = config.apiKey;
-    this.baseUrl = (config.baseUrl ?? DEFAULT_BASE_URLS.vidpickr).replace(/\/+$/, '');
-    this.http = config.http ?? new HttpClient({ provider: PROVIDER });
     this.now = config.now ?? (() => Date.now());
-    this.sleep = config.sleep ?? realSleep;
+    const sleep: Sleep = config.sleep ?? realSleep;
+    // Every request counts against its endpoint's minute window, streams included.
+    this.window = new RateWindow({ windowMs: RATE_WINDOW_MS, now: this.now, sleep, keyOf: endpointOf });
+    const wording = vidpickrWording(config.apiKey);
+    this.api = new ProviderApi({
+      provider: PROVIDER,
+      name: 'VidPickr',
+      apiKey: config.apiKey,
+      baseUrl: config.baseUrl ?? null,
+      ...(config.http ? { http: config.http } : {}),
+      sleep,
+      hooks: this.window.hooks(),
+      wording,
+    });
+    this.streams = this.api.http.with({
+      classify: (status, body) => (status === 400 && isExpiredToken(parseErrorBody(status, body).message) ? 'expired' : undefined),
+      mapError: wording,
+    });
+  }
+
+  get baseUrl(): string {
+    return this.api.baseUrl;
   }
 
   supports(url: string): boolean {
-    return youtubeVideoId(url) !== null;
+    return providerHandles(PROVIDER, url);
   }
 
   async resolve(url: string, opts: { signal?: AbortSignal } = {}): Promise<MediaInfo> {
     if (!this.supports(url)) throw new VidmuxError('unsupported', 'VidPickr only handles YouTube links.', { provider: PROVIDER });
-    return toMediaInfo(url, await this.fetchInfo(url, opts.signal));
+    const info = await this.fetchInfo(url, opts.signal);
+    return { ...toMediaInfo(url, info), resolved: { at: this.resolved.get(url)!.at, state: info } };
   }
 
   async checkKey(opts: { signal?: AbortSignal } = {}): Promise<AccountInfo> {
     const started = this.now();
     await this.fetchInfo(VIDPICKR_CHECK_URL, opts.signal);
-    const left = this.remaining.get('info');
     return {
       summary: 'Plus plan: the key works.',
       details: {
-        key: this.key ? maskKey(this.key) : null,
+        key: this.api.apiKey ? maskKey(this.api.apiKey) : null,
         plan: 'Plus',
-        infoCallsLeftThisMinute: left?.value ?? null,
+        infoCallsLeftThisMinute: this.window.remaining('info'),
         checkedInMs: Math.max(0, this.now() - started),
       },
     };
   }
 
-  async download(info: MediaInfo, choice: DownloadChoice, ctx: DownloadContext): Promise<DownloadResult> {
-    const { format } = choice;
+  async download(info: MediaInfo, selection: Selection, ctx: DownloadContext): Promise<DownloadResult> {
+    const { format } = selection;
     const signal = ctx.signal;
+    this.adopt(info);
     if (format.provider === PROVIDER && format.kind === 'subtitle') {
       // Subtitles only: the subtitle is the file.
       const bytes = await this.saveSubtitle(info.url, format, { ...ctx, target: { ...ctx.target, subtitle: () => ctx.target.media() } });
@@ -397,136 +398,80 @@ export class VidPickrProvider implements Provider {
     }
     try {
       const tokens = await this.tokensFor(info.url, format.id, signal);
-      const tracks: Record<string, Progress> = {
-        ...(tokens.video ? { video: EMPTY_PROGRESS } : {}),
-        ...(tokens.audio ? { audio: EMPTY_PROGRESS } : {}),
-      };
-      let stage: JobProgress['stage'] = 'downloading';
-      const emit = () => ctx.onProgress?.({ stage, tracks: { ...tracks }, overall: combineProgress(Object.values(tracks)) });
-      emit();
+      const kinds = (['video', 'audio'] as const).filter((k) => tokens[k]);
+      const progress = new TrackProgress(ctx.onProgress, kinds);
+      progress.emit();
       const renewer = new TokenRenewer(tokens, () => this.tokensFor(info.url, format.id, signal, true));
-      const done = new Set<string>();
+      const ended = new Set<string>();
       const open = async (kind: 'video' | 'audio') => {
         const source = await openRangedSource(this.streamUrl(renewer.tokens[kind]!), {
-          client: this.streamClient(),
+          client: this.streams,
           refresh: async (stale) => this.streamUrl(await renewer.fresh(kind, stale, (t) => this.streamUrl(t))),
           connections: this.tuning.connectionsPerTrack ?? 1,
           ...(this.tuning.chunkBytes ? { chunkSize: this.tuning.chunkBytes } : {}),
-          onProgress: (p) => {
-            tracks[kind] = p;
-            emit();
-          },
+          onProgress: (p) => progress.set(kind, p),
           ...(signal ? { signal } : {}),
         });
-        return new ForwardSource(source, signal, () => {
-          done.add(kind);
-          if (done.size === Object.keys(tracks).length && stage === 'downloading') {
-            stage = 'muxing';
-            emit();
-          }
+        // One connection per track, read front to back: VidPickr counts every request (60/min).
+        return new ForwardSource(source, {
+          ...(signal ? { signal } : {}),
+          onEnd: () => {
+            ended.add(kind);
+            if (ended.size === kinds.length) progress.setStage('muxing');
+          },
         });
       };
       const [video, audio] = await Promise.all([tokens.video ? open('video') : null, tokens.audio ? open('audio') : null]);
-      const sink = await ctx.target.media();
-      const summary = await remux({
-        ...(video ? { video } : {}),
-        ...(audio ? { audio } : {}),
-        sink,
-        title: info.title,
-        ...(signal ? { signal } : {}),
-      });
+      const { bytes } = await ctx.mux({ ...(video ? { video } : {}), ...(audio ? { audio } : {}), title: info.title });
 
       // The video is saved by now: a subtitle that cannot be had is left out of the result rather
       // than failing the whole download (which would make the registry fetch it all again elsewhere).
       const subtitles: DownloadResult['subtitles'] = [];
-      for (const sub of choice.subtitles) {
-        let bytes: number | null = null;
+      for (const sub of selection.subtitles) {
+        let n: number | null = null;
         try {
-          bytes = await this.saveSubtitle(info.url, sub, ctx);
+          n = await this.saveSubtitle(info.url, sub, ctx);
         } catch (err) {
           if (signal?.aborted || (err instanceof VidmuxError && err.code === 'cancelled')) throw err;
         }
-        if (bytes !== null) subtitles.push({ format: sub, bytes });
+        if (n !== null) subtitles.push({ format: sub, bytes: n });
       }
-      return { bytes: summary.bytes, subtitles };
+      return { bytes, subtitles };
     } catch (err) {
       if (signal?.aborted) throw cancelledError(signal);
-      throw giveUpError(err, this.key);
+      throw err;
     }
   }
 
   // ---- pieces ---------------------------------------------------------------------------------
 
-  private endpointUrl(endpoint: Endpoint, params: Record<string, string>): string {
-    assertSafeBaseUrl(this.baseUrl, PROVIDER);
-    return `${this.baseUrl}/${endpoint}?${new URLSearchParams(params)}`;
+  /** Takes over the /info of a resolve made elsewhere (the popup's picker), so it is not asked again. */
+  private adopt(info: MediaInfo): void {
+    if (!info.resolved || this.resolved.has(info.url)) return;
+    const parsed = VidPickrInfoSchema.safeParse(info.resolved.state);
+    if (parsed.success) this.resolved.set(info.url, { at: info.resolved.at, info: parsed.data });
+  }
+
+  private endpointPath(endpoint: Endpoint, params: Record<string, string>): string {
+    return `/${endpoint}?${new URLSearchParams(params)}`;
   }
 
   private streamUrl(token: string): string {
-    return this.endpointUrl('stream', { token });
+    return this.api.url(this.endpointPath('stream', { token }));
   }
 
-  /**
-   * Waits for the next rate window when VidPickr said no slot is left in this one, then counts
-   * the request as started. The window is a minute; when it began is not said, so we wait a full
-   * minute from when we saw it exhausted.
-   */
-  private async gate(endpoint: Endpoint, signal?: AbortSignal): Promise<number> {
-    const seen = this.exhausted.get(endpoint);
-    if (seen) {
-      const wait = RATE_WINDOW_MS - (this.now() - seen.at);
-      if (wait > 0) await this.sleep(wait, signal);
-      if (this.exhausted.get(endpoint) === seen) this.exhausted.delete(endpoint);
-    }
-    return ++this.seq;
-  }
-
-  /** Records X-RateLimit-Remaining of an answer to a request started as number `seq`. */
-  private observe(endpoint: Endpoint, headers: Headers, seq: number): void {
-    const raw = headers.get('x-ratelimit-remaining');
-    const value = Number(raw);
-    if (raw === null || !Number.isFinite(value)) return;
-    this.remaining.set(endpoint, { value, at: this.now(), seq });
-    const ex = this.exhausted.get(endpoint);
-    // Answers to requests that began before the window ran out say nothing about the next one.
-    if (value <= 0) this.exhausted.set(endpoint, { at: this.now(), seq: this.seq });
-    else if (ex && seq > ex.seq) this.exhausted.delete(endpoint);
-  }
-
-  /** One JSON/text call: key headers, rate gate, VidPickr's error bodies mapped. */
+  /** One JSON/text call: key headers, rate window, VidPickr's error bodies in its words. */
   private async call(endpoint: Endpoint, params: Record<string, string>, signal?: AbortSignal): Promise<string> {
-    const url = this.endpointUrl(endpoint, params);
-    const seq = await this.gate(endpoint, signal);
-    let res: HttpResponse;
-    try {
-      res = await this.http.request(url, {
-        headers: { accept: endpoint === 'subtitle' ? 'text/plain, */*' : 'application/json', ...keyHeaders(url, this.baseUrl, KEY_HEADER, this.key, PROVIDER) },
-        acceptStatus: (s) => s >= 400 && s < 500 && s !== 429,
-        ...(signal ? { signal } : {}),
-      });
-    } catch (err) {
-      throw giveUpError(err, this.key);
-    }
-    this.observe(endpoint, res.headers, seq);
-    const text = await res.text();
-    if (res.status >= 400) throw vidpickrError(res.status, parseErrorBody(res.status, text), this.key);
-    return text;
+    const res = await this.api.call('GET', this.endpointPath(endpoint, params), {
+      what: `/${endpoint}`,
+      headers: { accept: endpoint === 'subtitle' ? 'text/plain, */*' : 'application/json' },
+      signal,
+    });
+    return res.text;
   }
 
-  private async json<T>(endpoint: Endpoint, params: Record<string, string>, schema: z.ZodType<T>, signal?: AbortSignal): Promise<T> {
-    const text = await this.call(endpoint, params, signal);
-    let data: unknown;
-    try {
-      data = JSON.parse(text);
-    } catch (err) {
-      throw new VidPickrError('bad_response', 'bad_response', `VidPickr's /${endpoint} did not answer with JSON.`, { cause: err });
-    }
-    const parsed = schema.safeParse(data);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new VidPickrError('bad_response', 'bad_response', `VidPickr's /${endpoint} answer is not what its API documents (${issue ? `${issue.path.join('.') || 'body'}: ${issue.message}` : 'invalid'}).`, { cause: parsed.error });
-    }
-    return parsed.data;
+  private json<S extends z.ZodType>(endpoint: Endpoint, params: Record<string, string>, schema: S, signal?: AbortSignal): Promise<z.infer<S>> {
+    return this.api.json('GET', this.endpointPath(endpoint, params), schema, { what: `/${endpoint}`, signal });
   }
 
   private async fetchInfo(url: string, signal?: AbortSignal): Promise<VidPickrInfo> {
@@ -587,46 +532,6 @@ export class VidPickrProvider implements Provider {
     return new VidmuxError('not_found', `VidPickr no longer offers that format (${what}) for this video; choose another.`, { provider: PROVIDER });
   }
 
-  /**
-   * The HTTP client as /stream requests see it: every request gets the key from keyHeaders for
-   * its actual URL, waits out an exhausted rate window, records X-RateLimit-Remaining, and turns
-   * VidPickr's 400 "token expired" (or a 403/410) into a renewed token from the same byte offset.
-   * Other 4xx become VidPickr messages at once.
-   */
-  private streamClient(): HttpClient {
-    const base = this.http;
-    const client: HttpClient = Object.create(base);
-    client.request = async (target: string | MediaUrl, opts: RequestOptions = {}): Promise<HttpResponse> => {
-      const media = typeof target === 'string' ? new MediaUrl(target) : target;
-      for (let renewals = 0; ; ) {
-        const url = media.current;
-        const seq = await this.gate('stream', opts.signal);
-        const callerAccepts = opts.acceptStatus;
-        let res: HttpResponse;
-        try {
-          res = await base.request(url, {
-            ...opts,
-            headers: { ...opts.headers, ...keyHeaders(url, this.baseUrl, KEY_HEADER, this.key, PROVIDER) },
-            acceptStatus: (s) => !!callerAccepts?.(s) || (s >= 400 && s < 500 && s !== 429),
-          });
-        } catch (err) {
-          throw giveUpError(err, this.key);
-        }
-        this.observe('stream', res.headers, seq);
-        if (res.status < 400 || callerAccepts?.(res.status)) return res;
-        const api = parseErrorBody(res.status, await res.text());
-        const expired = (res.status === 400 && isExpiredToken(api.message)) || res.status === 403 || res.status === 410;
-        if (expired && media.refreshable && renewals < MAX_TOKEN_RENEWALS) {
-          renewals++;
-          await media.refresh(url, opts.signal);
-          continue;
-        }
-        throw vidpickrError(res.status, api, this.key);
-      }
-    };
-    return client;
-  }
-
   /** Fetches one subtitle format and writes it; null when this video has no such track. */
   private async saveSubtitle(url: string, sub: Format, ctx: DownloadContext): Promise<number | null> {
     const m = /^vidpickr:sub:(.+):(auto|manual):(srt|vtt|txt)$/.exec(sub.id);
@@ -684,157 +589,7 @@ class TokenRenewer {
   }
 }
 
-/**
- * A {@link ByteSource} over ONE VidPickr stream. The demuxer asks for the header boxes first (a few
- * small reads from the start) and then streams the rest; over HTTP each of those would be another
- * /stream request, and VidPickr counts every request against 60 a minute (and does not document
- * Range at all). This reads the stream once, front to back, keeps its start in memory for the
- * header reads, and serves later reads from the same connection. A read it cannot serve that way
- * falls back to a ranged request of its own.
- */
-export class ForwardSource implements ByteSource {
-  readonly size: number | null;
-  private reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
-  /** Bytes taken from the stream so far (the head cache and `carry` included). */
-  private pos = 0;
-  /** Bytes `[0, headBytes)` kept while the head cache is open. */
-  private head: Uint8Array[] = [];
-  private headBytes = 0;
-  private headOpen = true;
-  /** Bytes `[pos - carry.length ... )`: read from the stream, not yet handed on. */
-  private carry: Uint8Array | null = null;
-  private busy = false;
-  private ended = false;
-
-  constructor(
-    private readonly inner: ByteSource,
-    private readonly signal: AbortSignal | undefined,
-    private readonly onEnd: () => void = () => {},
-  ) {
-    this.size = inner.size;
-  }
-
-  stream(start = 0, end?: number, signal?: AbortSignal): ReadableStream<Uint8Array> {
-    const stop = end ?? this.size ?? Infinity;
-    const carried = this.carry?.length ?? 0;
-    const at = this.pos - carried; // next byte the stream will hand on
-    const served = !this.busy && (start >= at || (this.headOpen && this.headBytes === this.pos && carried === 0) || stop <= this.headBytes);
-    if (!served) return this.inner.stream(start, end, signal ?? this.signal);
-    if (end === undefined && this.headOpen) this.dropHead(start);
-    this.busy = true;
-    let p = start;
-    const release = () => {
-      this.busy = false;
-    };
-    return new ReadableStream<Uint8Array>(
-      {
-        pull: async (controller) => {
-          try {
-            const piece = await this.next(p, stop);
-            if (!piece) {
-              release();
-              controller.close();
-              return;
-            }
-            p += piece.length;
-            controller.enqueue(piece);
-          } catch (err) {
-            release();
-            throw err;
-          }
-        },
-        cancel: release,
-      },
-      { highWaterMark: 0 },
-    );
-  }
-
-  /** Closes the head cache; bytes from `start` that it held are kept as `carry`. */
-  private dropHead(start: number): void {
-    if (start < this.pos && start >= 0 && this.carry === null) this.carry = sliceOf(this.head, start, this.pos);
-    this.head = [];
-    this.headBytes = 0;
-    this.headOpen = false;
-  }
-
-  /** The next bytes at `p` (before `stop`), or null at the end. */
-  private async next(p: number, stop: number): Promise<Uint8Array | null> {
-    for (;;) {
-      if (p >= stop) {
-        // At the end of the resource: one more read lets the network stream finish (final progress).
-        if (this.size !== null && p >= this.size && !this.ended && this.carry === null) {
-          const extra = await this.read();
-          if (extra) this.pos += extra.length; // more than the size said: not ours to hand on
-        }
-        return null;
-      }
-      if (p < this.headBytes) return sliceOf(this.head, p, Math.min(stop, this.headBytes));
-      if (this.headOpen && this.carry === null) {
-        const piece = await this.read();
-        if (!piece) return null;
-        if (this.headBytes + piece.length <= HEAD_CACHE_BYTES) {
-          this.head.push(piece);
-          this.headBytes += piece.length;
-          this.pos += piece.length;
-        } else {
-          // Too much to keep: from here on bytes pass through.
-          this.headOpen = false;
-          this.pos += piece.length;
-          this.carry = piece;
-        }
-        continue;
-      }
-      let piece: Uint8Array;
-      let pieceStart: number;
-      if (this.carry) {
-        piece = this.carry;
-        pieceStart = this.pos - piece.length;
-        this.carry = null;
-      } else {
-        const got = await this.read();
-        if (!got) return null;
-        piece = got;
-        pieceStart = this.pos;
-        this.pos += piece.length;
-      }
-      if (pieceStart + piece.length <= p) continue; // before what was asked: skip
-      if (pieceStart > p) throw new VidmuxError('internal', `VidPickr stream reader lost bytes ${p}-${pieceStart}.`, { provider: PROVIDER });
-      const from = p - pieceStart;
-      const take = Math.min(piece.length - from, stop - p);
-      if (from + take < piece.length) this.carry = piece.subarray(from + take);
-      return piece.subarray(from, from + take);
-    }
-  }
-
-  private end(): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.onEnd();
-  }
-
-  private async read(): Promise<Uint8Array | null> {
-    if (this.ended) return null;
-    this.reader ??= this.inner.stream(0, undefined, this.signal).getReader();
-    for (;;) {
-      const { done, value } = await this.reader.read();
-      if (done) {
-        this.end();
-        return null;
-      }
-      if (value.length) return value;
-    }
-  }
-}
-
-function sliceOf(parts: Uint8Array[], start: number, end: number): Uint8Array {
-  const out = new Uint8Array(Math.max(0, end - start));
-  let at = 0;
-  for (const part of parts) {
-    const s = Math.max(start, at);
-    const e = Math.min(end, at + part.length);
-    if (s < e) out.set(part.subarray(s - at, e - at), s - start);
-    at += part.length;
-    if (at >= end) break;
-  }
-  return out;
+/** Which rate window a URL counts against: its endpoint (`/v1/stream?...` -> `stream`). */
+function endpointOf(url: string): string {
+  return new URL(url).pathname.split('/').pop() ?? '';
 }

@@ -1,11 +1,12 @@
 /**
- * Picking a format from what a provider offers: by height and codec preference, never by the
- * order the provider listed them in.
+ * The one chooser: which of a provider's formats a request gets, by quality and codec preference
+ * (never by the order the provider listed them in), or the exact format picked in the popup. The
+ * engine, the CLI and the popup's preselection all call it.
  */
-import { codecDisplayName, codecRank } from '../codecs';
+import { codecRank } from '../codecs';
 import { VidmuxError } from '../errors';
-import { DEFAULT_CODEC_PREFERENCE, type CodecPreference, type Quality } from '../schemas/ids';
-import type { Format } from './types';
+import { DEFAULT_CODEC_PREFERENCE, QUALITIES, type AudioFormat, type CodecPreference, type Quality } from '../schemas/ids';
+import type { Format } from '../schemas/media';
 
 /**
  * Picks the format for a quality: `audio` the best audio-only format (bitrate, then m4a over
@@ -37,7 +38,7 @@ export function pickFormat(formats: Format[], quality: Quality, pref: CodecPrefe
 /** What the user asked for, however they asked (preset, quick choice, or an exact format). */
 export interface FormatWish {
   quality: Quality;
-  audioFormat?: 'm4a' | 'mp3';
+  audioFormat?: AudioFormat;
   codecPreference?: CodecPreference;
   /** An exact format from the picker, valid only for the provider that offered it. */
   formatId?: string | null;
@@ -84,20 +85,14 @@ export function pickSubtitles(subtitles: Format[], languages: string[]): Format[
   return out;
 }
 
-/** "1080p · AV1 · MP4", "Audio · AAC 128 kbps · M4A", "Subtitles · en (auto) · SRT". */
-export function formatLabel(f: Omit<Format, 'label' | 'id' | 'provider'>): string {
-  const container = f.container.toUpperCase();
-  const codecName = codecDisplayName;
-  if (f.kind === 'subtitle') return ['Subtitles', `${f.language ?? '?'}${f.isAuto ? ' (auto)' : ''}`, container].join(' · ');
-  if (f.kind === 'audio') return ['Audio', [codecName(f.audioCodec), f.bitrateKbps ? `${f.bitrateKbps} kbps` : ''].filter(Boolean).join(' '), container].filter(Boolean).join(' · ');
-  return [f.height ? `${f.height}p` : 'Video', codecName(f.videoCodec), container].filter(Boolean).join(' · ');
-}
-
-/** What a provider says about one format; everything it leaves out is unknown (null). */
-export type FormatFields = Pick<Format, 'kind' | 'container' | 'delivery'> & Partial<Omit<Format, 'id' | 'provider' | 'label' | 'kind' | 'container' | 'delivery'>>;
-
-/** A complete {@link Format}: unknown facts null, the label made by {@link formatLabel} unless given. */
-export function makeFormat(provider: Format['provider'], id: string, fields: FormatFields, label?: string): Format {
-  const base = { videoCodec: null, audioCodec: null, width: null, height: null, fps: null, bitrateKbps: null, approxBytes: null, language: null, ...fields };
-  return { ...base, id, provider, label: label ?? formatLabel(base) };
+/**
+ * The quality a picked format stands for, should another provider have to take over: the largest
+ * height step at or below it (the smallest step for anything lower); `best` when the height is unknown.
+ */
+export function qualityOf(format: Pick<Format, 'kind' | 'height'>): Quality {
+  if (format.kind === 'audio') return 'audio';
+  if (!format.height) return 'best';
+  const steps = QUALITIES.filter((q) => /^\d+$/.test(q)).map(Number).sort((a, b) => b - a);
+  const step = steps.find((h) => h <= format.height!) ?? steps.at(-1)!;
+  return String(step) as Quality;
 }

@@ -3,21 +3,14 @@
  * for local fakes and self-hosting on the same machine). Every provider request that carries a
  * key passes through {@link keyHeaders}.
  */
-import { maskKey, VidmuxError } from '../errors';
-import type { ProviderId } from './types';
+import { maskKey, VidmuxError } from '../../errors';
+import type { ProviderId } from '../../schemas/ids';
 
 /** The real API base URLs: the shipped defaults. */
 export const DEFAULT_BASE_URLS: Record<Exclude<ProviderId, 'page'>, string> = {
   vidpickr: 'https://api.vidpickr.com/v1',
   renderio: 'https://renderio.dev/api/v1',
   tornado: 'https://api.tornadoapi.io',
-};
-
-/** Environment variable names the CLI reads keys and base URLs from. */
-export const ENV_NAMES: Record<Exclude<ProviderId, 'page'>, { key: string; baseUrl: string }> = {
-  vidpickr: { key: 'VIDPICKR_API_KEY', baseUrl: 'VIDPICKR_BASE_URL' },
-  renderio: { key: 'RENDERIO_API_KEY', baseUrl: 'RENDERIO_BASE_URL' },
-  tornado: { key: 'TORNADO_API_KEY', baseUrl: 'TORNADO_BASE_URL' },
 };
 
 function isLoopback(hostname: string): boolean {

@@ -1,0 +1,62 @@
+/**
+ * Runs jobs where media bytes may live (Chrome's offscreen document, Firefox's background page)
+ * for the background, which only tracks them: start, cancel, release, and every event reported.
+ * A thin adapter around {@link runJob}; the context passes in its providers and outputs.
+ */
+import { toVidmuxError } from '../errors';
+import type { Provider } from '../providers/types';
+import type { EngineEvent, JobSpec } from '../schemas/job-spec';
+import type { OutputStore } from './outputs';
+import { runJob } from './run-job';
+
+export interface JobRunnerDeps {
+  providers(spec: JobSpec): Provider[];
+  outputs: OutputStore;
+  /** Every event of every job, in order: progress and provider events, then ready, remote or failed. */
+  emit(jobId: string, event: EngineEvent): void;
+}
+
+export class JobRunner {
+  private readonly jobs = new Map<string, AbortController>();
+
+  constructor(private readonly deps: JobRunnerDeps) {}
+
+  /** Starts a job; returns at once, its events follow. A job already running is not started twice. */
+  start(spec: JobSpec): void {
+    if (this.jobs.has(spec.jobId)) return;
+    const abort = new AbortController();
+    this.jobs.set(spec.jobId, abort);
+    const emit = (event: EngineEvent) => {
+      if (!abort.signal.aborted) this.deps.emit(spec.jobId, event);
+    };
+    runJob(spec, { providers: (s) => this.deps.providers(s), outputs: this.deps.outputs, onEvent: emit, signal: abort.signal }).then(({ outcome }) => emit(outcome), (err: unknown) =>
+      emit({ type: 'failed', error: pick(toVidmuxError(err).toJSON()) }),
+    );
+  }
+
+  /** Stops a job: it ends without an outcome and leaves no output behind. */
+  cancel(jobId: string): void {
+    this.jobs.get(jobId)?.abort(new DOMException('Cancelled', 'AbortError'));
+  }
+
+  /** The saver has the job's files (or gave up): free them. */
+  async release(jobId: string): Promise<void> {
+    this.jobs.get(jobId)?.abort(new DOMException('Released', 'AbortError'));
+    this.jobs.delete(jobId);
+    await this.deps.outputs.release(jobId);
+  }
+
+  /** Jobs this context is running (or holds outputs of). */
+  get running(): string[] {
+    return [...this.jobs.keys()];
+  }
+
+  /** Removes outputs an earlier run of this context left behind. */
+  sweep(): Promise<void> {
+    return this.deps.outputs.sweep();
+  }
+}
+
+function pick(e: { code: string; message: string }): { code: string; message: string } {
+  return { code: e.code, message: e.message };
+}

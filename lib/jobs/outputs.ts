@@ -1,0 +1,29 @@
+/**
+ * Where the engine puts the files a job makes: a port, so the one save use case
+ * ({@link runJob}) runs the same in the browser (OPFS files handed out as blob URLs:
+ * lib/platform/opfs-outputs.ts) and in Node (files on disk: lib/node/outputs.ts).
+ */
+import type { ByteSink } from '../io';
+
+/** One output file of a job, being written. */
+export interface OutputFile {
+  /** Writes go here; nothing is visible until the sink is closed and the file published. */
+  readonly sink: ByteSink;
+  /**
+   * Makes the finished (closed) file available to whoever saves it: a `blob:` URL of the OPFS
+   * file (typed `mimeType`, so the browser keeps our extension), or the file's path in Node.
+   */
+  publish(mimeType: string): Promise<string>;
+  /** Removes the file (an attempt that failed, or a job that was cancelled). */
+  discard(): Promise<void>;
+}
+
+/** The engine's storage for job outputs. */
+export interface OutputStore {
+  /** A new output of job `jobId`; `name` tells a job's outputs apart ("main", "sub0"). */
+  create(jobId: string, name: string): Promise<OutputFile>;
+  /** Frees everything job `jobId` made (blob URLs, files) once the saver has it or gave up. */
+  release(jobId: string): Promise<void>;
+  /** Removes outputs an earlier run of this context left behind (their jobs died with it). */
+  sweep(): Promise<void>;
+}

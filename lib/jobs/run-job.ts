@@ -1,0 +1,126 @@
+/**
+ * The one save use case: a {@link JobSpec} in, the finished files out. Every surface reaches a
+ * file through here: Chrome's offscreen document and Firefox's background page (through
+ * {@link JobRunner}), and the CLI. Providers are tried in order (the page's own media is the page
+ * provider); the wish picks each one's format; outputs go to the {@link OutputStore} the caller
+ * gives (OPFS in the browser, files in Node) and are published only when complete.
+ */
+import { VidmuxError } from '../errors';
+import { mimeTypeFor } from '../media-types';
+import { cancelledError } from '../net/retry-policy';
+import { downloadWithFallback } from '../providers/registry';
+import type { DownloadResult, Format, MediaInfo, Provider, Selection } from '../providers/types';
+import type { EngineEvent, JobOutcome, JobSpec, Made } from '../schemas/job-spec';
+import { chooseFormat, pickSubtitles } from './choose-format';
+import { downloadContext } from './download-context';
+import type { OutputFile, OutputStore } from './outputs';
+
+/** What {@link runJob} needs from its context. */
+export interface RunJobDeps {
+  /** The providers a spec names, built on the context's one HTTP client. */
+  providers(spec: JobSpec): Provider[];
+  outputs: OutputStore;
+  /** Progress and provider events (the outcome is returned, not sent here). */
+  onEvent(event: Extract<EngineEvent, { type: 'progress' | 'provider' }>): void;
+  signal: AbortSignal;
+}
+
+/** The format and subtitles a spec's wish gets from one provider's offer. */
+export function selectionFor(info: MediaInfo, spec: Pick<JobSpec, 'wish'>): Selection {
+  const { wish } = spec;
+  return { format: chooseFormat(info, wish), subtitles: wish.subtitlesOnly ? [] : pickSubtitles(info.subtitles, wish.subtitleLanguages) };
+}
+
+/**
+ * Runs a job to its outcome: `ready` with the published main file and subtitles, or `remote` when
+ * the file stays with the provider; and the format that was chosen (none for a playlist entry). Throws (a VidmuxError) when every provider failed or the job
+ * was cancelled; whatever it wrote is discarded then.
+ */
+export async function runJob(spec: JobSpec, deps: RunJobDeps): Promise<{ outcome: JobOutcome; format: Format | null }> {
+  const files = new JobFiles(deps.outputs, spec.jobId);
+  const ctx = downloadContext({ target: files, signal: deps.signal, onProgress: (progress) => deps.onEvent({ type: 'progress', progress }) });
+  try {
+    const providers = deps.providers(spec);
+    let provider: Provider;
+    let result: DownloadResult;
+    let made: Omit<Made, 'subtitles'>;
+    let format: Format | null = null;
+    if (spec.entry) {
+      const entry = spec.entry;
+      const p = providers.find((x) => x.id === entry.provider);
+      if (!p?.downloadEntry) throw new VidmuxError('unauthorized', `No ${entry.provider} key is set for this playlist entry.`, { provider: entry.provider });
+      provider = p;
+      deps.onEvent({ type: 'provider', provider: p.id, attempts: [] });
+      result = await p.downloadEntry(entry, { quality: spec.wish.quality, audioFormat: spec.wish.audioFormat, subtitles: spec.wish.subtitleLanguages.length > 0, signal: deps.signal }, ctx);
+      const container = spec.wish.quality === 'audio' ? spec.wish.audioFormat : 'mp4';
+      made = { provider: p.id, title: entry.title ?? '', container, height: null, mediaId: entry.ref, attempts: [{ provider: p.id, error: null }] };
+    } else {
+      const outcome = await downloadWithFallback(spec.url, providers, (info) => selectionFor(info, spec), ctx, {
+        media: spec.media,
+        resolved: spec.resolved,
+        onAttempt: (p, earlier) => {
+          // A provider that failed half-way leaves nothing behind for the next one.
+          void files.discardAll();
+          deps.onEvent({ type: 'provider', provider: p.id, attempts: earlier });
+        },
+      });
+      provider = outcome.provider;
+      result = outcome.result;
+      format = outcome.selection.format;
+      made = { provider: provider.id, title: outcome.info.title, container: format.container, height: format.height, mediaId: null, attempts: outcome.attempts };
+    }
+    if (deps.signal.aborted) throw cancelledError(deps.signal);
+    if (result.remoteLocation) {
+      await files.discardAll();
+      return { outcome: { type: 'remote', location: result.remoteLocation, provider: provider.id, attempts: made.attempts }, format };
+    }
+    return { outcome: await files.publish(result, made), format };
+  } catch (err) {
+    await files.discardAll();
+    if (deps.signal.aborted) throw cancelledError(deps.signal);
+    throw err;
+  }
+}
+
+/** A job's outputs: the main file and subtitles, created as the provider asks for them. */
+class JobFiles {
+  private main: OutputFile | null = null;
+  private subs: Array<{ file: OutputFile; format: Format }> = [];
+  private count = 0;
+
+  constructor(
+    private readonly outputs: OutputStore,
+    private readonly jobId: string,
+  ) {}
+
+  async media() {
+    this.main = await this.outputs.create(this.jobId, `main${this.count++}`);
+    return this.main.sink;
+  }
+
+  async subtitle(format: Format) {
+    const file = await this.outputs.create(this.jobId, `sub${this.count++}`);
+    this.subs.push({ file, format });
+    return file.sink;
+  }
+
+  async discardAll(): Promise<void> {
+    const all = [...(this.main ? [this.main] : []), ...this.subs.map((s) => s.file)];
+    this.main = null;
+    this.subs = [];
+    await Promise.all(all.map((f) => f.discard().catch(() => undefined)));
+  }
+
+  /** Publishes the finished files; the subtitles the provider saved go beside the main file. */
+  async publish(result: DownloadResult, made: Omit<Made, 'subtitles'>): Promise<JobOutcome> {
+    if (!this.main) throw new VidmuxError('internal', `${made.provider} reported a finished download but wrote no file.`, { provider: made.provider });
+    const url = await this.main.publish(mimeTypeFor(made.container));
+    const subtitles: Made['subtitles'] = [];
+    for (const s of this.subs) {
+      const saved = result.subtitles.find((r) => r.format.id === s.format.id);
+      if (!saved) continue;
+      subtitles.push({ url: await s.file.publish(mimeTypeFor(s.format.container)), bytes: saved.bytes, language: s.format.language ?? 'und', container: s.format.container });
+    }
+    return { type: 'ready', url, bytes: result.bytes, made: { ...made, subtitles } };
+  }
+}

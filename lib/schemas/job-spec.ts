@@ -1,0 +1,103 @@
+/**
+ * The job the engine runs (one shape for every surface: the extension's buttons, popup and menu,
+ * and the CLI) and what the engine reports back about it.
+ */
+import { z } from 'zod';
+import { AttemptSchema, WireErrorSchema } from './error';
+import { AudioFormatSchema, CodecPreferenceSchema, DEFAULT_CODEC_PREFERENCE, ProviderIdSchema, QualitySchema } from './ids';
+import { MediaCandidateSchema, MediaInfoSchema } from './media';
+import { JobProgressSchema } from './progress';
+import { TornadoStorageSchema } from './tornado-storage';
+
+/** What the user wants of whatever a provider offers (lib/jobs/choose-format.ts picks by it). */
+export const WishSchema = z.object({
+  quality: QualitySchema,
+  /** Audio-only saves: which container (MP3 only some providers make). */
+  audioFormat: AudioFormatSchema.default('m4a'),
+  /** Video codecs in the order the user prefers them. */
+  codecPreference: CodecPreferenceSchema.default([...DEFAULT_CODEC_PREFERENCE]),
+  /** An exact format picked in the popup, and the provider that offered it (others fall back by quality). */
+  formatId: z.string().max(4000).nullable().default(null),
+  formatProvider: ProviderIdSchema.nullable().default(null),
+  /** Subtitle languages to save beside the video. */
+  subtitleLanguages: z.array(z.string().max(20)).max(10).default([]),
+  /** Save only the subtitles (the first provider that has them for the languages wins). */
+  subtitlesOnly: z.boolean().default(false),
+});
+export type Wish = z.infer<typeof WishSchema>;
+
+/** A provider to try, with its key (keys travel only inside the extension: background -> engine). */
+export const ProviderSetupSchema = z.object({
+  id: ProviderIdSchema,
+  apiKey: z.string().max(600).nullable(),
+  /** null: the provider's real API. */
+  baseUrl: z.string().url().nullable(),
+});
+export type ProviderSetup = z.infer<typeof ProviderSetupSchema>;
+
+/** One video of a playlist a provider expanded (e.g. a Tornado job it already made). */
+export const PlaylistEntrySchema = z.object({
+  provider: ProviderIdSchema,
+  /** The provider's handle for the entry (Tornado's job id). */
+  ref: z.string().min(1).max(200),
+  url: z.string().max(8192).nullable(),
+  title: z.string().max(2000).nullable(),
+  index: z.number().int().nonnegative(),
+  total: z.number().int().positive(),
+});
+export type PlaylistEntry = z.infer<typeof PlaylistEntrySchema>;
+
+/**
+ * One download: providers tried in order until one works; each resolves `url` (the page provider
+ * the clicked `media`), the format the `wish` asks for is picked, and the provider downloads it
+ * (and subtitles) into the engine's outputs.
+ */
+export const JobSpecSchema = z.object({
+  jobId: z.string().min(1).max(64),
+  /** The page or link to save. */
+  url: z.string().url().max(8192),
+  /** The video clicked on that page, if any: what the page provider saves. */
+  media: MediaCandidateSchema.nullable().default(null),
+  wish: WishSchema,
+  providers: z.array(ProviderSetupSchema).min(1).max(4),
+  /** Tornado inline storage, when the user configured their own bucket. */
+  tornadoStorage: TornadoStorageSchema.nullable().default(null),
+  /** Parallel connections per track (the page's own files). */
+  connections: z.number().int().min(1).max(10).default(4),
+  /** The picker's resolve, so a picked download does not resolve again (its provider is tried first as usual). */
+  resolved: MediaInfoSchema.nullable().default(null),
+  /** One video of a playlist: the provider's own job for it. */
+  entry: PlaylistEntrySchema.nullable().default(null),
+});
+export type JobSpec = z.infer<typeof JobSpecSchema>;
+export type JobSpecInput = z.input<typeof JobSpecSchema>;
+
+/** A finished output: where it is (a `blob:` URL in the browser, a path in Node) and its size. */
+const OutputSchema = z.object({ url: z.string().min(1).max(8192), bytes: z.number().int().nonnegative() });
+
+/** What was made, so the file can be named (provider, container, height, the video id). */
+export const MadeSchema = z.object({
+  provider: ProviderIdSchema,
+  title: z.string().max(2000),
+  container: z.string().max(10),
+  height: z.number().int().nullable(),
+  mediaId: z.string().max(200).nullable(),
+  attempts: z.array(AttemptSchema).max(8),
+  subtitles: z.array(OutputSchema.extend({ language: z.string().max(20), container: z.string().max(10) })).max(20),
+});
+export type Made = z.infer<typeof MadeSchema>;
+
+/** What the engine reports about a job, in order: progress and provider events, then ready, remote or failed. */
+export const EngineEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('progress'), progress: JobProgressSchema }),
+  /** A provider is being tried (after the ones in `attempts` failed). */
+  z.object({ type: z.literal('provider'), provider: ProviderIdSchema, attempts: z.array(AttemptSchema).max(8) }),
+  /** The file is complete and `url` serves it until released. */
+  OutputSchema.extend({ type: z.literal('ready'), made: MadeSchema }),
+  /** The file stays where the provider put it (the user's own bucket). */
+  z.object({ type: z.literal('remote'), location: z.string().max(2000), provider: ProviderIdSchema, attempts: z.array(AttemptSchema).max(8) }),
+  z.object({ type: z.literal('failed'), error: WireErrorSchema }),
+]);
+export type EngineEvent = z.infer<typeof EngineEventSchema>;
+/** How a job ends well. */
+export type JobOutcome = Extract<EngineEvent, { type: 'ready' | 'remote' }>;
