@@ -1,9 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
-// Browser tests drive the built extension in Chromium; one file at a time (each launches a browser).
+// Tests of the built extension: its bundle budget, then browser tests driving it in Chromium, one
+// file at a time (each launches a browser).
 export default defineConfig({
   test: {
-    include: ['test/e2e/**/*.e2e.ts'],
+    include: ['test/build/**/*.test.ts', 'test/e2e/**/*.e2e.ts'],
     fileParallelism: false,
     testTimeout: 120_000,
     hookTimeout: 180_000,

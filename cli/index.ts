@@ -5,7 +5,6 @@
  * Output contract: results on stdout (one JSON object with --json), progress and errors on stderr.
  */
 const commands: Record<string, () => Promise<{ run: (argv: string[]) => Promise<number> }>> = {
-  // Registered by the issues that build them (download: Network engine; mux: Media engine; info: Providers).
   mux: () => import('./commands/mux.js'),
   download: () => import('./commands/download.js'),
   info: () => import('./commands/info.js'),

@@ -235,7 +235,7 @@ function MediaItem({ media, onDownload }: { media: MediaCandidate; onDownload: (
 
 /** Which provider got (or is getting) the file, and why the ones before it did not. */
 function ProviderNote({ job }: { job: Job }) {
-  const failed = job.attempts.filter((a) => a.error && a.error.code !== 'unsupported');
+  const failed = job.attempts.filter((a) => a.error && a.error.code !== 'not_handled');
   if (!job.attempts.length || (job.provider === 'page' && !failed.length)) return null;
   const done = job.progress.stage === 'done';
   return (

@@ -1,7 +1,8 @@
 /**
- * Codec strings as people and preferences see them: the family a codec belongs to (for the user's
- * codec preference), the rank of a codec under a preference, and its display name. What the media
- * engine can mux is lib/media/codecs.ts.
+ * Codec strings, the one place that reads them: the family a codec belongs to (for the user's
+ * codec preference), the rank of a codec under a preference, its display name, and whether the
+ * media engine can stream-copy it into MP4 (asked by the demuxer, DASH manifests and the page
+ * provider alike).
  */
 import type { CodecFamily, CodecPreference } from './schemas/ids';
 

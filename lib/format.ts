@@ -1,16 +1,22 @@
-/** Formatting shared by the popup, the content button and the CLI. */
+/** Sizes and durations as people read them: the popup, the buttons and the CLI say them the same way. */
 
-/** 1536 -> "1.5 KB" (decimal units, as browsers' download UIs show). */
-export function formatBytes(n: number | null | undefined): string {
+const UNITS = ['B', 'KB', 'MB', 'GB', 'TB'];
+
+/**
+ * 1536 -> "1.5 KB" (decimal units, as browsers' download UIs show). `precise` keeps one more digit
+ * ("2.10 MB"), for the CLI's progress line, where a changing last digit shows progress.
+ */
+export function formatBytes(n: number | null | undefined, opts: { precise?: boolean } = {}): string {
   if (n === null || n === undefined || !Number.isFinite(n)) return '?';
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
   let v = n;
   let i = 0;
-  while (v >= 1000 && i < units.length - 1) {
+  while (v >= 1000 && i < UNITS.length - 1) {
     v /= 1000;
     i++;
   }
-  return `${v >= 100 || i === 0 ? Math.round(v) : v.toFixed(1)} ${units[i]}`;
+  if (i === 0) return `${Math.round(v)} ${UNITS[i]}`;
+  if (opts.precise) return `${v.toFixed(v < 10 ? 2 : 1)} ${UNITS[i]}`;
+  return `${v >= 100 ? Math.round(v) : v.toFixed(1)} ${UNITS[i]}`;
 }
 
 /** Seconds -> "1:05" or "1:02:03"; null -> "". */

@@ -23,7 +23,8 @@ import { NodeOutputs } from '../../lib/node/outputs';
 import { AUDIO_FORMATS, CODEC_FAMILIES, DEFAULT_CODEC_PREFERENCE, PROVIDER_IDS, QUALITIES, type CodecFamily, type ProviderId, type Quality } from '../../lib/schemas/ids';
 import { JobSpecSchema } from '../../lib/schemas/job-spec';
 import { DEFAULT_FILENAME_TEMPLATE, templateProblem } from '../../lib/schemas/filename-template';
-import { formatBytes, ProgressLine } from '../progress-line';
+import { formatBytes } from '../../lib/format';
+import { ProgressLine } from '../progress-line';
 import { providersFor, setupsFromEnv } from '../providers-env';
 
 const USAGE =

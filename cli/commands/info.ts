@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { toVidmuxError } from '../../lib/errors';
 import { resolveWithFallback } from '../../lib/providers/registry';
-import { formatBytes, formatDuration } from '../progress-line';
+import { formatBytes, formatDuration } from '../../lib/format';
 import { providersFor, setupsFromEnv } from '../providers-env';
 
 const USAGE = 'usage: vidmux info <url> [--provider page|vidpickr|renderio|tornado] [--json]';

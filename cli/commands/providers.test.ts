@@ -123,4 +123,44 @@ describe('vidmux download', () => {
     expect(await readdir(out)).toEqual(before);
     expect(existsSync(join(out, '.part'))).toBe(false);
   });
+
+});
+
+describe('vidmux download: the extension’s chooser and naming', () => {
+  it('--codec vp9: the user’s codec order picks VP9 where VidPickr has it (as the extension’s setting does)', async () => {
+    const r = await cli(['download', YT, '--provider', 'vidpickr', '--codec', 'vp9', '--out', out, '--json', '--name', '{title} {height}p {id}.{ext}'], envFor(['vidpickr']));
+    expect(r.code, r.stderr).toBe(0);
+    const res = JSON.parse(r.stdout);
+    expect(res).toMatchObject({ provider: 'vidpickr', format: { height: 720, videoCodec: expect.stringMatching(/^vp09/) }, file: join(out, 'Never Gonna Give You Up 720p dQw4w9WgXcQ.mp4') });
+    const probe = await ffprobeJson(res.file);
+    expect(probe.streams.map((s: { codec_name: string }) => s.codec_name)).toEqual(['vp9', 'opus']);
+    // Without --codec the default order (H.264 first) picks H.264 at the same height.
+    const plain = await cli(['download', YT, '--provider', 'vidpickr', '--quality', '720', '--out', out, '--json'], envFor(['vidpickr']));
+    expect(JSON.parse(plain.stdout).format.videoCodec).toMatch(/^avc1/);
+  });
+
+  it('--quality audio --audio-format mp3: VidPickr offers no MP3, so RenderIO makes it; stderr says why', async () => {
+    const r = await cli(['download', YT, '--quality', 'audio', '--audio-format', 'mp3', '--out', out, '--json'], envFor(['vidpickr', 'renderio']));
+    expect(r.code, r.stderr).toBe(0);
+    const res = JSON.parse(r.stdout);
+    expect(res).toMatchObject({ provider: 'renderio', format: { kind: 'audio', container: 'mp3' }, file: expect.stringMatching(/\.mp3$/) });
+    expect(r.stderr).toMatch(/VidPickr failed \(vidpickr offers no MP3 for this video\.\); trying RenderIO/);
+    const probe = await ffprobeJson(res.file);
+    expect(probe.streams.map((s: { codec_name: string }) => s.codec_name)).toEqual(['mp3']);
+  });
+
+  it('--format: the exact format `info --json` listed, from the provider that offered it', async () => {
+    const info = JSON.parse((await cli(['info', YT, '--provider', 'vidpickr', '--json'], envFor(['vidpickr']))).stdout);
+    const audio = info.formats.find((f: { kind: string; container: string }) => f.kind === 'audio' && f.container === 'm4a');
+    const r = await cli(['download', YT, '--format', audio.id, '--out', out, '--json'], envFor(['vidpickr']));
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ provider: 'vidpickr', format: { id: audio.id, kind: 'audio' } });
+  });
+
+  it('usage errors name the flag: an unknown codec, a bad template, a format of no provider', async () => {
+    expect(await cli(['download', YT, '--codec', 'h266'], {})).toMatchObject({ code: 2, stderr: expect.stringMatching(/--codec takes avc, hevc, av1, vp9/) });
+    expect(await cli(['download', YT, '--name', '../{title}.{ext}'], {})).toMatchObject({ code: 2, stderr: expect.stringMatching(/--name: The template must not contain "\.\."/) });
+    expect(await cli(['download', YT, '--format', 'nobody:1'], {})).toMatchObject({ code: 2, stderr: expect.stringMatching(/--format takes a format id/) });
+    expect(await cli(['download', YT, '--audio-format', 'flac'], {})).toMatchObject({ code: 2 });
+  });
 });

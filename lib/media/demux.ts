@@ -18,7 +18,7 @@ import { VidmuxError } from '../errors';
 import type { ByteSource } from '../io';
 import { findBox, fourcc, listBoxes, printable, readBoxHeader, readI32, readU32, readU64 } from './boxes';
 import { readRange, SequentialReader } from './byte-reader';
-import { codecFamily, type AudioCodecFamily, type VideoCodecFamily } from './codecs';
+import { muxableCodec, type MuxableAudio, type MuxableVideo } from '../codecs';
 import { parseMovieHeader, type ByteRange, type ParsedMovieHeader, type RawSampleTables, type TrackDefaults } from './mp4box-adapter';
 
 /** One edit list entry as stored in `elst`: duration in the movie timescale, media time in the track's. */
@@ -34,7 +34,7 @@ export interface DemuxedTrackInfo {
   kind: 'video' | 'audio';
   /** RFC 6381 codec string, e.g. `avc1.64001f`, `mp4a.40.2`, `Opus`. */
   codec: string;
-  family: VideoCodecFamily | AudioCodecFamily;
+  family: MuxableVideo | MuxableAudio;
   /** Media timescale (ticks per second) of all packet times. */
   timescale: number;
   /** The input's `mvhd` timescale, which `edits[].segmentDuration` is in. */
@@ -121,7 +121,7 @@ export async function openTrack(source: ByteSource, kind: 'video' | 'audio', opt
   if (entryType === 'encv' || entryType === 'enca') {
     throw new VidmuxError('unsupported', `The ${label} is encrypted (DRM-protected); it can't be saved.`);
   }
-  const family = codecFamily(track.codec);
+  const family = muxableCodec(track.codec);
   if (!family || family.kind !== kind) {
     throw new VidmuxError(
       'unsupported',

@@ -4,5 +4,4 @@
  * a ByteSink from the caller (in Node, lib/node/files.ts has both for local files).
  */
 export { remux, type RemuxOptions, type RemuxSummary, type StreamSummary } from './remux';
-export { codecFamily, type VideoCodecFamily, type AudioCodecFamily } from './codecs';
 export { openTrack, type DemuxedTrack, type DemuxedTrackInfo, type Packet } from './demux';

@@ -14,7 +14,7 @@
  * data: {@link Mp4Skeleton} captures its two outputs, the header and the `moov`.
  */
 import { Muxer, StreamTarget } from 'mp4-muxer';
-import type { AudioCodecFamily, VideoCodecFamily } from './codecs';
+import type { MuxableAudio as AudioCodecFamily, MuxableVideo as VideoCodecFamily } from '../codecs';
 import type { DemuxedTrackInfo } from './demux';
 
 /** What the skeleton needs to know about a track. */

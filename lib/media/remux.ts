@@ -89,7 +89,7 @@ export async function remux(opts: RemuxOptions): Promise<RemuxSummary> {
   try {
     if (!opts.video && !opts.audio) throw new VidmuxError('bad_input', 'Nothing to mux: give a video input, an audio input or both.');
     const sizes = [opts.video, opts.audio].filter((s): s is ByteSource => !!s).map((s) => s.size);
-    // progress-meter (not progress): the zod schemas would cost a CLI run ~35 ms of start-up.
+    // ../progress is zod-free: the schemas would cost a CLI run ~35 ms of start-up.
     const meter = opts.onProgress ? new ProgressMeter(sizes.every((s) => s !== null) ? sizes.reduce<number>((a, b) => a + (b ?? 0), 0) : null) : null;
     const emit = (force = false) => {
       const p = meter?.throttled(force);

@@ -1,6 +1,7 @@
 /**
- * Node-only file source and sink for the engine (CLI, tests, benchmarks). Never import this from
- * browser code: it uses `node:fs`. The browser uses lib/media/opfs-sink.ts.
+ * Node-only file source and sink for the engine (CLI, tests, benchmarks). Never imported by code
+ * that runs in the browser (a lint rule: only lib/node/ uses `node:*`); the browser's outputs are
+ * OPFS files (lib/platform/opfs-outputs.ts).
  */
 import { writeSync } from 'node:fs';
 import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';

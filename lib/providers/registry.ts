@@ -14,10 +14,11 @@ export type ProviderAttempt = Attempt;
 /** Every provider failed. The message is the one provider's own when only one really tried, else it names each one and why. */
 export class AllProvidersFailedError extends VidmuxError {
   constructor(readonly attempts: ProviderAttempt[]) {
-    const tried = attempts.filter((a) => a.error?.code !== 'unsupported');
+    const tried = attempts.filter((a) => a.error?.code !== 'not_handled');
     const only = tried.length === 1 && tried[0]!.error ? tried[0]!.error : null;
     const reasons = attempts.map((a) => `${a.provider}: ${a.error?.message ?? 'unknown error'}`).join('; ');
-    const code = (only?.code ?? attempts.at(-1)?.error?.code ?? 'unsupported') as ErrorCode;
+    // Nobody tried: the site is not one any provider handles.
+    const code = (only?.code ?? tried.at(-1)?.error?.code ?? 'unsupported') as ErrorCode;
     super(code, only ? only.message : attempts.length ? `No provider could do it. ${reasons}` : 'No provider is set up for this URL.');
   }
 }
@@ -28,7 +29,7 @@ function fallible(err: unknown): boolean {
 }
 
 function unsupported(provider: Provider): ProviderAttempt {
-  return { provider: provider.id, error: { code: 'unsupported', message: `${provider.displayName} does not handle this site.` } };
+  return { provider: provider.id, error: { code: 'not_handled', message: `${provider.displayName} does not handle this site.` } };
 }
 
 /** How to resolve: the clicked video (for the page provider), a resolve made earlier (the picker's). */
@@ -91,7 +92,7 @@ export async function downloadWithFallback(
       attempts.push(unsupported(provider));
       continue;
     }
-    opts.onAttempt?.(provider, attempts.filter((a) => a.error?.code !== 'unsupported'));
+    opts.onAttempt?.(provider, attempts.filter((a) => a.error?.code !== 'not_handled'));
     try {
       const info = await resolveWith(provider, url, { ...opts, ...(ctx.signal ? { signal: ctx.signal } : {}) });
       const selection = choose(info);

@@ -262,7 +262,7 @@ export class TornadoProvider implements Provider {
     const audio = wish.quality === 'audio';
     const f: JobFormat = audio
       ? { format: wish.audioFormat, audio_only: true, max_resolution: 'best' }
-      : { format: 'mp4', audio_only: false, max_resolution: wish.quality === 'audio' ? 'best' : (wish.quality as Resolution) };
+      : { format: 'mp4', audio_only: false, max_resolution: wish.quality as Resolution };
     const created = await this.submit(url, { ...f, subtitles: wish.subtitles }, wish.signal);
     const items = created.kind === 'job' ? [{ job_id: created.jobId, url, title: null }] : created.items;
     const total = created.kind === 'job' ? 1 : created.total;

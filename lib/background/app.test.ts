@@ -1,0 +1,227 @@
+/**
+ * The background, built from in-memory ports (the browser's APIs are lib/platform's, driven by the
+ * e2e tests): messages go through the real protocol (`dispatch`), handlers through the real
+ * services.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { maskKey, VidmuxError } from '../errors';
+import type { DownloadBackend, DownloadState, EngineHost } from '../jobs/downloads';
+import { dispatch, makeMessage, type MessageType, type Request, type SenderInfo } from '../messages';
+import type { Provider } from '../providers/types';
+import { ApiKeySchema } from '../schemas/keys';
+import type { Job } from '../schemas/job';
+import type { JobSpec, ProviderSetup } from '../schemas/job-spec';
+import { DEFAULT_SETTINGS } from '../schemas/settings';
+import { TornadoStorageSchema, type TornadoStorage } from '../schemas/tornado-storage';
+import { createBackground, type Background } from './app';
+import type { KeyStore, Messenger, SessionStore, Surfaces } from './ports';
+
+class MemoryKeys implements KeyStore {
+  readonly keys = new Map<string, string>();
+  reads = 0;
+  storage: TornadoStorage | null = null;
+  async get(p: string) {
+    this.reads++;
+    return this.keys.get(p) ?? null;
+  }
+  async set(p: string, key: string) {
+    const clean = ApiKeySchema.parse(key);
+    this.keys.set(p, clean);
+    return maskKey(clean);
+  }
+  async remove(p: string) {
+    this.keys.delete(p);
+  }
+  async getTornadoStorage() {
+    return this.storage;
+  }
+  async setTornadoStorage(config: unknown) {
+    return (this.storage = TornadoStorageSchema.parse(config));
+  }
+  async removeTornadoStorage() {
+    this.storage = null;
+  }
+}
+
+class MemorySession implements SessionStore {
+  state: { jobs: unknown; tabs: unknown } = { jobs: undefined, tabs: undefined };
+  async load() {
+    return structuredClone(this.state);
+  }
+  async save(s: { jobs: unknown; tabs: unknown }) {
+    this.state = structuredClone(s);
+  }
+}
+
+/** The browser's downloads API, as a stand-in (not our code). */
+class BrowserDownloads implements DownloadBackend {
+  items = new Map<number, DownloadState>();
+  started: Array<{ url: string; filename: string }> = [];
+  async start(url: string, filename: string) {
+    this.started.push({ url, filename });
+    this.items.set(this.started.length, { state: 'in_progress', bytesReceived: 0, totalBytes: 10, filename: `/dl/${filename}`, error: null });
+    return this.started.length;
+  }
+  async get(id: number) {
+    return this.items.get(id) ?? null;
+  }
+  async cancel() {}
+  describeInterrupt(r: string | null) {
+    return String(r);
+  }
+}
+
+function setup(opts: { keys?: Record<string, string>; session?: MemorySession; providers?: Provider[] } = {}) {
+  const keys = new MemoryKeys();
+  for (const [p, k] of Object.entries(opts.keys ?? {})) keys.keys.set(p, k);
+  const session = opts.session ?? new MemorySession();
+  const surfaces = { badges: [] as string[][], notified: [] as string[], problems: [] as string[], optionsOpened: 0 };
+  const surfacePort: Surfaces = {
+    updateBadge: async (jobs) => void surfaces.badges.push(jobs.map((j) => j.progress.stage)),
+    notifyFinished: async (job) => void surfaces.notified.push(`${job.progress.stage}: ${job.filename}`),
+    notifyProblem: async (_t, m) => void surfaces.problems.push(m),
+    openOptions: async () => void surfaces.optionsOpened++,
+    showInFolder: async () => undefined,
+  };
+  const pushed: Array<{ to: string; type: string; payload: unknown }> = [];
+  const messenger: Messenger = {
+    toTab: async (tabId, type, payload) => void pushed.push({ to: `tab ${tabId}`, type, payload }),
+    toPages: async (type, payload) => void pushed.push({ to: 'pages', type, payload }),
+  };
+  const engine = { started: [] as JobSpec[], released: [] as string[] };
+  const enginePort: EngineHost = { start: async (s) => void engine.started.push(s), cancel: async () => undefined, release: async (id) => void engine.released.push(id) };
+  const downloads = new BrowserDownloads();
+  const built: ProviderSetup[][] = [];
+  const app = createBackground({
+    loadSettings: async () => DEFAULT_SETTINGS,
+    keys,
+    session,
+    surfaces: surfacePort,
+    messenger,
+    downloads,
+    engine: enginePort,
+    createProviders: (setups) => (built.push(setups), opts.providers ?? []),
+  });
+  apps.push(app);
+  const send = <T extends MessageType>(type: T, payload: Request<T>, sender: SenderInfo) => dispatch(app.handlers, makeMessage(type, payload), sender);
+  return { app, keys, session, surfaces, pushed, engine, downloads, built, send };
+}
+const apps: Background[] = [];
+afterEach(async () => {
+  // Let debounced writes land before the next test.
+  await new Promise((r) => setTimeout(r, 250));
+  apps.length = 0;
+});
+
+const TAB: SenderInfo = { kind: 'tab', tabId: 4 };
+const PAGE: SenderInfo = { kind: 'page', tabId: null };
+const YT = { title: 'Song - YouTube', url: 'https://www.youtube.com/watch?v=dQw4w9WgXcQ' };
+const file = { id: 'v1', kind: 'file' as const, src: 'https://cdn.example.com/a.mp4', mimeType: 'video/mp4', width: 640, height: 360, duration: 3 };
+
+describe('background', () => {
+  it('a tab reports its media; the popup reads it, and whether a provider handles the page, without building a provider', async () => {
+    const { send, built, keys, pushed } = setup({ keys: { vidpickr: 'vpk_live_0000000000000000' } });
+    expect(await send('media.found', { page: YT, media: [file] }, TAB)).toEqual({ ok: true, value: {} });
+    expect(pushed).toContainEqual({ to: 'pages', type: 'tab.changed', payload: { tabId: 4 } });
+    const before = keys.reads;
+    const state = await send('tab.state', { tabId: 4 }, PAGE);
+    expect(state).toMatchObject({ ok: true, value: { page: YT, media: [file], jobs: [], providerPage: true } });
+    expect(built).toEqual([]);
+    expect(keys.reads - before).toBe(1); // only VidPickr's key: it handles the page, so the others are not asked
+    expect(await send('tab.state', { tabId: 99 }, PAGE)).toMatchObject({ ok: true, value: { page: null, providerPage: false } });
+  });
+
+  it('a content script starts downloads for its own tab only; an extension page for the tab it names', async () => {
+    const { send, engine } = setup();
+    const fromTab = await send('download.start', { page: { title: 'Clip', url: 'https://site.example/w' }, media: file, tabId: 99 }, TAB);
+    expect(fromTab).toMatchObject({ ok: true, value: { job: { tabId: 4, provider: 'page', filename: 'Clip.mp4' } } });
+    const fromPage = await send('download.start', { page: { title: 'Clip', url: 'https://site.example/w' }, media: file, tabId: 7 }, PAGE);
+    expect(fromPage).toMatchObject({ ok: true, value: { job: { tabId: 7 } } });
+    expect(engine.started.map((s) => s.media?.src)).toEqual([file.src, file.src]);
+  });
+
+  it('every job change is pushed to its tab and to the open pages; the end is notified once; the badge follows', async () => {
+    const { app, send, pushed, surfaces, downloads } = setup();
+    const started = await send('download.start', { page: { title: 'Clip', url: 'https://site.example/w' }, media: file }, TAB);
+    const job = (started as { value: { job: Job } }).value.job;
+    await app.onEngineEvent(job.id, { type: 'ready', url: 'blob:x', bytes: 10, made: { provider: 'page', title: 'a', container: 'mp4', height: 360, mediaId: null, attempts: [], subtitles: [] } });
+    downloads.items.set(1, { state: 'complete', bytesReceived: 10, totalBytes: 10, filename: '/dl/Clip.mp4', error: null });
+    await app.onBrowserDownloadChanged(1);
+    await app.onBrowserDownloadChanged(1);
+    const updates = pushed.filter((p) => p.type === 'job.update');
+    const stages = (to: string) => updates.filter((u) => u.to === to).map((u) => (u.payload as { job: Job }).job.progress.stage);
+    expect([...new Set(stages('tab 4'))]).toEqual(['queued', 'resolving', 'saving', 'done']);
+    expect(stages('pages')).toEqual(stages('tab 4'));
+    expect(surfaces.notified).toEqual(['done: Clip.mp4']);
+    expect(surfaces.badges.at(-1)).toEqual(['done']);
+  });
+
+  it('a restarted worker finds its jobs and its tabs again', async () => {
+    const first = setup();
+    await first.send('media.found', { page: YT, media: [file] }, TAB);
+    await first.send('download.start', { page: { title: 'Clip', url: 'https://site.example/w' }, media: file }, TAB);
+    await new Promise((r) => setTimeout(r, 250));
+    const again = setup({ session: first.session });
+    const state = await again.send('tab.state', { tabId: 4 }, PAGE);
+    expect(state).toMatchObject({ ok: true, value: { page: YT, media: [file], jobs: [{ filename: 'Clip.mp4' }] } });
+  });
+
+  it('retry runs the request as it was asked', async () => {
+    const { app, send, engine } = setup();
+    const r = (await send('download.start', { page: { title: 'Clip', url: 'https://site.example/w' }, media: file, choice: { quality: '720' } }, TAB)) as { value: { job: Job } };
+    await app.onEngineEvent(r.value.job.id, { type: 'failed', error: { code: 'network', message: 'down' } });
+    const again = await send('download.retry', { jobId: r.value.job.id }, PAGE);
+    expect(again).toMatchObject({ ok: true, value: { job: { tabId: 4, title: 'Clip' } } });
+    expect(engine.started.map((s) => s.wish.quality)).toEqual(['720', '720']);
+    expect(await send('download.retry', { jobId: 'gone' }, PAGE)).toMatchObject({ ok: false, error: { code: 'not_found' } });
+  });
+
+  it('keys: set and listed only masked; tested with the provider; removed', async () => {
+    const checked: string[] = [];
+    const provider = { id: 'renderio', checkKey: async () => (checked.push('renderio'), { summary: 'Key works', details: {} }) } as unknown as Provider;
+    const { send, keys } = setup({ providers: [provider] });
+    expect(await send('keys.set', { provider: 'renderio', key: 'ffsk_0123456789abcdefWXYZ' }, PAGE)).toEqual({ ok: true, value: { masked: 'ffsk_...WXYZ' } });
+    const list = await send('keys.list', {}, PAGE);
+    expect(list).toEqual({ ok: true, value: { keys: [{ provider: 'vidpickr', masked: null }, { provider: 'renderio', masked: 'ffsk_...WXYZ' }, { provider: 'tornado', masked: null }] } });
+    expect(JSON.stringify(list)).not.toContain('0123456789abcdef');
+    expect(await send('keys.test', { provider: 'renderio' }, PAGE)).toEqual({ ok: true, value: { summary: 'Key works', details: {} } });
+    expect(checked).toEqual(['renderio']);
+    expect(await send('keys.set', { provider: 'renderio', key: 'short' }, PAGE)).toMatchObject({ ok: false });
+    await send('keys.remove', { provider: 'renderio' }, PAGE);
+    expect(keys.keys.has('renderio')).toBe(false);
+    // A web page can do none of it.
+    expect(await send('keys.list', {}, TAB)).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+  });
+
+  it('Tornado storage: described with its secrets masked; rejected settings name the field', async () => {
+    const { send } = setup();
+    const s3 = { provider: 's3', endpoint: 'https://s3.example.com', bucket: 'b', region: 'r', access_key: 'AKIA0123456789ABCDEF', secret_key: 'x'.repeat(40) };
+    expect(await send('storage.set', { config: s3 }, PAGE)).toEqual({ ok: true, value: { summary: 'S3-compatible bucket "b" at https://s3.example.com (r), key ...CDEF, folder videos' } });
+    expect(await send('storage.get', {}, PAGE)).toMatchObject({ ok: true, value: { summary: expect.stringContaining('...CDEF') } });
+    expect(await send('storage.set', { config: { provider: 's3' } }, PAGE)).toMatchObject({ ok: false });
+  });
+
+  it('the context menu: a link is the target; a blob video is the page; what cannot start is a notification', async () => {
+    const { app, engine, surfaces } = setup();
+    await app.onContextMenu({ linkUrl: 'https://cdn.example.com/b.mp4' }, { id: 3, title: 'Files', url: 'https://site.example/list' });
+    expect(engine.started[0]).toMatchObject({ url: 'https://cdn.example.com/b.mp4', media: { kind: 'file' } });
+    await app.onContextMenu({ srcUrl: 'blob:https://site.example/1' }, { id: 3, title: 'Player', url: 'https://site.example/watch' });
+    expect(surfaces.problems).toEqual(['There is no video to save here.']);
+    await app.onContextMenu({ srcUrl: 'https://www.youtube.com/watch?v=dQw4w9WgXcQ' }, { id: 3, title: 'Video', url: 'https://blog.example/' });
+    expect(surfaces.problems.at(-1)).toMatch(/needs a provider/);
+  });
+
+  it('options.open is the one thing besides downloads a web page may ask', async () => {
+    const { send, surfaces } = setup();
+    expect(await send('options.open', {}, TAB)).toEqual({ ok: true, value: {} });
+    expect(surfaces.optionsOpened).toBe(1);
+    expect(await send('history.clear', {}, TAB)).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+  });
+
+  it('an error a handler throws reaches the sender as data', async () => {
+    const { send } = setup();
+    const r = await send('download.start', { page: { title: 'p', url: 'https://site.example/' }, media: null }, TAB);
+    expect(r).toEqual({ ok: false, error: { code: 'not_a_file', message: 'There is no video to save here.' } });
+    expect(new VidmuxError('not_a_file', 'x').code).toBe('not_a_file');
+  });
+});

@@ -1,0 +1,84 @@
+/** The engine side's adapter: every event reported in order, cancel and release leave nothing behind. */
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { VidmuxError } from '../errors';
+import { NodeOutputs } from '../node/outputs';
+import { makeFormat } from '../providers/kit/format';
+import type { DownloadContext, Provider } from '../providers/types';
+import { JobSpecSchema, type EngineEvent } from '../schemas/job-spec';
+import { JobRunner } from './job-runner';
+
+/** A provider stand-in that writes "hello" and waits for `gate` before finishing (or fails). */
+function provider(gate: Promise<void>, fail = false): Provider {
+  const format = makeFormat('page', 'page:0', { kind: 'video+audio', container: 'mp4', delivery: 'file' });
+  return {
+    id: 'page',
+    displayName: 'page',
+    needsKey: false,
+    supports: () => true,
+    resolve: async (url) => ({ provider: 'page', url, title: 'clip', durationSeconds: null, thumbnail: null, formats: [format], subtitles: [] }),
+    checkKey: async () => ({ summary: '', details: {} }),
+    async download(_i, _s, ctx: DownloadContext) {
+      const sink = await ctx.target.media();
+      await sink.write(0, new TextEncoder().encode('hello'));
+      ctx.onProgress?.({ stage: 'downloading', tracks: {}, overall: { bytesDone: 5, bytesTotal: 5, speedBps: 0, etaSeconds: 0 } });
+      await gate;
+      if (ctx.signal?.aborted) throw new VidmuxError('cancelled', 'Cancelled.');
+      if (fail) throw new VidmuxError('network', 'The server went away.');
+      await sink.close();
+      return { bytes: 5, subtitles: [] };
+    },
+  };
+}
+
+function setup(fail = false) {
+  let open!: () => void;
+  const gate = new Promise<void>((r) => (open = r));
+  const dir = mkdtempSync(join(tmpdir(), 'vidmux-runner-'));
+  const events: Array<[string, EngineEvent]> = [];
+  const runner = new JobRunner({ providers: () => [provider(gate, fail)], outputs: new NodeOutputs(dir), emit: (id, e) => events.push([id, e]) });
+  const spec = JobSpecSchema.parse({ jobId: 'j1', url: 'https://site.example/w', wish: { quality: 'best' }, providers: [{ id: 'page', apiKey: null, baseUrl: null }] });
+  return { runner, spec, events, dir, open };
+}
+const settle = () => new Promise((r) => setTimeout(r, 30));
+
+describe('JobRunner', () => {
+  it('reports progress, the provider, then ready; release frees the file', async () => {
+    const { runner, spec, events, dir, open } = setup();
+    runner.start(spec);
+    runner.start(spec); // the same job twice runs once
+    await settle();
+    open();
+    await settle();
+    expect(events.map(([id, e]) => `${id} ${e.type}`)).toEqual(['j1 provider', 'j1 progress', 'j1 ready']);
+    const ready = events.at(-1)![1];
+    if (ready.type !== 'ready') throw new Error('not ready');
+    expect(existsSync(ready.url)).toBe(true);
+    expect(runner.running).toEqual(['j1']);
+    await runner.release('j1');
+    expect(readdirSync(dir)).toEqual([]);
+    expect(runner.running).toEqual([]);
+  });
+
+  it('a failure is one failed event with the reason, and no file', async () => {
+    const { runner, spec, events, dir, open } = setup(true);
+    runner.start(spec);
+    open();
+    await settle();
+    expect(events.at(-1)).toEqual(['j1', { type: 'failed', error: { code: 'network', message: 'The server went away.' } }]);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('a cancelled job reports nothing more and leaves nothing behind', async () => {
+    const { runner, spec, events, dir, open } = setup();
+    runner.start(spec);
+    await settle();
+    runner.cancel('j1');
+    open();
+    await settle();
+    expect(events.map(([, e]) => e.type)).toEqual(['provider', 'progress']);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});
