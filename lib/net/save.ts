@@ -44,6 +44,18 @@ export async function copyToSink(source: ByteSource, sink: ByteSink, opts: { sig
   }
 }
 
+/** Writes `data` as the whole of `sink` and closes it; on failure the sink is aborted. Returns the size. */
+export async function writeAll(sink: ByteSink, data: Uint8Array): Promise<number> {
+  try {
+    await sink.write(0, data);
+    await sink.close();
+    return data.length;
+  } catch (err) {
+    await sink.abort(err).catch(() => {});
+    throw toVidmuxError(err, 'download_failed');
+  }
+}
+
 function concat(parts: Uint8Array[], total: number): Uint8Array {
   const out = new Uint8Array(total);
   let at = 0;

@@ -17,11 +17,12 @@ import { maskKey, VidmuxError, type ErrorCode } from '../errors';
 import { ForwardSource } from '../net/forward-source';
 import type { FailureDetail } from '../net/http';
 import { openRangedSource } from '../net/ranged-fetch';
+import { writeAll } from '../net/save';
 import { RateWindow } from '../net/rate-window';
 import { cancelledError, realSleep, type Sleep } from '../net/retry-policy';
 import { TrackProgress } from '../progress';
 import { providerHandles } from './coverage';
-import { ProviderApi } from './kit/api';
+import { httpStatusText, ProviderApi, quoteSaid } from './kit/api';
 import { makeFormat } from './kit/format';
 import type { AccountInfo, DownloadContext, DownloadResult, Format, MediaInfo, Provider, ProviderConfig, Selection } from './types';
 
@@ -104,12 +105,6 @@ export class VidPickrError extends VidmuxError {
   }
 }
 
-const REASONS: Record<number, string> = {
-  400: 'Bad Request', 401: 'Unauthorized', 402: 'Payment Required', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
-  408: 'Request Timeout', 409: 'Conflict', 410: 'Gone', 413: 'Payload Too Large', 418: "I'm a teapot", 422: 'Unprocessable Entity',
-  429: 'Too Many Requests', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout',
-};
-
 /** VidPickr's `{error:{code,message}}` body, or `http_<status>` as the SDKs do when there is none. */
 export function parseErrorBody(status: number, text: string): { code: string; message: string } {
   try {
@@ -118,17 +113,12 @@ export function parseErrorBody(status: number, text: string): { code: string; me
   } catch {
     /* not JSON */
   }
-  return { code: `http_${status}`, message: `HTTP ${status} ${REASONS[status] ?? ''}`.trim() };
+  return { code: `http_${status}`, message: httpStatusText(status) };
 }
 
 /** Whether a 400 says the token is past its lifetime (re-resolving fixes it). */
 function isExpiredToken(message: string): boolean {
   return /expired/i.test(message);
-}
-
-function quote(message: string): string {
-  const m = message.replace(/\s+/g, ' ').trim().slice(0, 200);
-  return m ? `: "${m}"` : '';
 }
 
 /** Maps one VidPickr error answer to a message a person understands. */
@@ -151,14 +141,14 @@ export function vidpickrError(status: number, api: { code: string; message: stri
     case 'lookup_failed':
       return new VidPickrError('download_failed', api.code, `VidPickr had an internal error looking up the video (500 lookup_failed). Try again later.`, o);
     case 'bad_request':
-      if (isExpiredToken(api.message)) return new VidPickrError('expired', api.code, `The VidPickr download link expired and could not be renewed (400 bad_request${quote(api.message)}). Start the download again.`, o);
-      if (/no source/i.test(api.message)) return new VidPickrError('bad_input', api.code, `VidPickr says the token has no media source (a subtitle token cannot be streamed)${quote(api.message)}.`, o);
-      if (/invalid token/i.test(api.message)) return new VidPickrError('bad_input', api.code, `VidPickr rejected a download token as invalid${quote(api.message)}. Resolve the video again.`, o);
-      return new VidPickrError('bad_input', api.code, `VidPickr rejected the request as malformed (400 bad_request${quote(api.message)}).`, o);
+      if (isExpiredToken(api.message)) return new VidPickrError('expired', api.code, `The VidPickr download link expired and could not be renewed (400 bad_request${quoteSaid(api.message)}). Start the download again.`, o);
+      if (/no source/i.test(api.message)) return new VidPickrError('bad_input', api.code, `VidPickr says the token has no media source (a subtitle token cannot be streamed)${quoteSaid(api.message)}.`, o);
+      if (/invalid token/i.test(api.message)) return new VidPickrError('bad_input', api.code, `VidPickr rejected a download token as invalid${quoteSaid(api.message)}. Resolve the video again.`, o);
+      return new VidPickrError('bad_input', api.code, `VidPickr rejected the request as malformed (400 bad_request${quoteSaid(api.message)}).`, o);
     default: {
       const base = status === 404 ? 'VidPickr has no such endpoint (404); check the VidPickr base URL in the options' : `VidPickr answered ${api.message || `HTTP ${status}`}`;
       const code: ErrorCode = status === 401 ? 'unauthorized' : status === 403 ? 'forbidden' : status === 404 ? 'not_found' : status === 429 ? 'rate_limited' : status >= 500 ? 'download_failed' : 'http_error';
-      const detail = api.code.startsWith('http_') ? ` (${api.code})` : ` (${status} ${api.code}${quote(api.message)})`;
+      const detail = api.code.startsWith('http_') ? ` (${api.code})` : ` (${status} ${api.code}${quoteSaid(api.message)})`;
       return new VidPickrError(code, api.code, `${base}${detail}.`, o);
     }
   }
@@ -488,19 +478,21 @@ export class VidPickrProvider implements Provider {
   }
 
   /**
-   * The tokens to stream for format `id`, found by height and codec (never list order); splits a
-   * merge token. When a token turns out expired, re-resolves once.
+   * Runs `use` with the /info of `url` (the last one if recent); when a token in it turns out
+   * expired, resolves again once and runs `use` with the fresh one.
    */
-  private async tokensFor(url: string, id: string, signal: AbortSignal | undefined, fresh = false): Promise<TrackTokens> {
-    for (let attempt = 0; ; attempt++) {
-      const info = await this.infoFor(url, signal, fresh || attempt > 0);
-      try {
-        return await this.tokensIn(info, id, signal);
-      } catch (err) {
-        if (attempt === 0 && err instanceof VidPickrError && err.code === 'expired') continue;
-        throw err;
-      }
+  private async withInfo<T>(url: string, signal: AbortSignal | undefined, fresh: boolean, use: (info: VidPickrInfo) => Promise<T>): Promise<T> {
+    try {
+      return await use(await this.infoFor(url, signal, fresh));
+    } catch (err) {
+      if (fresh || !(err instanceof VidPickrError && err.code === 'expired')) throw err;
+      return use(await this.infoFor(url, signal, true));
     }
+  }
+
+  /** The tokens to stream for format `id`, found by height and codec (never list order); splits a merge token. */
+  private tokensFor(url: string, id: string, signal: AbortSignal | undefined, fresh = false): Promise<TrackTokens> {
+    return this.withInfo(url, signal, fresh, (info) => this.tokensIn(info, id, signal));
   }
 
   private async tokensIn(info: VidPickrInfo, id: string, signal?: AbortSignal): Promise<TrackTokens> {
@@ -537,28 +529,12 @@ export class VidPickrProvider implements Provider {
     const m = /^vidpickr:sub:(.+):(auto|manual):(srt|vtt|txt)$/.exec(sub.id);
     if (!m || sub.provider !== PROVIDER) return null;
     const [, code, auto, format] = m;
-    let text: string | null = null;
-    for (let attempt = 0; text === null; attempt++) {
-      const info = await this.infoFor(url, ctx.signal, attempt > 0);
+    const text = await this.withInfo(url, ctx.signal, false, async (info) => {
       const track = (info.subtitles ?? []).find((s) => subCode(s) === code && subAuto(s) === (auto === 'auto'));
-      if (!track) return null;
-      try {
-        text = await this.call('subtitle', { token: track.download_token, format: format! }, ctx.signal);
-      } catch (err) {
-        if (attempt === 0 && err instanceof VidPickrError && err.code === 'expired') continue;
-        throw err;
-      }
-    }
-    const bytes = new TextEncoder().encode(text);
-    const sink = await ctx.target.subtitle(sub);
-    try {
-      await sink.write(0, bytes);
-      await sink.close();
-    } catch (err) {
-      await sink.abort(err).catch(() => undefined);
-      throw err;
-    }
-    return bytes.length;
+      return track ? this.call('subtitle', { token: track.download_token, format: format! }, ctx.signal) : null;
+    });
+    if (text === null) return null;
+    return writeAll(await ctx.target.subtitle(sub), new TextEncoder().encode(text));
   }
 }
 

@@ -154,3 +154,20 @@ export class ProviderApi {
     return this.wording(e, failureDetail(e), call);
   }
 }
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request', 401: 'Unauthorized', 402: 'Payment Required', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
+  408: 'Request Timeout', 409: 'Conflict', 410: 'Gone', 413: 'Payload Too Large', 418: "I'm a teapot", 422: 'Unprocessable Entity',
+  429: 'Too Many Requests', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout',
+};
+
+/** "HTTP 404 Not Found": a status in words, for an error answer whose body said nothing. */
+export function httpStatusText(status: number): string {
+  return `HTTP ${status} ${REASONS[status] ?? ''}`.trim();
+}
+
+/** What a provider said, quoted for a message (`: "token expired"`), tidied and cut; '' when it said nothing. */
+export function quoteSaid(text: string, max = 200): string {
+  const m = text.replace(/\s+/g, ' ').trim().slice(0, max);
+  return m ? `: "${m}"` : '';
+}
