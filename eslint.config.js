@@ -67,6 +67,7 @@ const BOUNDARIES = [
   'mp4-muxer-only-in-adapter',
   'ui-stays-light',
   'cli-never-imports-the-extension',
+  'platform-is-adapters-only',
 ];
 
 const vidmux = {
@@ -243,6 +244,12 @@ export default [
 
   // 10. The CLI is plain Node: no lib/platform, components or entrypoints.
   boundary('cli-never-imports-the-extension', ['cli/**'], [within(['lib/platform', 'components', 'entrypoints'], CLI)]),
+
+  // 13. lib/platform holds adapters only: it implements ports and wraps browser surfaces, and
+  //     never knows a provider or runs an engine (the composition roots wire those in).
+  boundary('platform-is-adapters-only', ['lib/platform/**'], [
+    within(['lib/providers', 'lib/net', 'lib/media', 'lib/manifests'], 'lib/platform holds adapters only: it never imports providers or the engines; entrypoints wire them in.'),
+  ]),
 
   // 11. No `any` in product code; the two adapters wrap untyped libraries, tests may use any.
   {

@@ -56,8 +56,11 @@ export function runFeatures(page: PageServices, features: readonly Feature[]): v
   sync();
 }
 
-/** `setInterval` that stops when `signal` aborts. */
-export function every(ms: number, fn: () => void, signal: AbortSignal): void {
-  const timer = setInterval(fn, ms);
+/**
+ * An interval for a feature: WXT's (it checks on every tick that the extension is still there, and
+ * ends the whole content script when it is not), stopped too when the feature's `signal` aborts.
+ */
+export function every(ctx: ContentScriptContext, ms: number, fn: () => void, signal: AbortSignal): void {
+  const timer = ctx.setInterval(fn, ms);
   signal.addEventListener('abort', () => clearInterval(timer), { once: true });
 }

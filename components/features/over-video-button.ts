@@ -33,7 +33,7 @@ export const overVideoButton: Feature = {
     const placeAll = () => buttons.forEach((b) => b.place());
     addEventListener('scroll', placeAll, { capture: true, passive: true, signal });
     addEventListener('resize', placeAll, { passive: true, signal });
-    every(PLACE_EVERY_MS, placeAll, signal);
+    every(page.ctx, PLACE_EVERY_MS, placeAll, signal);
     signal.addEventListener('abort', () => {
       buttons.forEach((b) => b.remove());
       buttons.clear();

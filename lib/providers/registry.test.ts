@@ -103,4 +103,19 @@ describe('createProviders', () => {
     );
     expect(list.map((p) => p.id)).toEqual(['page', 'vidpickr']);
   });
+
+  it('every provider sends through the context’s one client (its connection cap, its retry table)', async () => {
+    const sent: string[] = [];
+    const http = new HttpClient({ sleep: async () => undefined, fetch: ((input: RequestInfo | URL, init?: RequestInit) => (sent.push(new URL(String(input)).pathname), fetch(input, init))) as typeof fetch });
+    const [vp, page] = createProviders(
+      [
+        { id: 'vidpickr', apiKey: VIDPICKR_TEST_KEY, baseUrl: vidpickr.baseUrl },
+        { id: 'page', apiKey: null, baseUrl: null },
+      ],
+      { http },
+    );
+    await vp!.resolve(YT);
+    await page!.resolve(`${vidpickr.url}/api/v1/no-such-page`).catch(() => undefined);
+    expect(sent).toEqual(['/v1/info', '/api/v1/no-such-page']);
+  });
 });

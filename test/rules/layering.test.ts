@@ -115,6 +115,10 @@ const forbidden: Record<string, Case[]> = {
     { file: 'entrypoints/background.ts', code: codeLines(100), rule: 'max-lines', message: 'Maximum allowed is 90' },
     { file: 'entrypoints/popup/main.tsx', code: codeLines(91), rule: 'max-lines', message: 'Maximum allowed is 90' },
   ],
+  '13. lib/platform holds adapters only': [
+    { file: 'lib/platform/engine-host.ts', code: "import { createProviders } from '../providers';", rule: 'vidmux/platform-is-adapters-only', message: 'adapters only' },
+    { file: 'lib/platform/x.ts', code: "import { remux } from '../media';", rule: 'vidmux/platform-is-adapters-only', message: 'never imports providers or the engines' },
+  ],
 };
 
 const allowed: Record<string, { file: string; code: string }[]> = {
@@ -186,6 +190,9 @@ const allowed: Record<string, { file: string; code: string }[]> = {
   '12. entrypoints are composition roots (max 90 lines of code)': [
     { file: 'entrypoints/background.ts', code: `${codeLines(90)}\n${'\n// wiring note\n/* block */'.repeat(20)}` },
     { file: 'lib/jobs/x.ts', code: codeLines(300) },
+  ],
+  '13. lib/platform holds adapters only': [
+    { file: 'lib/platform/opfs-outputs.ts', code: "import type { OutputStore } from '../jobs/outputs';\nimport type { ByteSink } from '../io';" },
   ],
 };
 
