@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoMedia, type DemoMedia } from '../../test/fakes/demo-media';
 import { startDemoSite, type DemoSite, PLAIN_PAGE_TITLE } from '../../test/fakes/demo-site';
-import { ffprobeJson } from '../../test/fixtures/ffmpeg';
+import { ffmpeg, ffprobeJson } from '../../test/fixtures/ffmpeg';
 import { NodeFileSink } from '../node/files';
 import { PageProvider } from './page';
 import { scanPageHtml } from './page-html';
@@ -50,8 +50,11 @@ describe('PageProvider', () => {
   it('resolves a media file URL and downloads it byte for byte', async () => {
     const info = await page.resolve(`${site.url}/media/sample.mp4`);
     expect(info).toMatchObject({ provider: 'page', title: 'sample' });
-    expect(info.formats).toHaveLength(1);
-    expect(info.formats[0]).toMatchObject({ kind: 'video+audio', container: 'mp4', delivery: 'file', approxBytes: readFileSync(media.sample).length });
+    expect(info.formats.map((f) => [f.kind, f.container, f.delivery])).toEqual([
+      ['video+audio', 'mp4', 'file'],
+      ['audio', 'm4a', 'tracks'],
+    ]);
+    expect(info.formats[0]).toMatchObject({ approxBytes: readFileSync(media.sample).length });
     const path = join(out, 'file.mp4');
     const r = await page.download(info, { format: info.formats[0]!, subtitles: [] }, downloadContext({ target: target(path) }));
     expect(r.bytes).toBe(readFileSync(media.sample).length);
@@ -61,7 +64,7 @@ describe('PageProvider', () => {
   it('reads a web page’s <video> and its title, and saves that file', async () => {
     const info = await page.resolve(`${site.url}/watch/plain.html`);
     expect(info.title).toBe(PLAIN_PAGE_TITLE);
-    expect(info.formats.map((f) => f.label)).toEqual([expect.stringMatching(/· sample\.mp4$/)]);
+    expect(info.formats.map((f) => f.label)).toEqual([expect.stringMatching(/· sample\.mp4$/), 'Audio · M4A · from sample.mp4']);
     const path = join(out, 'page-video.mp4');
     await page.download(info, { format: info.formats[0]!, subtitles: [] }, downloadContext({ target: target(path) }));
     expect(sha256(path)).toBe(sha256(media.sample));
@@ -74,7 +77,10 @@ describe('PageProvider', () => {
     const info = await counting.resolve(`${site.url}/watch/plain.html`, { media: { id: 'v1', kind: 'file', src, mimeType: 'video/mp4', width: 640, height: 360, duration: 4 } });
     expect(asked).toEqual([]); // what a clicked <video> plays is known: no request to resolve it
     expect(info).toMatchObject({ provider: 'page', title: 'sample' });
-    expect(info.formats.map((f) => [f.kind, f.container, f.height, f.delivery])).toEqual([['video+audio', 'mp4', 360, 'file']]);
+    expect(info.formats.map((f) => [f.kind, f.container, f.height, f.delivery])).toEqual([
+      ['video+audio', 'mp4', 360, 'file'],
+      ['audio', 'm4a', null, 'tracks'],
+    ]);
     const path = join(out, 'clicked.mp4');
     await counting.download(info, { format: info.formats[0]!, subtitles: [] }, downloadContext({ target: target(path) }));
     expect(sha256(path)).toBe(sha256(media.sample));
@@ -87,6 +93,18 @@ describe('PageProvider', () => {
     await expect(clicked('blob', 'blob:https://a/1')).rejects.toMatchObject({ code: 'not_a_file' });
     await expect(clicked('manifest', 'https://a.example/master.m3u8')).rejects.toMatchObject({ code: 'unsupported', message: /HLS/ });
     await expect(clicked('none', '')).rejects.toMatchObject({ code: 'not_a_file', message: /no source/ });
+  });
+
+  it('"audio only" on a page that has only an MP4 video: its sound track alone, stream copy', async () => {
+    const info = await page.resolve(`${site.url}/media/sample.mp4`);
+    const format = chooseFormat(info, { quality: 'audio' });
+    expect(format).toMatchObject({ kind: 'audio', container: 'm4a', delivery: 'tracks' });
+    const path = join(out, 'sound.m4a');
+    await page.download(info, { format, subtitles: [] }, downloadContext({ target: target(path) }));
+    const probe = await ffprobeJson(path);
+    expect(probe.streams.map((s: { codec_type: string }) => s.codec_type)).toEqual(['audio']);
+    const packets = async (file: string) => (await ffmpeg(['-i', file, '-map', '0:a', '-c', 'copy', '-f', 'framemd5', '-'])).split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(',').at(-1)!.trim());
+    expect(await packets(path)).toEqual(await packets(media.sample));
   });
 
   it('a format it did not offer is refused', async () => {

@@ -24,6 +24,8 @@ import type { AccountInfo, DownloadContext, DownloadResult, Format, MediaInfo, P
 
 const MEDIA_EXT = /\.(mp4|m4v|m4a|mov|webm|mkv|mp3|ogg|ogv|opus)$/i;
 const MAX_HTML_BYTES = 5 * 1024 * 1024;
+/** Containers whose audio track the media engine reads on its own. */
+const MP4_CONTAINERS = new Set(['mp4', 'm4v', 'mov']);
 
 /** What a page format stands for: a file to copy, or DASH tracks to mux. Kept in the resolve's state. */
 const PlanSchema = z.discriminatedUnion('mode', [
@@ -198,8 +200,13 @@ class Found {
     const container = extensionFor(url, mimeType);
     const audioOnly = /^audio\//.test(mimeType ?? '') || ['m4a', 'mp3', 'opus'].includes(container);
     const fields = { kind: audioOnly ? ('audio' as const) : ('video+audio' as const), container, delivery: 'file' as const, approxBytes: size, height, width };
-    const label = `${makeFormat('page', 'x', fields).label} · ${new URL(url).pathname.split('/').pop()}`;
-    this.add({ mode: 'copy', url }, fields, label);
+    const name = new URL(url).pathname.split('/').pop();
+    this.add({ mode: 'copy', url }, fields, `${makeFormat('page', 'x', fields).label} · ${name}`);
+    // An MP4 video holds its sound as an MP4 track: the media engine can save that track alone
+    // (stream copy, no re-encode), so "audio only" works on a page that has only the video file.
+    if (!audioOnly && MP4_CONTAINERS.has(container)) {
+      this.add({ mode: 'mux', video: null, audio: url }, { kind: 'audio', container: 'm4a', delivery: 'tracks' }, `Audio · M4A · from ${name}`);
+    }
   }
 
   info(): MediaInfo {
