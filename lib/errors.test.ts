@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { maskKey, maskSecrets, toVidmuxError, VidmuxError } from './errors';
+import { MAX_MESSAGE_CHARS, maskKey, maskSecrets, toVidmuxError, VidmuxError } from './errors';
+import { WireErrorSchema } from './schemas/error';
 
 describe('masking', () => {
   it('masks keys as prefix...last4', () => {
@@ -24,5 +25,14 @@ describe('toVidmuxError', () => {
     expect(toVidmuxError(new DOMException('stop', 'AbortError')).code).toBe('cancelled');
     expect(toVidmuxError(new Error('boom'), 'network')).toMatchObject({ code: 'network', message: 'boom' });
     expect(toVidmuxError('str').message).toBe('str');
+  });
+});
+
+describe('long messages', () => {
+  it('are cut to what a person is shown and the protocol carries, never refused', () => {
+    const e = new VidmuxError('http_error', `Tornado said: ${'no such video '.repeat(1000)}`);
+    expect(e.message.length).toBe(MAX_MESSAGE_CHARS);
+    expect(e.message.endsWith('…')).toBe(true);
+    expect(WireErrorSchema.safeParse(e.toJSON()).success).toBe(true);
   });
 });

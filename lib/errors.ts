@@ -39,7 +39,7 @@ export class VidmuxError extends Error {
     message: string,
     opts: { provider?: string; status?: number; cause?: unknown } = {},
   ) {
-    super(maskSecrets(message), opts.cause === undefined ? undefined : { cause: opts.cause });
+    super(clip(maskSecrets(message)), opts.cause === undefined ? undefined : { cause: opts.cause });
     this.code = code;
     this.provider = opts.provider;
     this.status = opts.status;
@@ -54,6 +54,19 @@ export class VidmuxError extends Error {
       ...(this.status === undefined ? {} : { status: this.status }),
     };
   }
+}
+
+/**
+ * An error already in a provider's own words (its error table said it): never reworded again, by
+ * the provider's API client or by a derived HTTP client's `mapError`.
+ */
+export class ProviderError extends VidmuxError {}
+
+/** Longest message a person is shown (and the protocol carries): a server's essay is cut, not refused. */
+export const MAX_MESSAGE_CHARS = 2000;
+
+function clip(message: string): string {
+  return message.length > MAX_MESSAGE_CHARS ? `${message.slice(0, MAX_MESSAGE_CHARS - 1)}…` : message;
 }
 
 /** Turns anything thrown into a VidmuxError, keeping codes of ones that already are. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { VidmuxError } from './errors';
-import { dispatch, makeMessage, parseMessage, parseResponse, protocol, ProtocolError, RemoteError, type Handlers, type MessageType, type Request, type SenderKind } from './messages';
+import { classifySender, dispatch, makeMessage, parseMessage, parseResponse, protocol, ProtocolError, RemoteError, type Handlers, type MessageType, type Request, type SenderKind } from './messages';
 
 const media = { id: 'v1', kind: 'file', src: 'https://a.com/x.mp4', mimeType: null, width: 1, height: 1, duration: null };
 const page = { title: 't', url: 'https://a.com/' };
@@ -129,5 +129,25 @@ describe('who may send what', () => {
       const answer = await dispatch({ [type]: () => ({}) } as Handlers, makeMessage(type, SAMPLES[type] as never), { kind: 'tab', tabId: 3 });
       expect(answer, type).toMatchObject({ ok: false, error: { code: 'forbidden' } });
     }
+  });
+});
+
+describe('classifySender', () => {
+  const self = { id: 'abcdefghijklmnopabcdefghijklmnop', origin: 'chrome-extension://abcdefghijklmnopabcdefghijklmnop/' };
+  it('tells our contexts apart by the URL they send from', () => {
+    const from = (url: string | undefined, id = self.id) => classifySender({ id, ...(url === undefined ? {} : { url }) }, self);
+    expect(from('https://www.youtube.com/watch?v=x')).toBe('tab');
+    expect(from(`${self.origin}popup.html?tabId=3`)).toBe('page');
+    expect(from(`${self.origin}options.html`)).toBe('page');
+    expect(from(`${self.origin}offscreen.html`)).toBe('engine');
+    expect(from(`${self.origin}background.js`)).toBe('background');
+    expect(classifySender({ id: 'ff', url: 'moz-extension://u/_generated_background_page.html' }, { id: 'ff', origin: 'moz-extension://u/' })).toBe('background');
+    // A web page dressing up as ours is still a web page; no URL at all is not trusted either.
+    expect(from(`https://evil.example/${self.origin}offscreen.html`)).toBe('tab');
+    expect(from(undefined)).toBe('tab');
+  });
+  it('ignores other extensions and senders without an id', () => {
+    expect(classifySender({ id: 'other', url: `${self.origin}popup.html` }, self)).toBeNull();
+    expect(classifySender({ url: 'https://a.example/' }, self)).toBeNull();
   });
 });

@@ -216,6 +216,29 @@ export function parseResponse<T extends MessageType>(type: T, raw: unknown): Res
   return value.data as Response<T>;
 }
 
+/** What the browser says of a message's sender (runtime.MessageSender, as far as it matters here). */
+export interface RuntimeSender {
+  id?: string;
+  tab?: { id?: number };
+  url?: string;
+}
+
+/**
+ * Who sent a message, from what the browser says and who we are (our extension id and origin),
+ * or null when it is not ours (another extension, a web page): content scripts report their
+ * page's URL, our own contexts our origin; the engine is the offscreen document, the background
+ * Chrome's service worker or Firefox's generated background page.
+ */
+export function classifySender(sender: RuntimeSender, self: { id: string; origin: string }): SenderKind | null {
+  if (!sender.id || sender.id !== self.id) return null;
+  const url = sender.url ?? '';
+  if (!url.startsWith(self.origin)) return 'tab';
+  const path = url.slice(self.origin.length).replace(/^\//, '').split(/[?#]/)[0];
+  if (path === 'offscreen.html') return 'engine';
+  if (path === 'background.js' || path === '_generated_background_page.html' || path === 'background.html') return 'background';
+  return 'page';
+}
+
 /** What the sender of a message is, as far as handlers need to know. */
 export interface SenderInfo {
   kind: SenderKind;

@@ -73,6 +73,8 @@ export async function run(argv: string[]): Promise<number> {
             ? `--codec takes ${CODEC_FAMILIES.join(', ')}, each once, most preferred first`
             : v.format !== undefined && !(PROVIDER_IDS as readonly string[]).includes(formatProvider ?? '')
               ? '--format takes a format id from `vidmux info --json` (it starts with its provider)'
+              : v.format !== undefined && v.provider !== undefined && v.provider !== formatProvider
+                ? `--format ${v.format} is ${formatProvider}'s, not ${v.provider}'s`
               : templateProblem(v.name)
                 ? `--name: ${templateProblem(v.name)}`
                 : (connections !== undefined && !(connections >= 1 && connections <= 10)) || (chunkSize !== undefined && !(chunkSize >= 1))
@@ -96,7 +98,8 @@ export async function run(argv: string[]): Promise<number> {
   const outputs = new NodeOutputs(outDir, { sync: true });
   const jobId = randomUUID().slice(0, 8);
   try {
-    const setups = setupsFromEnv(v.provider);
+    // An exact format is its provider's: no other provider is tried for it.
+    const setups = setupsFromEnv(v.provider ?? formatProvider);
     const wish = wishFor(
       {
         quality: v.quality as Quality,

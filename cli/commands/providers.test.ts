@@ -157,6 +157,27 @@ describe('vidmux download: the extension’s chooser and naming', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ provider: 'vidpickr', format: { id: audio.id, kind: 'audio' } });
   });
 
+  it('--subs-only: only the subtitle file, named after the video', async () => {
+    const r = await cli(['download', YT, '--provider', 'vidpickr', '--subs-only', '--subs', 'tr', '--out', out, '--json', '--name', 'subs/{title}.{ext}'], envFor(['vidpickr']));
+    expect(r.code, r.stderr).toBe(0);
+    const res = JSON.parse(r.stdout);
+    expect(res).toMatchObject({ provider: 'vidpickr', format: { kind: 'subtitle', language: 'tr', container: 'srt' }, file: join(out, 'subs', 'Never Gonna Give You Up.srt') });
+    expect(readFileSync(res.file, 'utf8')).toMatch(/-->/);
+  });
+
+  it('--format is that provider’s own: the others are not tried for it', async () => {
+    vidpickr.fault('info', { kind: 'upstream_failed' }, 100);
+    try {
+      const r = await cli(['download', YT, '--format', 'vidpickr:video:720:avc1.64001f', '--out', out, '--json'], envFor(['vidpickr', 'renderio']));
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^error: VidPickr could not get this video from YouTube/m);
+      expect(r.stderr).not.toMatch(/RenderIO/);
+    } finally {
+      vidpickr.clearFaults();
+    }
+    expect(await cli(['download', YT, '--format', 'vidpickr:video:720:x', '--provider', 'renderio'], {})).toMatchObject({ code: 2, stderr: expect.stringMatching(/is vidpickr's, not renderio's/) });
+  });
+
   it('usage errors name the flag: an unknown codec, a bad template, a format of no provider', async () => {
     expect(await cli(['download', YT, '--codec', 'h266'], {})).toMatchObject({ code: 2, stderr: expect.stringMatching(/--codec takes avc, hevc, av1, vp9/) });
     expect(await cli(['download', YT, '--name', '../{title}.{ext}'], {})).toMatchObject({ code: 2, stderr: expect.stringMatching(/--name: The template must not contain "\.\."/) });

@@ -41,7 +41,8 @@ export function runFeatures(page: PageServices, features: readonly Feature[]): v
       if (on && !ctrl) {
         // Ends with the content script too (AbortSignal.any is newer than Firefox ESR 115).
         const next = new AbortController();
-        page.ctx.onInvalidated(() => next.abort());
+        const off = page.ctx.onInvalidated(() => next.abort());
+        next.signal.addEventListener('abort', off, { once: true });
         running.set(feature, next);
         feature.init(page, next.signal);
       } else if (!on && ctrl) {

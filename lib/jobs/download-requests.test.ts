@@ -116,7 +116,7 @@ describe('DownloadRequests', () => {
     const { requests, started } = setup({ vidpickr: 'vpk_live_x0000000' }, {}, { providers: () => [fakeVidPickr] });
     const shown = await requests.resolve(yt.url);
     expect(resolves).toBe(1);
-    expect(shown.info).not.toHaveProperty('resolved'); // the provider's state never leaves the background
+    expect(shown.info).not.toHaveProperty('resolved'); // the provider's state is not shown to the popup
     await requests.start({ page: yt, media: null, choice: { formatId: 'vidpickr:video:720:avc1', formatProvider: 'vidpickr', quality: '720' } }, 1);
     expect(started[0]!.resolved).toEqual(info);
     // Without a picked format (a plain click) the engine resolves as usual.

@@ -56,10 +56,12 @@ describe('JobRunner', () => {
     const ready = events.at(-1)![1];
     if (ready.type !== 'ready') throw new Error('not ready');
     expect(existsSync(ready.url)).toBe(true);
-    expect(runner.running).toEqual(['j1']);
     await runner.release('j1');
     expect(readdirSync(dir)).toEqual([]);
-    expect(runner.running).toEqual([]);
+    // Released: the same job id may run again.
+    runner.start(spec);
+    await settle();
+    expect(events.filter(([, e]) => e.type === 'provider')).toHaveLength(2);
   });
 
   it('a failure is one failed event with the reason, and no file', async () => {

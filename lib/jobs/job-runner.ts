@@ -46,11 +46,6 @@ export class JobRunner {
     await this.deps.outputs.release(jobId);
   }
 
-  /** Jobs this context is running (or holds outputs of). */
-  get running(): string[] {
-    return [...this.jobs.keys()];
-  }
-
   /** Removes outputs an earlier run of this context left behind. */
   sweep(): Promise<void> {
     return this.deps.outputs.sweep();

@@ -167,6 +167,27 @@ describe('runJob across providers', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
+  it('cancelling while the second provider works stops everything: no third provider, nothing left', async () => {
+    const ctrl = new AbortController();
+    let thirdTried = false;
+    const second = {
+      ...standIn('renderio', {}),
+      async download(_i: MediaInfo, _s: Selection, ctx: DownloadContext) {
+        const sink = await ctx.target.media();
+        await sink.write(0, new TextEncoder().encode('half'));
+        ctrl.abort(); // the user cancels now
+        await new Promise((r) => setTimeout(r, 10));
+        // What a cancelled transfer often looks like from inside: a broken connection.
+        throw new VidmuxError('network', 'The connection broke.');
+      },
+    } as Provider;
+    const third = standIn('tornado', { onResolve: () => (thirdTried = true) });
+    const { dir, result } = await run({ ...spec, providers: [...spec.providers, { id: 'tornado', apiKey: 'k', baseUrl: null }] }, { providers: [standIn('vidpickr', { fail: true }), second, third], signal: ctrl.signal });
+    await expect(result).rejects.toMatchObject({ code: 'cancelled' });
+    expect(thirdTried).toBe(false);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
   it('the picker’s resolve is used for its provider instead of resolving again', async () => {
     let resolves = 0;
     const provider = standIn('vidpickr', { onResolve: () => resolves++ });

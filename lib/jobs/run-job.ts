@@ -53,7 +53,7 @@ export async function runJob(spec: JobSpec, deps: RunJobDeps): Promise<{ outcome
       deps.onEvent({ type: 'provider', provider: p.id, attempts: [] });
       result = await p.downloadEntry(entry, { quality: spec.wish.quality, audioFormat: spec.wish.audioFormat, subtitles: spec.wish.subtitleLanguages.length > 0, signal: deps.signal }, ctx);
       const container = spec.wish.quality === 'audio' ? spec.wish.audioFormat : 'mp4';
-      made = { provider: p.id, title: entry.title ?? '', container, height: null, mediaId: entry.ref, attempts: [{ provider: p.id, error: null }] };
+      made = { provider: p.id, title: (entry.title ?? '').slice(0, 2000), container, height: null, mediaId: entry.ref, attempts: [{ provider: p.id, error: null }] };
     } else {
       const outcome = await downloadWithFallback(spec.url, providers, (info) => selectionFor(info, spec), ctx, {
         media: spec.media,

@@ -1,6 +1,8 @@
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMediaServer, type MediaServer } from '../../test/fakes/media-server';
-import { VidmuxError } from '../errors';
+import { ProviderError, VidmuxError } from '../errors';
 import { HttpClient, MediaUrl, describeUrl, parseRetryAfter } from './http';
 
 let server: MediaServer;
@@ -234,5 +236,38 @@ describe('HttpClient hooks (derived clients)', () => {
     expect(third).toBe(true);
     await Promise.all([b.cancel(), c.cancel()]);
     expect(child.provider).toBe('acme');
+  });
+
+  it('a refresher’s own failure is not reworded again (it is already in the provider’s words)', async () => {
+    const n = net(() => new Response('{"error":{"message":"token expired"}}', { status: 400 }));
+    const worded: string[] = [];
+    const c = new HttpClient({ fetch: n.fetch, sleep: async () => undefined }).with({
+      classify: (status, body) => (status === 400 && /expired/.test(body) ? 'expired' : undefined),
+      mapError: (err) => (worded.push(err.message), new VidmuxError('http_error', 'generic words')),
+    });
+    const media = new MediaUrl('https://api.example/stream', async () => {
+      throw new ProviderError('unauthorized', 'Acme does not accept the key ab...cdef: create a new one.');
+    });
+    await expect(c.request(media)).rejects.toMatchObject({ code: 'unauthorized', message: 'Acme does not accept the key ab...cdef: create a new one.' });
+    expect(worded).toEqual([]);
+  });
+
+  it('a request that carries a hook’s key is never redirected to another host; others follow redirects', async () => {
+    const seenByOther: IncomingHttpHeaders[] = [];
+    const other = createServer((req, res) => (seenByOther.push(req.headers), res.end('elsewhere')));
+    const api = createServer((_req, res) => res.writeHead(302, { location: `http://localhost:${(other.address() as AddressInfo).port}/steal` }).end());
+    await Promise.all([new Promise<void>((r) => other.listen(0, '127.0.0.1', r)), new Promise<void>((r) => api.listen(0, '127.0.0.1', r))]);
+    try {
+      const url = `http://127.0.0.1:${(api.address() as AddressInfo).port}/v1/info`;
+      const keyed = new HttpClient().with({ headers: () => ({ 'x-api-key': 'vpk_live_secret_0000000000' }) });
+      await expect(keyed.request(url)).rejects.toMatchObject({ code: 'forbidden', status: 302, message: expect.stringMatching(/answered with a redirect/) });
+      expect(seenByOther).toEqual([]);
+      // Without a key, a redirect is just followed (media CDNs do it all the time).
+      expect(await (await new HttpClient().request(url)).text()).toBe('elsewhere');
+      expect(seenByOther).toHaveLength(1);
+      expect(seenByOther[0]!['x-api-key']).toBeUndefined();
+    } finally {
+      await Promise.all([new Promise((r) => other.close(r)), new Promise((r) => api.close(r))]);
+    }
   });
 });

@@ -10,7 +10,7 @@
  * a client with {@link HttpClient.with} and documented {@link RequestHooks}: the derived client
  * shares the connection limiter and the retry table with its parent. No subclassing, no patching.
  */
-import { VidmuxError } from '../errors';
+import { ProviderError, VidmuxError } from '../errors';
 import {
   DEFAULT_RETRY_POLICY,
   HttpFailure,
@@ -298,24 +298,28 @@ export class HttpClient {
    * refreshed is final at once.
    */
   async recover(failure: HttpFailure, ctx: { tracker: RetryTracker; media: MediaUrl; url: string; signal?: AbortSignal }): Promise<void> {
-    try {
-      if (failure.kind === 'expired' && !ctx.media.refreshable) {
-        throw new VidmuxError(failure.code, failure.message, {
+    if (failure.kind === 'expired' && !ctx.media.refreshable) {
+      throw this.reword(
+        new VidmuxError(failure.code, failure.message, {
           ...(failure.provider === undefined ? {} : { provider: failure.provider }),
           ...(failure.status === undefined ? {} : { status: failure.status }),
           cause: failure,
-        });
-      }
-      const action = await ctx.tracker.handle(failure, ctx.signal);
-      if (action === 'refresh') await ctx.media.refresh(ctx.url, ctx.signal);
+        }),
+      );
+    }
+    let action: 'retry' | 'refresh';
+    try {
+      action = await ctx.tracker.handle(failure, ctx.signal);
     } catch (err) {
       throw this.reword(err);
     }
+    // A refresher's own failure (the provider re-resolving) is already in its words: passed as is.
+    if (action === 'refresh') await ctx.media.refresh(ctx.url, ctx.signal);
   }
 
-  /** Applies {@link RequestHooks.mapError} to a final error (cancellation passes untouched). */
+  /** Applies {@link RequestHooks.mapError} to a final error (cancellation and errors already worded pass untouched). */
   reword(err: unknown): unknown {
-    if (!this.hooks.mapError || !(err instanceof VidmuxError) || err.code === 'cancelled') return err;
+    if (!this.hooks.mapError || !(err instanceof VidmuxError) || err instanceof ProviderError || err.code === 'cancelled') return err;
     return this.hooks.mapError(err, failureDetail(err));
   }
 
@@ -336,7 +340,11 @@ export class HttpClient {
     const info: AttemptInfo = { url, method: opts.method ?? 'GET', signal };
     await this.hooks.beforeAttempt?.(info);
     if (signal?.aborted) throw cancelledError(signal);
-    const headers = this.hooks.headers ? { ...opts.headers, ...this.hooks.headers(url) } : opts.headers;
+    const hooked = this.hooks.headers?.(url);
+    const headers = hooked ? { ...opts.headers, ...hooked } : opts.headers;
+    // fetch keeps custom headers (an API key) on a redirect to another host: a request that
+    // carries headers a hook added for this URL is never redirected.
+    const followRedirects = !hooked || Object.keys(hooked).length === 0;
     const { limiter, headersTimeoutMs, stallTimeoutMs: stallMs, fetchImpl } = this.shared;
     const release = await limiter.acquire(hostOf(url), signal);
     // Our own controller stops this attempt on a timeout or stall; the caller's signal stops it too.
@@ -363,7 +371,7 @@ export class HttpClient {
         ...(headers ? { headers } : {}),
         ...(opts.body === undefined ? {} : { body: opts.body }),
         signal: fetchSignal.signal,
-        redirect: 'follow',
+        redirect: followRedirects ? 'follow' : 'manual',
       });
     } catch (err) {
       finish();
@@ -377,6 +385,12 @@ export class HttpClient {
     }
 
     this.hooks.afterResponse?.(info, { status: res.status, headers: res.headers, url });
+    if (!followRedirects && (res.type === 'opaqueredirect' || (res.status >= 300 && res.status < 400))) {
+      await res.body?.cancel().catch(() => {});
+      finish();
+      const where = describeUrl(url);
+      throw this.failure('client_error', 'forbidden', `${where} answered with a redirect; Vidmux does not follow it with the key it sent there.`, res.status ? { status: res.status } : {});
+    }
     if (!(res.status >= 200 && res.status < 300) && !opts.acceptStatus?.(res.status)) {
       // The body of an error answer says more than its status (a provider's error code). A body
       // that stalls is given up after the stall timeout, like any other.

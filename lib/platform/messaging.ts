@@ -3,28 +3,11 @@
  * lib/messages.ts, with who sent each message worked out here, once, from what the browser says.
  */
 import { browser } from 'wxt/browser';
-import { dispatch, makeMessage, parseResponse, type Handlers, type MessageType, type Request, type Response, type SenderKind } from '../messages';
+import { classifySender, dispatch, makeMessage, parseResponse, type Handlers, type MessageType, type Request, type Response, type RuntimeSender, type SenderKind } from '../messages';
 
-interface RuntimeSender {
-  id?: string;
-  tab?: { id?: number };
-  url?: string;
-}
-
-/**
- * What kind of sender a message comes from, or null when it is not ours (another extension, a web
- * page): content scripts report their page's URL; our own contexts our origin.
- */
+/** Who sent a message (lib/messages.ts decides from what the browser says), or null: not ours. */
 export function senderKind(sender: RuntimeSender): SenderKind | null {
-  if (sender.id !== browser.runtime.id) return null;
-  const origin = browser.runtime.getURL('/');
-  const url = sender.url ?? '';
-  if (!url.startsWith(origin)) return 'tab';
-  const path = url.slice(origin.length).split(/[?#]/)[0];
-  if (path === 'offscreen.html') return 'engine';
-  // Chrome's service worker script; Firefox's generated background page.
-  if (path === 'background.js' || path === '_generated_background_page.html' || path === 'background.html') return 'background';
-  return 'page';
+  return classifySender(sender, { id: browser.runtime.id, origin: browser.runtime.getURL('/') });
 }
 
 /** Runtime messaging reaches the background and every extension page; the one that handles `type` answers. */

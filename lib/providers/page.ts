@@ -26,6 +26,8 @@ const MEDIA_EXT = /\.(mp4|m4v|m4a|mov|webm|mkv|mp3|ogg|ogv|opus)$/i;
 const MAX_HTML_BYTES = 5 * 1024 * 1024;
 /** Containers whose audio track the media engine reads on its own. */
 const MP4_CONTAINERS = new Set(['mp4', 'm4v', 'mov']);
+/** Formats one page offers at most. */
+const MAX_FORMATS = 500;
 
 /** What a page format stands for: a file to copy, or DASH tracks to mux. Kept in the resolve's state. */
 const PlanSchema = z.discriminatedUnion('mode', [
@@ -191,6 +193,7 @@ class Found {
   constructor(private readonly url: string) {}
 
   add(plan: Plan, fields: Parameters<typeof makeFormat>[2], label?: string): void {
+    if (this.formats.length >= MAX_FORMATS) return; // a page with thousands of sources: the first are plenty
     const id = `page:${this.formats.length}`;
     this.plans[id] = plan;
     this.formats.push(makeFormat('page', id, fields, label));

@@ -57,16 +57,19 @@ describe('downloadWithFallback', () => {
     vidpickr.fault('stream', { kind: 'lookup_failed' }, 100);
     try {
       const path = join(out, 'fallback.mp4');
-      const failures: string[] = [];
+      const turns: Array<[string, string[]]> = [];
       const r = await downloadWithFallback(
         YT,
         providers(),
         (info) => ({ format: pickFormat(info.formats, 'best'), subtitles: [] }),
         downloadContext({ target: { media: async () => new NodeFileSink(path), subtitle: async () => new NodeFileSink(`${path}.srt`) } }),
-        { onFailure: (p) => failures.push(p.id) },
+        { onAttempt: (p, earlier) => turns.push([p.id, earlier.map((a) => a.provider)]) },
       );
       expect(r.provider.id).toBe('renderio');
-      expect(failures).toEqual(['vidpickr']);
+      expect(turns).toEqual([
+        ['vidpickr', []],
+        ['renderio', ['vidpickr']],
+      ]);
       expect(r.attempts.map((a) => [a.provider, a.error?.code ?? null])).toEqual([
         ['vidpickr', expect.any(String)],
         ['renderio', null],

@@ -40,10 +40,14 @@ export interface ResolveOptions {
   resolved?: MediaInfo | null;
 }
 
-function resolveWith(provider: Provider, url: string, opts: ResolveOptions): Promise<MediaInfo> {
-  if (opts.resolved && opts.resolved.provider === provider.id && opts.resolved.url === url) return Promise.resolve(opts.resolved);
-  return provider.resolve(url, { ...(opts.signal ? { signal: opts.signal } : {}), media: opts.media ?? null });
+async function resolveWith(provider: Provider, url: string, opts: ResolveOptions): Promise<MediaInfo> {
+  if (opts.resolved && opts.resolved.provider === provider.id && opts.resolved.url === url) return opts.resolved;
+  const info = await provider.resolve(url, { ...(opts.signal ? { signal: opts.signal } : {}), media: opts.media ?? null });
+  // A page's title can be anything: cut to what every surface shows and the protocol carries.
+  return info.title.length > MAX_TITLE_CHARS ? { ...info, title: info.title.slice(0, MAX_TITLE_CHARS) } : info;
 }
+
+const MAX_TITLE_CHARS = 2000;
 
 /** Resolves `url` with the first provider that can; throws {@link AllProvidersFailedError} otherwise. */
 export async function resolveWithFallback(
@@ -69,10 +73,9 @@ export async function resolveWithFallback(
   throw new AllProvidersFailedError(attempts);
 }
 
-/** Hooks of {@link downloadWithFallback}: who is tried, who failed. */
+/** Hooks of {@link downloadWithFallback}: who is tried (after which earlier ones failed). */
 export interface FallbackHooks {
   onAttempt?: (provider: Provider, earlier: ProviderAttempt[]) => void;
-  onFailure?: (provider: Provider, error: { code: string; message: string }) => void;
 }
 
 /**
@@ -103,7 +106,6 @@ export async function downloadWithFallback(
       if (!fallible(err) || ctx.signal?.aborted) throw err;
       const error = toVidmuxError(err).toJSON();
       attempts.push({ provider: provider.id, error: { code: error.code, message: error.message } });
-      opts.onFailure?.(provider, error);
     }
   }
   throw new AllProvidersFailedError(attempts);

@@ -339,6 +339,23 @@ describe('RenderIoProvider: download', () => {
     expect(storage().every((r) => r.apiKey === null)).toBe(true);
   });
 
+  it('a storage host that refuses the file is named as such, not as a problem with the key or the plan', async () => {
+    // The bucket answers 401/404 with S3's XML: nothing RenderIO said about the key.
+    const storageRefuses = (status: number) =>
+      provider({
+        http: new HttpClient({
+          provider: 'renderio',
+          sleep,
+          fetch: (input, init) => (String(input).startsWith(fake.storageOrigin) ? Promise.resolve(new Response('<?xml version="1.0"?><Error><Code>AccessDenied</Code></Error>', { status })) : fetch(input, init)),
+        }),
+      });
+    for (const status of [401, 404]) {
+      const err = await failure(download(storageRefuses(status), VIDEO, 'renderio:360p'));
+      expect(err.message).toMatch(/^RenderIO failed while fetching the finished file: .+ \(\d{3}\)\.$/);
+      expect(err.message).not.toMatch(/API key|Growth plan|AccessDenied/);
+    }
+  });
+
   it('never sends the key to storage_url even when it is on the API origin', async () => {
     const same = await startRenderIoFake({ now: () => START, storage: 'api' });
     try {

@@ -6,7 +6,7 @@
  * gets the key). Every request that carries the key gets its headers from {@link keyHeaders}.
  */
 import { z } from 'zod';
-import { maskKey, VidmuxError } from '../errors';
+import { maskKey, ProviderError, toVidmuxError, VidmuxError } from '../errors';
 import type { FailureDetail, HttpClient } from '../net/http';
 import { openRangedSource } from '../net/ranged-fetch';
 import { RateWindow } from '../net/rate-window';
@@ -15,7 +15,7 @@ import { copyToSink } from '../net/save';
 import { TrackProgress } from '../progress';
 import { parseHttpUrl, siteOf, youtubeVideoId } from '../sites';
 import { providerHandles } from './coverage';
-import { ProviderApi, ProviderError, type CallInfo } from './kit/api';
+import { ProviderApi, type CallInfo } from './kit/api';
 import { makeFormat } from './kit/format';
 import { pollJob } from './kit/poll';
 import type { AccountInfo, DownloadContext, DownloadResult, Format, MediaInfo, Provider, ProviderConfig, Selection } from './types';
@@ -210,7 +210,6 @@ export class RenderIoProvider implements Provider {
 
     // The file's URL is signed and on a storage host: no key goes with it, ever.
     progress.setStage('downloading');
-    const fetching: CallInfo = { method: 'GET', path: 'storage', what: 'fetching the finished file' };
     try {
       const source = await openRangedSource(file.url, {
         client: this.http,
@@ -222,7 +221,10 @@ export class RenderIoProvider implements Provider {
       const bytes = await copyToSink(source, await ctx.target.media(), signal ? { signal } : {});
       return { bytes, subtitles: [] };
     } catch (err) {
-      throw this.api.reword(err, fetching);
+      // The storage host is not RenderIO's API: its answers say nothing of the key or the plan.
+      const e = toVidmuxError(err, 'network');
+      if (e instanceof ProviderError || e.code === 'cancelled') throw e;
+      throw new RenderIoError(e.code, `RenderIO failed while fetching the finished file: ${e.message}`, { provider: PROVIDER, ...(e.status === undefined ? {} : { status: e.status }), cause: e });
     }
   }
 

@@ -10,7 +10,6 @@ import type { JobProgress } from '../progress';
 import type { AudioFormat, ProviderId, Quality } from '../schemas/ids';
 import type { PlaylistEntry } from '../schemas/job-spec';
 import type { Format, MediaCandidate, MediaInfo } from '../schemas/media';
-import type { TornadoStorage } from '../schemas/tornado-storage';
 
 export type { Format, MediaInfo, PlaylistEntry, ProviderId };
 
@@ -110,9 +109,4 @@ export interface Provider {
    */
   expand?(url: string, wish: PlaylistWish): Promise<PlaylistEntry[] | null>;
   downloadEntry?(entry: PlaylistEntry, wish: PlaylistWish, ctx: DownloadContext): Promise<DownloadResult>;
-}
-
-/** Per-provider extras a factory may need (Tornado's custom storage). */
-export interface ProviderExtras {
-  tornadoStorage?: TornadoStorage | null;
 }

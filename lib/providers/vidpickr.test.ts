@@ -298,6 +298,25 @@ describe('VidPickr download', () => {
     expect(Buffer.from(await as.arrayBuffer()).equals(readFileSync(media.aac))).toBe(true);
   });
 
+  it('downloads with a resolve made by another instance (the picker’s, in the background) without asking /info again', async () => {
+    const { provider: picker, fake } = await setup();
+    const info = await picker.resolve(WATCH);
+    expect(info.resolved).toMatchObject({ at: expect.any(Number) });
+    // The engine is another context: a new provider instance, sharing nothing but the info.
+    const engine = new VidPickrProvider({ apiKey: VIDPICKR_TEST_KEY, baseUrl: fake.baseUrl, http: new HttpClient({ sleep: async () => undefined }), now: fake.clock.now });
+    const infoCalls = () => fake.requests.filter((r) => r.endpoint === 'info').length;
+    expect(infoCalls()).toBe(1);
+    const t = target('adopted');
+    await engine.download(JSON.parse(JSON.stringify(info)), { format: pickFormat(info.formats, '720'), subtitles: [] }, downloadContext({ target: t.target }));
+    expect(infoCalls()).toBe(1);
+    await expectMuxed(t.paths.media, media.h264_720, media.opus);
+    // A resolve whose private part is not VidPickr's shape is not trusted: the engine resolves itself.
+    const forged = { ...info, resolved: { at: fake.clock.now(), state: { resolutions: 'nope' } } };
+    const again = new VidPickrProvider({ apiKey: VIDPICKR_TEST_KEY, baseUrl: fake.baseUrl, http: new HttpClient({ sleep: async () => undefined }), now: fake.clock.now });
+    await again.download(forged, { format: pickFormat(info.formats, '720'), subtitles: [] }, downloadContext({ target: target('forged').target }));
+    expect(infoCalls()).toBe(2);
+  });
+
   it('downloads the merge-only shape through /split_token', async () => {
     const { provider, fake } = await setup();
     const info = await provider.resolve(MERGE_ONLY);
@@ -369,6 +388,31 @@ describe('VidPickr download', () => {
     await expectMuxed(t.paths.media, media.h264_720, media.opus);
     // Identical to the uninterrupted download, but for the wall-clock creation times the muxer stamps.
     expect(sha(t.paths.media, true)).toBe(sha(t0.paths.media, true));
+  });
+
+  it('when renewing an expired token fails, the error is VidPickr’s own words for it (here: a revoked key)', async () => {
+    const fake = await startVidPickrFake();
+    fakes.push(fake);
+    let revoked = false;
+    const http = new HttpClient({
+      sleep: async (ms) => fake.clock.advance(ms),
+      // The key is revoked while the download runs: the re-resolve goes out with a dead key.
+      fetch: (input, init) => {
+        const url = String(input);
+        if (revoked && url.includes('/info')) return fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), 'X-API-Key': 'vpk_live_revoked_key_000000' } });
+        return fetch(input, init);
+      },
+    });
+    const provider = new VidPickrProvider({ apiKey: VIDPICKR_TEST_KEY, baseUrl: fake.baseUrl, http, now: fake.clock.now, sleep: async (ms) => fake.clock.advance(ms) });
+    const info = await provider.resolve(WATCH);
+    fake.onRequest = (r) => {
+      if (r.endpoint === 'stream' && !revoked) {
+        revoked = true;
+        fake.clock.advance(601_000); // every token has expired
+      }
+    };
+    const err = await provider.download(info, { format: pickFormat(info.formats, '720'), subtitles: [] }, downloadContext({ target: target('revoked').target })).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'unauthorized', message: expect.stringMatching(/^VidPickr does not accept the API key vpk_live_\.\.\.\w{4}: it is unknown or was revoked/) });
   });
 
   it('renews tokens that expired between resolve and download (the probe gets 400 token expired)', async () => {

@@ -13,7 +13,7 @@
  * Every request carrying the key gets its headers from {@link keyHeaders}; keys never go in URLs.
  */
 import { z } from 'zod';
-import { maskKey, VidmuxError, type ErrorCode } from '../errors';
+import { maskKey, ProviderError, VidmuxError, type ErrorCode } from '../errors';
 import { ForwardSource } from '../net/forward-source';
 import type { FailureDetail } from '../net/http';
 import { openRangedSource } from '../net/ranged-fetch';
@@ -95,7 +95,7 @@ const ErrorBodySchema = z.object({ error: z.object({ code: z.string().min(1), me
 // ---- errors ----------------------------------------------------------------------------------
 
 /** A VidPickr failure: `apiCode` is VidPickr's own code (`invalid_api_key`, `http_418`, ...). */
-export class VidPickrError extends VidmuxError {
+export class VidPickrError extends ProviderError {
   readonly apiCode: string;
   readonly retryAfterSeconds: number | undefined;
   constructor(code: ErrorCode, apiCode: string, message: string, opts: { status?: number; cause?: unknown; retryAfterSeconds?: number } = {}) {
@@ -336,6 +336,7 @@ export class VidPickrProvider implements Provider {
       baseUrl: config.baseUrl ?? null,
       ...(config.http ? { http: config.http } : {}),
       sleep,
+      auth: (key) => ({ header: KEY_HEADER, value: key }),
       hooks: this.window.hooks(),
       wording,
     });

@@ -68,8 +68,8 @@ export const MediaInfoSchema = z.object({
   title: z.string().max(2000),
   durationSeconds: z.number().nullable(),
   thumbnail: z.string().max(8192).nullable(),
-  formats: z.array(FormatSchema).max(500),
-  subtitles: z.array(FormatSchema).max(500),
+  formats: z.array(FormatSchema).max(2000),
+  subtitles: z.array(FormatSchema).max(2000),
   /**
    * What the provider needs to download without resolving again (e.g. VidPickr's signed tokens),
    * and when it resolved. Provider-private: only the provider that made it reads it, validating it

@@ -1,6 +1,6 @@
 /**
  * The one progress shape used by every surface (engine, background, popup, buttons, CLI). The
- * arithmetic lives in ../progress-meter.ts, which needs only these types (no zod at run time).
+ * arithmetic lives in ../progress.ts, which needs only these types (no zod at run time).
  */
 import { z } from 'zod';
 

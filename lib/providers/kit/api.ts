@@ -5,7 +5,7 @@
  * HttpClient, so the per-host connection cap and the retry table hold across providers and jobs.
  */
 import type { z } from 'zod';
-import { toVidmuxError, VidmuxError } from '../../errors';
+import { ProviderError, toVidmuxError, type VidmuxError } from '../../errors';
 import { failureDetail, HttpClient, type FailureDetail, type RequestHooks } from '../../net/http';
 import type { RetryTracker, Sleep } from '../../net/retry-policy';
 import type { KeyedProvider } from '../../schemas/ids';
@@ -58,8 +58,7 @@ export interface CallOptions {
   accept?: (status: number) => boolean;
 }
 
-/** An error already in the provider's words: never reworded again. */
-export class ProviderError extends VidmuxError {}
+export { ProviderError };
 
 export class ProviderApi {
   readonly provider: KeyedProvider;
