@@ -69,7 +69,10 @@ export class ProgressMeter {
   }
 }
 
-/** Sums track progresses into one overall progress (total is null if any track's total is unknown). */
+/**
+ * Sums track progresses into one overall progress (total is null if any track's total is unknown;
+ * segments are summed when every track counts them).
+ */
 export function combineProgress(parts: Progress[]): Progress {
   const bytesDone = parts.reduce((s, p) => s + p.bytesDone, 0);
   const speedBps = parts.reduce((s, p) => s + p.speedBps, 0);
@@ -78,7 +81,9 @@ export function combineProgress(parts: Progress[]): Progress {
     : null;
   const remaining = bytesTotal === null ? null : Math.max(0, bytesTotal - bytesDone);
   const etaSeconds = remaining === null ? null : remaining === 0 ? 0 : speedBps > 0 ? remaining / speedBps : null;
-  return { bytesDone, bytesTotal, speedBps, etaSeconds };
+  const counted = parts.length > 0 && parts.every((p) => p.segments) ? parts.map((p) => p.segments!) : null;
+  const segments = counted ? { done: counted.reduce((s, c) => s + c.done, 0), total: counted.reduce((s, c) => s + c.total, 0) } : null;
+  return { bytesDone, bytesTotal, speedBps, etaSeconds, ...(segments ? { segments } : {}) };
 }
 
 /**

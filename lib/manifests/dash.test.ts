@@ -72,3 +72,40 @@ describe('bestAudioTrack', () => {
     expect(bestAudioTrack({ ...m, audio: m.audio.map((a) => ({ ...a, codecs: 'ec-3' })) })).toBeNull();
   });
 });
+
+describe('parseDashManifest: what a track is made of', () => {
+  const mpd = (body: string, attrs = 'type="static" mediaPresentationDuration="PT8S"') =>
+    `<?xml version="1.0"?><MPD xmlns="urn:mpeg:dash:schema:mpd:2011" ${attrs}><Period>${body}</Period></MPD>`;
+  const video = (inner: string, set = '') => `<AdaptationSet mimeType="video/mp4">${set}<Representation id="v" codecs="avc1.64001f" bandwidth="1000" width="1280" height="720">${inner}</Representation></AdaptationSet>`;
+  const at = 'https://cdn.example.com/x/m.mpd';
+
+  it('a Representation with only a BaseURL, or SegmentBase without an index, is one plain file', () => {
+    for (const inner of ['<BaseURL>v.mp4</BaseURL>', '<BaseURL>v.mp4</BaseURL><SegmentBase/>']) {
+      expect(parseDashManifest(mpd(video(inner)), at).video[0]).toMatchObject({ singleFileUrl: 'https://cdn.example.com/x/v.mp4', protected: false, initChanges: false });
+    }
+  });
+
+  it('SegmentTemplate $Number$ and SegmentList give the init segment then every media segment', () => {
+    const number = parseDashManifest(mpd(video('<SegmentTemplate timescale="1000" duration="4000" initialization="i.mp4" media="s$Number$.m4s" startNumber="1"/>')), at).video[0]!;
+    expect(number.segments.map((s) => s.url.split('/').pop())).toEqual(['i.mp4', 's1.m4s', 's2.m4s']);
+    expect(number.singleFileUrl).toBeNull();
+    const list = parseDashManifest(mpd(video('<SegmentList duration="4"><Initialization sourceURL="init.mp4"/><SegmentURL media="a.m4s"/><SegmentURL media="b.m4s"/></SegmentList>')), at).video[0]!;
+    expect(list.segments.map((s) => s.url.split('/').pop())).toEqual(['init.mp4', 'a.m4s', 'b.m4s']);
+  });
+
+  it('flags DRM (ContentProtection) and refuses a live manifest before parsing its segments', () => {
+    const drm = video('<SegmentTemplate timescale="1000" duration="4000" initialization="i.mp4" media="$Number$.m4s"/>', '<ContentProtection schemeIdUri="urn:uuid:edef8ba9-79d6-4ace-a3c8-27dcd51d21ed"/>');
+    expect(parseDashManifest(mpd(drm), at).video[0]!.protected).toBe(true);
+    const live = mpd(video('<SegmentTemplate timescale="1000" duration="2000" initialization="i.mp4" media="$Number$.m4s"/>'), 'type="dynamic" availabilityStartTime="2020-01-01T00:00:00Z" minimumUpdatePeriod="PT2S"');
+    const started = Date.now();
+    expect(() => parseDashManifest(live, at)).toThrow(/live DASH stream/);
+    expect(Date.now() - started).toBeLessThan(500); // not millions of segments made first
+  });
+
+  it('a track whose periods change its initialization is marked: its segments are not one stream', () => {
+    const period = (init: string, start: string) => `<Period start="${start}" duration="PT4S"><AdaptationSet mimeType="video/mp4"><Representation id="v" codecs="avc1.64001f" bandwidth="1000" width="1280" height="720"><SegmentTemplate timescale="1000" duration="4000" initialization="${init}" media="$Number$.m4s" startNumber="1"/></Representation></AdaptationSet></Period>`;
+    const two = (a: string, b: string) => `<?xml version="1.0"?><MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static" mediaPresentationDuration="PT8S">${period(a, 'PT0S')}${period(b, 'PT4S')}</MPD>`;
+    expect(parseDashManifest(two('i.mp4', 'i.mp4'), at).video[0]!.initChanges).toBe(false);
+    expect(parseDashManifest(two('i.mp4', 'ad.mp4'), at).video[0]!.initChanges).toBe(true);
+  });
+});

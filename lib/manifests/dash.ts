@@ -1,9 +1,12 @@
 /**
- * DASH manifests (.mpd) into the tracks they offer, and the pick of one video and one audio track.
- * Parsing is mpd-parser's (the parser video.js uses): SegmentBase, SegmentList, SegmentTemplate,
- * BaseURL resolution and multi-period manifests are its job, not ours.
+ * DASH manifests (.mpd) into the tracks they offer: each track's segments (an initialization
+ * segment and media segments, whole URLs or byte ranges), or the one file that holds it all.
+ * Parsing is mpd-parser's (the parser video.js uses): SegmentBase, SegmentList, SegmentTemplate
+ * with `$Number$` and `$Time$`/SegmentTimeline, BaseURL at every level and multi-period manifests
+ * are its job, not ours. What is ours: which tracks can be saved (one initialization for the whole
+ * track, no DRM) and saying why a manifest cannot be.
  */
-import { parse, type MpdPlaylist } from 'mpd-parser';
+import { parse, type MpdPlaylist, type MpdSegment } from 'mpd-parser';
 import { VidmuxError } from '../errors';
 import { muxableCodec } from '../codecs';
 
@@ -26,6 +29,13 @@ export interface ManifestTrack {
   segments: TrackSegment[];
   /** The whole track is one plain file (single-file DASH): the URL to fetch, else null. */
   singleFileUrl: string | null;
+  /** A ContentProtection element applies (DRM): the track cannot be saved. */
+  protected: boolean;
+  /**
+   * Its periods change the initialization (another encoding after an ad break, say): the segments
+   * do not make one stream, and the track cannot be saved as one file.
+   */
+  initChanges: boolean;
 }
 
 export interface ParsedManifest {
@@ -36,6 +46,11 @@ export interface ParsedManifest {
 
 /** Parses an MPD document; throws `bad_response` with the reason if it is not a usable manifest. */
 export function parseDashManifest(text: string, manifestUrl: string): ParsedManifest {
+  // A live manifest lists segments up to "now" since it began: mpd-parser would make one object per
+  // segment since then (millions for a stream started months ago). Told apart before parsing.
+  if (/<MPD\b[^>]*\btype\s*=\s*["']dynamic["']/i.test(text)) {
+    throw new VidmuxError('unsupported', 'This is a live DASH stream; Vidmux does not record live streams yet.');
+  }
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(text, { manifestUri: manifestUrl });
@@ -59,14 +74,16 @@ export function parseDashManifest(text: string, manifestUrl: string): ParsedMani
 
 function toTrack(p: MpdPlaylist, kind: 'video' | 'audio', language: string | null): ManifestTrack {
   const segments: TrackSegment[] = [];
-  const first = p.segments[0];
-  const init = first?.map;
+  const list = p.segments ?? [];
+  const init = list[0]?.map;
   if (init) segments.push({ url: init.resolvedUri, range: init.byterange ? toRange(init.byterange) : null });
-  for (const s of p.segments) segments.push({ url: s.resolvedUri, range: s.byterange ? toRange(s.byterange) : null });
-  if (!p.segments.length && p.sidx) {
-    // SegmentBase with an index: the file is one fragmented MP4 whose sidx says where segments are.
-    segments.push({ url: p.sidx.resolvedUri, range: null });
+  for (const s of list) segments.push({ url: s.resolvedUri, range: s.byterange ? toRange(s.byterange) : null });
+  if (!list.length) {
+    // SegmentBase with an index (the file is one fragmented MP4 whose sidx says where segments are),
+    // or a Representation with only a BaseURL: either way one file holds the track.
+    segments.push({ url: p.sidx?.resolvedUri ?? p.resolvedUri, range: null });
   }
+  const sameInit = (m: MpdSegment['map']) => m?.resolvedUri === init?.resolvedUri && m?.byterange?.offset === init?.byterange?.offset;
   return {
     kind,
     id: p.attributes.NAME ?? '',
@@ -78,6 +95,8 @@ function toTrack(p: MpdPlaylist, kind: 'video' | 'audio', language: string | nul
     language,
     segments,
     singleFileUrl: singleFile(segments),
+    protected: !!p.contentProtection && Object.keys(p.contentProtection).length > 0,
+    initChanges: list.some((s) => !sameInit(s.map)),
   };
 }
 
@@ -93,7 +112,8 @@ function singleFile(segments: TrackSegment[]): string | null {
   if (!segments.length) return null;
   const url = segments[0]!.url;
   if (segments.some((s) => s.url !== url)) return null;
-  if (segments.length === 1 && segments[0]!.range === null) return url;
+  // The file itself (SegmentBase without an index lists it as the init and the one segment).
+  if (segments.every((s) => s.range === null)) return url;
   let next = 0;
   for (const s of segments) {
     if (!s.range || s.range.start !== next) return null;

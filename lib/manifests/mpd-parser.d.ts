@@ -21,8 +21,11 @@ declare module 'mpd-parser' {
     };
     uri: string;
     resolvedUri: string;
-    segments: MpdSegment[];
+    /** Missing for a Representation that has only a BaseURL. */
+    segments?: MpdSegment[];
     sidx?: { uri: string; resolvedUri: string; byterange: MpdByteRange };
+    /** By key system, when ContentProtection elements apply. */
+    contentProtection?: Record<string, unknown>;
     targetDuration?: number;
   }
   export interface MpdManifest {

@@ -12,6 +12,11 @@ export const ProgressSchema = z.object({
   speedBps: z.number().nonnegative(),
   /** Null while the total or the speed is unknown. */
   etaSeconds: z.number().nonnegative().nullable(),
+  /**
+   * Streams fetched as segments (HLS, DASH), whose size in bytes is unknown until the end: how many
+   * segments are in, of how many.
+   */
+  segments: z.object({ done: z.number().int().nonnegative(), total: z.number().int().nonnegative() }).optional(),
 });
 export type Progress = z.infer<typeof ProgressSchema>;
 

@@ -1,0 +1,117 @@
+/** Segmented tracks over real HTTP (the fault-injecting media server), byte for byte. */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startMediaServer, type MediaServer } from '../../test/fakes/media-server';
+import type { Progress } from '../progress';
+import { HttpClient } from './http';
+import { SegmentedSource, type SegmentRef } from './segment-source';
+
+let server: MediaServer;
+const PARTS = Array.from({ length: 12 }, (_, i) => randomBytes(20_000 + i * 777));
+const WHOLE = Buffer.concat(PARTS);
+const client = () => new HttpClient({ sleep: async () => undefined, random: () => 0 });
+
+beforeAll(async () => {
+  server = await startMediaServer();
+  await Promise.all(PARTS.map((p, i) => server.addFile(`seg${i}.m4s`, p)));
+  await server.addFile('all.bin', WHOLE);
+});
+afterAll(() => server.close());
+beforeEach(() => server.resetStats());
+
+async function readAll(stream: ReadableStream<Uint8Array>): Promise<Buffer> {
+  const parts: Uint8Array[] = [];
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return Buffer.concat(parts);
+    parts.push(value);
+  }
+}
+
+const files = (faults: (i: number) => Parameters<MediaServer['fileUrl']>[1] = () => undefined): SegmentRef[] =>
+  PARTS.map((_, i) => ({ url: server.fileUrl(`seg${i}.m4s`, faults(i)), range: null }));
+
+/** The same bytes as byte ranges of one file (HLS EXT-X-BYTERANGE, DASH SegmentBase). */
+function ranges(faults?: Parameters<MediaServer['fileUrl']>[1]): SegmentRef[] {
+  let at = 0;
+  return PARTS.map((p) => {
+    const r = { url: server.fileUrl('all.bin', faults), range: { start: at, end: at + p.length - 1 } };
+    at += p.length;
+    return r;
+  });
+}
+
+describe('SegmentedSource', () => {
+  it('hands on the segments in order, byte for byte, never more than `concurrency` requests at once', async () => {
+    const source = new SegmentedSource(files(() => ({ cap: 400_000 })), { client: client(), concurrency: 3 });
+    expect(source.size).toBeNull();
+    expect(await readAll(source.stream())).toEqual(WHOLE);
+    expect(server.requests).toHaveLength(PARTS.length);
+    expect(server.maxActive).toBe(3);
+  });
+
+  it('reads byte ranges of one file, and the right slice from a server that ignores Range', async () => {
+    expect(await readAll(new SegmentedSource(ranges(), { client: client() }).stream())).toEqual(WHOLE);
+    expect(server.requests.every((r) => r.status === 206)).toBe(true);
+    expect(await readAll(new SegmentedSource(ranges({ ignoreRange: true }), { client: client() }).stream())).toEqual(WHOLE);
+  });
+
+  it('serves [start, end) of the concatenation', async () => {
+    const source = new SegmentedSource(files(), { client: client() });
+    expect(await readAll(source.stream(30_000, 95_000))).toEqual(WHOLE.subarray(30_000, 95_000));
+    expect(await readAll(source.stream(0, 10))).toEqual(WHOLE.subarray(0, 10));
+  });
+
+  it('retries a failing, reset or truncated segment by the retry table, and still hands on exact bytes', async () => {
+    const faults = (i: number) => (i === 2 ? { status: 503, times: 1 } : i === 5 ? { reset: 5000, times: 1 } : i === 8 ? { truncate: 100, times: 1 } : undefined);
+    expect(await readAll(new SegmentedSource(files(faults), { client: client() }).stream())).toEqual(WHOLE);
+    expect(server.requests.filter((r) => r.faulted)).toHaveLength(3);
+  });
+
+  it('a segment that does not exist fails the stream with the reason, and stops the rest', async () => {
+    const segs = files();
+    segs[4] = { url: `${server.origin}/files/missing.m4s`, range: null };
+    await expect(readAll(new SegmentedSource(segs, { client: client(), concurrency: 2 }).stream())).rejects.toMatchObject({ code: 'not_found', message: /no such file/ });
+    expect(server.requests.length).toBeLessThan(PARTS.length);
+  });
+
+  it('an expired segment link asks for a fresh one (the playlist again) and goes on', async () => {
+    const asked: number[] = [];
+    const segs = PARTS.map((_, i) => ({ url: i === 6 ? server.expiringUrl(`seg${i}.m4s`, 0) : server.fileUrl(`seg${i}.m4s`), range: null }));
+    const source = new SegmentedSource(segs, {
+      client: client(),
+      refresh: async (index) => (asked.push(index), server.fileUrl(`seg${index}.m4s`)),
+    });
+    expect(await readAll(source.stream())).toEqual(WHOLE);
+    expect(asked).toEqual([6]);
+  });
+
+  it('transforms each segment before it is handed on (decryption), in order', async () => {
+    const seen: number[] = [];
+    const source = new SegmentedSource(files(), { client: client(), transform: (bytes, index) => (seen.push(index), bytes.subarray(0, 3)) });
+    expect(await readAll(source.stream())).toEqual(Buffer.concat(PARTS.map((p) => p.subarray(0, 3))));
+    expect(seen.sort((a, b) => a - b)).toEqual(PARTS.map((_, i) => i));
+  });
+
+  it('reports bytes and segments, the last report complete', async () => {
+    const reports: Progress[] = [];
+    await readAll(new SegmentedSource(files(), { client: client(), onProgress: (p) => reports.push(p) }).stream());
+    expect(reports.at(-1)).toMatchObject({ bytesDone: WHOLE.length, segments: { done: PARTS.length, total: PARTS.length } });
+  });
+
+  it('refuses a segment larger than a segment can be', async () => {
+    await expect(readAll(new SegmentedSource(files(), { client: client(), maxSegmentBytes: 21_000 }).stream())).rejects.toMatchObject({ code: 'bad_response', message: /more than a segment can be/ });
+  });
+
+  it('stops every fetch when cancelled', async () => {
+    const ctrl = new AbortController();
+    const source = new SegmentedSource(files(() => ({ cap: 50_000 })), { client: client(), signal: ctrl.signal, concurrency: 2 });
+    const reading = readAll(source.stream());
+    setTimeout(() => ctrl.abort(), 100);
+    await expect(reading).rejects.toMatchObject({ code: 'cancelled' });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(server.active).toBe(0);
+    expect(server.requests.length).toBeLessThan(PARTS.length);
+  });
+});
