@@ -11,6 +11,8 @@ export default defineConfig({
       'storage',
       'notifications',
       'contextMenus',
+      // Observe only: which HLS/DASH manifests a tab's players load (ARCHITECTURE.md, detection).
+      'webRequest',
       ...(browser === 'firefox' ? [] : ['offscreen']),
     ],
     // Media URLs live on any host; the background fetches them (and later, provider APIs).

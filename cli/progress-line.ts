@@ -1,6 +1,6 @@
 /** Progress on stderr for CLI commands: one rewritten line on a terminal, a line every 2 s otherwise. */
 import { formatBytes, formatDuration } from '../lib/format';
-import type { Progress } from '../lib/progress';
+import { progressFraction, type Progress } from '../lib/progress';
 
 const precise = (n: number) => formatBytes(n, { precise: true });
 
@@ -11,10 +11,12 @@ export class ProgressLine {
 
   show(p: Progress, prefix = ''): void {
     const now = Date.now();
-    if (!this.tty && now - this.lastPrint < 2000 && p.bytesDone !== p.bytesTotal) return;
+    const fraction = progressFraction(p);
+    if (!this.tty && now - this.lastPrint < 2000 && fraction !== 1) return;
     this.lastPrint = now;
-    const pct = p.bytesTotal ? `${((100 * p.bytesDone) / p.bytesTotal).toFixed(1)}% ` : '';
-    const total = p.bytesTotal === null ? '' : ` of ${precise(p.bytesTotal)}`;
+    const pct = fraction === null ? '' : `${(100 * fraction).toFixed(1)}% `;
+    // A stream's size is known only at its end: its segments say how far along it is.
+    const total = p.bytesTotal !== null ? ` of ${precise(p.bytesTotal)}` : p.segments ? ` (${p.segments.done}/${p.segments.total} segments)` : '';
     const eta = p.etaSeconds === null ? '' : `  ETA ${formatDuration(p.etaSeconds)}`;
     const line = `${prefix}${pct}${precise(p.bytesDone)}${total}  ${precise(p.speedBps)}/s${eta}`;
     if (this.tty) process.stderr.write(`\r\x1b[K${line}`);

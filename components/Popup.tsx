@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useState } from 'react';
 import { formatBytes, formatDuration } from '@/lib/format';
+import { progressFraction, type Progress } from '@/lib/progress';
 import { chooseFormat, qualityOf } from '@/lib/jobs/choose-format';
 import type { Job } from '@/lib/schemas/job';
 import { FINISHED_STAGES } from '@/lib/schemas/progress';
@@ -14,7 +15,7 @@ import type { Settings } from '@/lib/schemas/settings';
 
 type TabState = Response<'tab.state'>;
 const PROVIDER_NAMES: Record<string, string> = { page: 'the page itself', vidpickr: 'VidPickr', renderio: 'RenderIO', tornado: 'Tornado' };
-const STAGES: Record<string, string> = { queued: 'Queued', resolving: 'Provider is preparing the file', downloading: 'Downloading', muxing: 'Joining video and audio', saving: 'Saving to disk' };
+const STAGES: Record<string, string> = { queued: 'Queued', resolving: 'Provider is preparing the file', downloading: 'Downloading', recording: 'Recording the live stream: Stop saves what was recorded', muxing: 'Joining video and audio', saving: 'Saving to disk' };
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 /** A job that changed, put where it belongs in the tab's state (newest first). */
@@ -85,7 +86,12 @@ export function Popup() {
           {!state?.media.length && <p className="muted" data-testid="no-media">No video found on this page.</p>}
           <ul style={{ listStyle: 'none', padding: 0, margin: 0 }} aria-label="Media on this page">
             {state?.media.map((m) => (
-              <MediaItem key={m.id} media={m} onDownload={() => state.page && tabId !== null && void start({ page: state.page, media: m, tabId, choice: {} })} />
+              <MediaItem
+                key={m.id}
+                media={m}
+                page={state.page}
+                onDownload={(choice) => state.page && tabId !== null && void start({ page: state.page, media: m, tabId, choice: choice ?? {} })}
+              />
             ))}
           </ul>
         </>
@@ -107,7 +113,7 @@ const GROUPS: Array<{ kind: Format['kind']; title: string }> = [
 ];
 
 /** The providers' formats for this page, grouped, with the preset's choice preselected. */
-function FormatPicker({ page, onDownload }: { page: { title: string; url: string }; onDownload: (choice: UserChoice) => void }) {
+function FormatPicker({ page, media = null, onDownload }: { page: { title: string; url: string }; media?: MediaCandidate | null; onDownload: (choice: UserChoice) => void }) {
   const [info, setInfo] = useState<MediaInfo | null>(null);
   const [attempts, setAttempts] = useState<Array<{ provider: string; error: { message: string } | null }>>([]);
   const [error, setError] = useState<string | null>(null);
@@ -117,7 +123,7 @@ function FormatPicker({ page, onDownload }: { page: { title: string; url: string
 
   useEffect(() => {
     let alive = true;
-    void Promise.all([sendToBackground('formats.resolve', { url: page.url }), loadSettings()])
+    void Promise.all([sendToBackground('formats.resolve', { url: page.url, media }), loadSettings()])
       .then(([r, s]) => {
         if (!alive) return;
         setInfo(r.info);
@@ -134,7 +140,7 @@ function FormatPicker({ page, onDownload }: { page: { title: string; url: string
     return () => {
       alive = false;
     };
-  }, [page.url]);
+  }, [page.url, media]);
 
   const chosen = useMemo(() => info?.formats.find((f) => f.id === selected) ?? null, [info, selected]);
   if (error) return <p className="bad" role="alert" data-testid="picker-error">{error}</p>;
@@ -206,7 +212,9 @@ function FormatPicker({ page, onDownload }: { page: { title: string; url: string
   );
 }
 
-function MediaItem({ media, onDownload }: { media: MediaCandidate; onDownload: () => void }) {
+function MediaItem({ media, page, onDownload }: { media: MediaCandidate; page: { title: string; url: string } | null; onDownload: (choice?: UserChoice) => void }) {
+  // A stream has renditions (resolution, bitrate, codecs, audio languages) to choose from.
+  const [choosing, setChoosing] = useState(false);
   const name = (() => {
     try {
       return decodeURIComponent(new URL(media.src).pathname.split('/').pop() || media.src);
@@ -216,7 +224,8 @@ function MediaItem({ media, onDownload }: { media: MediaCandidate; onDownload: (
   })();
   const facts = [media.width && media.height ? `${media.width}×${media.height}` : '', formatDuration(media.duration), media.mimeType ?? ''].filter(Boolean).join(' · ');
   const saveable = media.kind === 'file' || media.kind === 'manifest';
-  const label = media.kind === 'file' ? name : media.kind === 'manifest' ? (/dash/i.test(media.mimeType ?? '') ? 'DASH stream (video + audio)' : 'HLS stream') : 'Stream';
+  const label =
+    media.kind === 'file' ? name : media.kind === 'manifest' ? `${media.live ? 'Live ' : ''}${/dash/i.test(media.mimeType ?? '') ? 'DASH stream' : 'HLS stream'}` : 'Stream';
   return (
     <li className="card" data-testid="media-item" data-kind={media.kind}>
       <div className="row">
@@ -224,11 +233,15 @@ function MediaItem({ media, onDownload }: { media: MediaCandidate; onDownload: (
           <div className="ellipsis" title={media.src}>{label}</div>
           <div className="muted">{facts}</div>
         </div>
+        {media.kind === 'manifest' && page && (
+          <button onClick={() => setChoosing(!choosing)} aria-expanded={choosing} aria-label={`Choose a rendition of ${label}`}>Renditions</button>
+        )}
         {saveable ? (
-          <button className="primary" onClick={onDownload} aria-label={`Download ${label}`}>Download</button>
+          <button className="primary" onClick={() => onDownload()} aria-label={`${media.live ? 'Record' : 'Download'} ${label}`}>{media.live ? 'Record' : 'Download'}</button>
         ) : null}
       </div>
       {!saveable && <div className="muted">{notAFileReason(media.kind)}</div>}
+      {choosing && page && <FormatPicker page={page} media={media} onDownload={(choice) => onDownload(choice)} />}
     </li>
   );
 }
@@ -250,8 +263,9 @@ function ProviderNote({ job }: { job: Job }) {
   );
 }
 
-function ProgressBar({ label, done, total }: { label: string; done: number; total: number | null }) {
-  const pct = total ? Math.min(100, (100 * done) / total) : null;
+function ProgressBar({ label, progress }: { label: string; progress: Progress }) {
+  const fraction = progressFraction(progress);
+  const pct = fraction === null ? null : 100 * fraction;
   return (
     <div className="bar" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct === null ? undefined : Math.round(pct)} aria-label={label}>
       <div style={{ width: `${pct ?? 5}%` }} />
@@ -268,6 +282,9 @@ function JobItem({ job, onError }: { job: Job; onError: (e: string) => void }) {
     <li className="card" data-testid="job-item" data-stage={job.progress.stage}>
       <div className="row">
         <div className="ellipsis" title={job.filename}>{job.filename}</div>
+        {job.progress.stage === 'recording' && (
+          <button onClick={() => act(sendToBackground('download.finish', { jobId: job.id }))} aria-label={`Stop recording ${job.filename} and save it`}>Stop</button>
+        )}
         {active && (
           <button onClick={() => act(sendToBackground('download.cancel', { jobId: job.id }))} aria-label={`Cancel ${job.filename}`}>Cancel</button>
         )}
@@ -286,14 +303,14 @@ function JobItem({ job, onError }: { job: Job; onError: (e: string) => void }) {
             tracks.map(([name, t]) => (
               <div key={name} className="row" style={{ gap: 6 }}>
                 <span className="muted" style={{ width: 44 }}>{name}</span>
-                <div style={{ flex: 1 }}><ProgressBar label={`${name} progress`} done={t.bytesDone} total={t.bytesTotal} /></div>
+                <div style={{ flex: 1 }}><ProgressBar label={`${name} progress`} progress={t} /></div>
               </div>
             ))
           ) : (
-            <ProgressBar label="Progress" done={p.bytesDone} total={p.bytesTotal} />
+            <ProgressBar label="Progress" progress={p} />
           )}
           <div className="muted">
-            {formatBytes(p.bytesDone)} of {formatBytes(p.bytesTotal)}
+            {p.bytesTotal === null && p.segments ? `${p.segments.done} of ${p.segments.total} segments · ${formatBytes(p.bytesDone)}` : `${formatBytes(p.bytesDone)} of ${formatBytes(p.bytesTotal)}`}
             {p.speedBps > 0 && ` · ${formatBytes(p.speedBps)}/s`}
             {p.etaSeconds !== null && p.etaSeconds > 0 && ` · ${formatDuration(p.etaSeconds)} left`}
           </div>

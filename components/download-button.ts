@@ -131,10 +131,24 @@ export class DownloadButton {
     this.place();
   }
 
+  /** The job this button shows (while it runs), for a second click: Stop on a recording. */
+  job: Job | null = null;
+
   /** Shows a job's progress on the button. */
   showJob(job: Job): void {
+    this.job = job;
     const view = jobButtonView(job);
     this.setState(view.state, view.label, view.title);
+  }
+
+  /** The word on an idle button: Record for a live stream (it has no end), else Download. */
+  setIdleLabel(live: boolean): void {
+    if (this.button.dataset.state !== 'idle') return;
+    const text = live ? 'Record' : 'Download';
+    if (this.label.textContent === text) return;
+    this.label.textContent = text;
+    this.host.dataset.label = text; // mirrored for tests (the shadow root is closed)
+    this.button.setAttribute('aria-label', live ? 'Record this live stream with Vidmux' : 'Download this video with Vidmux');
   }
 
   /**

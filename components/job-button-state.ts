@@ -12,5 +12,6 @@ export function buttonProblem(err: unknown): ButtonProblem {
   if (code === 'needs_key') return { state: 'needs-key', label: 'Add a key', title: message };
   if (code === 'not_a_file') return { state: 'unsupported', label: 'Stream, not a file', title: message };
   if (code === 'unsupported') return { state: 'unsupported', label: 'Can’t save this yet', title: message };
+  if (code === 'protected') return { state: 'unsupported', label: 'Protected (DRM)', title: message };
   return { state: 'failed', label: 'Failed', title: message };
 }

@@ -1,5 +1,6 @@
 /** What a download button shows for a job: the same words on YouTube's button and the over-video one. */
 import type { Job } from '@/lib/schemas/job';
+import { progressFraction } from '@/lib/progress';
 
 export interface JobButtonView {
   state: 'idle' | 'working' | 'done' | 'failed';
@@ -22,6 +23,12 @@ export function jobButtonView(job: Job): JobButtonView {
       return { state: 'failed', label: 'Failed', title: job.error?.message ?? 'The download failed.', pct: null };
     case 'cancelled':
       return { state: 'idle', label: 'Download', title: 'Cancelled. Click to download again.', pct: null };
+    case 'recording': {
+      // A live stream: it records until the user stops it (a click on the button).
+      const seconds = Math.floor((Date.now() - job.createdAt) / 1000);
+      const time = `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
+      return { state: 'working', label: `Stop recording · ${time}`, title: `Recording the live stream (${p.segments?.done ?? 0} segments). Click to stop and save.`, pct: null };
+    }
     case 'queued':
     case 'resolving':
       return { state: 'working', label: 'Preparing…', title: job.provider !== 'page' ? `Asking ${provider} for the video…` : 'Preparing…', pct: null };
@@ -30,8 +37,8 @@ export function jobButtonView(job: Job): JobButtonView {
       // browser writing it to disk (saving). The browser reports its writing only at the end, so
       // no "0%" after "Joining 100%".
       const stage = job.progress.stage;
-      const total = p.bytesTotal ?? 0;
-      const pct = total > 0 && (stage !== 'saving' || p.bytesDone > 0) ? Math.min(100, Math.floor((100 * p.bytesDone) / total)) : null;
+      const fraction = progressFraction(p);
+      const pct = fraction !== null && (stage !== 'saving' || p.bytesDone > 0) ? Math.floor(100 * fraction) : null;
       const verb = stage === 'muxing' ? 'Joining' : 'Saving';
       const what = stage === 'muxing' ? 'Joining video and audio' : stage === 'saving' ? 'Writing the file to your downloads' : `Downloading${job.provider !== 'page' ? ` via ${provider}` : ''}`;
       const title = [what, pct === null ? null : `${pct}%`, p.etaSeconds ? `about ${Math.ceil(p.etaSeconds)} s left` : null].filter(Boolean).join(', ');

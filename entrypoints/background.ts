@@ -9,6 +9,7 @@ import { cancelBrowserDownload, describeInterrupt, getBrowserDownload, onBrowser
 import { InProcessEngineHost, OffscreenEngineHost } from '@/lib/platform/engine-host';
 import { IdbKeyStore } from '@/lib/platform/key-store';
 import { sendToPages, sendToTab, serveMessages } from '@/lib/platform/messaging';
+import { watchTabRequests } from '@/lib/platform/web-requests';
 import { loadSettings, sessionStore } from '@/lib/platform/storage';
 import { browserSurfaces, installContextMenu } from '@/lib/platform/surfaces';
 
@@ -49,4 +50,5 @@ export default defineBackground(() => {
   onBrowserDownloadChanged((downloadId) => void background.onBrowserDownloadChanged(downloadId));
   installContextMenu((click, tab) => void background.onContextMenu(click, tab));
   browser.tabs.onRemoved.addListener((tabId: number) => background.onTabRemoved(tabId));
+  watchTabRequests({ onManifest: background.onManifestRequest, onNavigate: background.onFrameNavigated });
 });

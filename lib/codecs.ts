@@ -46,6 +46,8 @@ export function codecDisplayName(codec: string | null): string {
   }
   if (s === 'mp3' || s.startsWith('mp4a.40.34') || s === 'mp4a.6b' || s === 'mp4a.69') return 'MP3';
   if (s.startsWith('mp4a')) return 'AAC';
+  if (s === 'ac-3') return 'AC-3';
+  if (s === 'ec-3') return 'E-AC-3';
   if (s === 'opus') return 'Opus';
   if (s === 'vorbis') return 'Vorbis';
   return codec ?? '';
@@ -53,19 +55,38 @@ export function codecDisplayName(codec: string | null): string {
 
 /** Codec families the media engine stream-copies into MP4. */
 export type MuxableVideo = 'avc' | 'hevc' | 'av1' | 'vp9';
-export type MuxableAudio = 'aac' | 'opus';
+export type MuxableAudio = 'aac' | 'opus' | 'mp3' | 'ac3' | 'eac3';
 
 const MUXABLE_VIDEO: Record<string, MuxableVideo> = { avc1: 'avc', avc3: 'avc', hvc1: 'hevc', hev1: 'hevc', av01: 'av1', vp09: 'vp9' };
 
+/** Options of {@link muxableCodec}. */
+export interface MuxableCodecOptions {
+  /**
+   * Also answer for the audio the engine copies but browsers play unevenly in MP4: MP3 (`mp3`,
+   * `mp4a.6B`, `mp4a.69`), AC-3 (`ac-3`) and E-AC-3 (`ec-3`). The demuxers ask with it
+   * (an input carrying them is saved as it is); manifest pickers ask without it, so they keep
+   * choosing AAC or Opus renditions.
+   */
+  allAudio?: boolean;
+}
+
 /**
  * The family of an RFC 6381 codec string the media engine can stream-copy into MP4, or null
- * (WebM's plain "vp9", Vorbis, E-AC-3 ...): what a manifest track or an MP4 sample entry offers.
+ * (WebM's plain "vp9", Vorbis, FLAC ...): what a manifest track or an MP4 sample entry offers.
+ * Without `opts.allAudio`, MP3, AC-3 and E-AC-3 answer null, as they always have.
  */
-export function muxableCodec(codec: string): { kind: 'video'; family: MuxableVideo } | { kind: 'audio'; family: MuxableAudio } | null {
+export function muxableCodec(
+  codec: string,
+  opts: MuxableCodecOptions = {},
+): { kind: 'video'; family: MuxableVideo } | { kind: 'audio'; family: MuxableAudio } | null {
   const c = codec.trim();
   const video = MUXABLE_VIDEO[c.slice(0, 4)];
   if (video) return { kind: 'video', family: video };
   if (/^mp4a\.40(\.\d+)?$/i.test(c) || c === 'mp4a') return { kind: 'audio', family: 'aac' };
   if (/^opus$/i.test(c)) return { kind: 'audio', family: 'opus' };
+  if (!opts.allAudio) return null;
+  if (/^(mp3|mp4a\.6b|mp4a\.69)$/i.test(c)) return { kind: 'audio', family: 'mp3' };
+  if (/^ac-3$/i.test(c)) return { kind: 'audio', family: 'ac3' };
+  if (/^ec-3$/i.test(c)) return { kind: 'audio', family: 'eac3' };
   return null;
 }

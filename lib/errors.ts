@@ -6,6 +6,8 @@ export type ErrorCode =
   | 'bad_input'
   | 'not_a_file'
   | 'unsupported'
+  /** DRM or SAMPLE-AES: only a licensed player can decrypt it; it is never saved. */
+  | 'protected'
   /** A provider that does not handle this site at all (it was skipped, not tried). */
   | 'not_handled'
   | 'network'

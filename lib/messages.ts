@@ -43,7 +43,8 @@ export const protocol = {
   /** popup -> background: what the providers offer for a URL (the format picker). */
   'formats.resolve': {
     from: PAGE,
-    request: z.object({ url: z.string().url().max(8192) }),
+    /** `media`: a video of the page (a stream's renditions are the page provider's formats for it). */
+    request: z.object({ url: z.string().url().max(8192), media: MediaCandidateSchema.nullable().default(null) }),
     response: z.object({ info: MediaInfoSchema, attempts: z.array(AttemptSchema) }),
   },
   /** popup -> background: run a failed or cancelled job again, as it was asked. */
@@ -89,6 +90,21 @@ export const protocol = {
     from: PAGE,
     request: z.object({ jobId: z.string() }),
     response: z.object({ job: JobSchema.nullable() }),
+  },
+  /**
+   * tab (the button that started it) or popup -> background: finish a recording (a live stream):
+   * what was recorded so far is saved. A tab may finish only its own tab's jobs.
+   */
+  'download.finish': {
+    from: TAB_OR_PAGE,
+    request: z.object({ jobId: z.string().max(100) }),
+    response: z.object({ job: JobSchema.nullable() }),
+  },
+  /** background -> offscreen: finish a recording; the job then ends as usual (ready, or failed). */
+  'engine.finish': {
+    from: BACKGROUND,
+    request: z.object({ jobId: z.string() }),
+    response: z.object({}),
   },
   /** background -> offscreen: make this file (network + media engine into OPFS). */
   'engine.start': {
@@ -220,6 +236,7 @@ export function parseResponse<T extends MessageType>(type: T, raw: unknown): Res
 export interface RuntimeSender {
   id?: string;
   tab?: { id?: number };
+  frameId?: number;
   url?: string;
 }
 
@@ -244,6 +261,8 @@ export interface SenderInfo {
   kind: SenderKind;
   /** The sender's tab: a content script's own tab (an extension page opened in a tab has one too). */
   tabId: number | null;
+  /** A content script's frame in its tab (0: the top frame); absent when not from a tab's frame. */
+  frameId?: number;
 }
 
 /** A handler per message type. Handlers may throw; the dispatcher turns that into an error envelope. */

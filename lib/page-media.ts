@@ -1,6 +1,6 @@
 /** What a page's `<video>` plays, told from its URL, and why what is not a file cannot be saved. */
-import type { MediaCandidate, MediaKind } from './schemas/media';
-import { manifestKind } from './sites';
+import { MAX_STREAMS, type MediaCandidate, type MediaKind } from './schemas/media';
+import { manifestKind, manifestMimeType } from './sites';
 
 /** Classifies a media URL by scheme and type; `blob:` URLs need a probe to tell blob from MediaSource. */
 export function classifyUrl(src: string, mimeType: string | null = null): MediaKind {
@@ -33,13 +33,23 @@ export function notAFileReason(kind: MediaKind): string {
 }
 
 /**
- * Why the page's own media cannot save `media`, or null when it can (a file, a DASH manifest).
- * Asked before any job exists, so what cannot work is refused at the click.
+ * Why the page's own media cannot save `media`, or null when it can (a file, an HLS or DASH
+ * manifest). Asked before any job exists, so what cannot work is refused at the click.
  */
 export function pageMediaProblem(media: MediaCandidate): { code: 'not_a_file' | 'unsupported'; message: string } | null {
-  if (media.kind === 'file') return null;
-  if (media.kind === 'manifest') {
-    return manifestKind(media.src, media.mimeType) === 'hls' ? { code: 'unsupported', message: 'This video is an HLS stream: Vidmux cannot save HLS yet.' } : null;
-  }
+  if (media.kind === 'file' || media.kind === 'manifest') return null;
   return { code: 'not_a_file', message: notAFileReason(media.kind) };
+}
+
+/**
+ * `media` with more manifests its frame's players loaded (`urls`, oldest first, e.g. the ones the
+ * browser saw): a MediaSource video that named none now plays one of them.
+ */
+export function withStreams(media: MediaCandidate, urls: readonly string[]): MediaCandidate {
+  if (!urls.length || (media.kind !== 'mediasource' && media.kind !== 'manifest' && media.kind !== 'none')) return media;
+  const streams = [...new Set([...(media.streams ?? []), ...urls])].slice(-MAX_STREAMS);
+  if (media.kind === 'manifest' && !media.streams) return media; // a <video src="…m3u8">: it says what it plays
+  const newest = streams.at(-1)!;
+  const kind = manifestKind(newest);
+  return { ...media, kind: 'manifest', src: newest, mimeType: kind ? manifestMimeType(kind) : media.mimeType, streams };
 }

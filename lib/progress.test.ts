@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { combineProgress, EMPTY_PROGRESS, ProgressMeter, TrackProgress } from './progress';
+import { combineProgress, EMPTY_PROGRESS, ProgressMeter, progressFraction, TrackProgress } from './progress';
 
 function clock(start = 1000) {
   let t = start;
@@ -129,5 +129,19 @@ describe('TrackProgress', () => {
     // A track that was not declared joins the sum.
     p.set('subtitle', { bytesDone: 1, bytesTotal: 1, speedBps: 0, etaSeconds: 0 });
     expect(seen.at(-1)!.overall.bytesTotal).toBe(151);
+  });
+});
+
+describe('progressFraction', () => {
+  it('by bytes when the total is known, else by segments (a stream), else unknown', () => {
+    expect(progressFraction({ ...EMPTY_PROGRESS, bytesDone: 25, bytesTotal: 100 })).toBe(0.25);
+    expect(progressFraction({ ...EMPTY_PROGRESS, bytesDone: 5_000_000, segments: { done: 3, total: 12 } })).toBe(0.25);
+    expect(progressFraction({ ...EMPTY_PROGRESS, bytesDone: 5 })).toBeNull();
+    // Two tracks of a stream: their segments add up.
+    const both = combineProgress([
+      { ...EMPTY_PROGRESS, bytesDone: 10, segments: { done: 2, total: 4 } },
+      { ...EMPTY_PROGRESS, bytesDone: 1, segments: { done: 4, total: 4 } },
+    ]);
+    expect(progressFraction(both)).toBe(0.75);
   });
 });

@@ -9,6 +9,16 @@ export type { JobProgress, JobStage, Progress };
 
 export const EMPTY_PROGRESS: Progress = { bytesDone: 0, bytesTotal: null, speedBps: 0, etaSeconds: null };
 
+/**
+ * How far along, 0 to 1: by bytes when the total is known, else by segments (a stream's size is
+ * known only at its end); null when neither says.
+ */
+export function progressFraction(p: Progress): number | null {
+  if (p.bytesTotal) return Math.min(1, p.bytesDone / p.bytesTotal);
+  if (p.segments?.total) return Math.min(1, p.segments.done / p.segments.total);
+  return null;
+}
+
 /** Length of the window that speed and ETA are measured over. */
 export const SPEED_WINDOW_MS = 2000;
 /** Progress is emitted at most this often (10 times a second). */

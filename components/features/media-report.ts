@@ -10,7 +10,7 @@ export const mediaReport: Feature = {
     let last = '';
     videos.subscribe((list) => {
       void (async () => {
-        const media = await Promise.all(list.map((v) => describeVideo(v, sniffer.latest())));
+        const media = await Promise.all(list.map((v) => describeVideo(v, sniffer.all())));
         const page = { title: document.title, url: location.href };
         const report = JSON.stringify({ media, page });
         if (report === last || signal.aborted) return;

@@ -4,6 +4,7 @@
  * key makes of the page.
  */
 import { buttonKind } from '@/lib/dom/youtube-page';
+import { looksLive } from '@/lib/dom/live-video';
 import { describeVideo } from '@/lib/dom/video-scan';
 import { sendToBackground } from '@/lib/platform/messaging';
 import { DownloadButton } from '../download-button';
@@ -23,14 +24,21 @@ export const overVideoButton: Feature = {
         if (!buttons.has(video)) buttons.set(video, new DownloadButton(video, () => void start(page, buttons.get(video)!), signal));
       }
       for (const [video, button] of buttons) {
-        if (video.isConnected) button.place();
+        if (video.isConnected) {
+          button.setIdleLabel(looksLive(video));
+          button.place();
+        }
         else {
           button.remove();
           buttons.delete(video);
         }
       }
     }, signal);
-    const placeAll = () => buttons.forEach((b) => b.place());
+    const placeAll = () =>
+      buttons.forEach((b) => {
+        b.setIdleLabel(looksLive(b.video));
+        b.place();
+      });
     addEventListener('scroll', placeAll, { capture: true, passive: true, signal });
     addEventListener('resize', placeAll, { passive: true, signal });
     every(page.ctx, PLACE_EVERY_MS, placeAll, signal);
@@ -41,9 +49,16 @@ export const overVideoButton: Feature = {
   },
 };
 
-/** Saves what the button's video plays; the background decides who makes the file. */
+/**
+ * Saves what the button's video plays; the background decides who makes the file. A click on a
+ * button that is recording a live stream stops the recording (what was recorded is saved).
+ */
 async function start(page: PageServices, button: DownloadButton): Promise<void> {
-  const media = await describeVideo(button.video, page.sniffer.latest());
+  if (button.job?.progress.stage === 'recording') {
+    await sendToBackground('download.finish', { jobId: button.job.id }).catch(() => undefined);
+    return;
+  }
+  const media = await describeVideo(button.video, page.sniffer.all());
   button.setState('working', 'Saving…');
   try {
     const { job } = await sendToBackground('download.start', { page: { title: document.title, url: location.href }, media });

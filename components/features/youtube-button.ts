@@ -33,7 +33,7 @@ export const youtubeButton: Feature = {
 async function start(page: PageServices, button: YouTubeDownloadButton, choice: UserChoice): Promise<void> {
   button.setState('working', 'Saving…', 'Starting the download…');
   const video = document.querySelector<HTMLVideoElement>('#movie_player video');
-  const media = video ? await describeVideo(video, page.sniffer.latest()).catch(() => null) : null;
+  const media = video ? await describeVideo(video, page.sniffer.all()).catch(() => null) : null;
   try {
     const { job } = await sendToBackground('download.start', { page: { title: document.title, url: location.href }, media, choice });
     page.jobs.set(job.id, button);

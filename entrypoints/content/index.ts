@@ -11,6 +11,8 @@ import { FINISHED_STAGES } from '@/lib/schemas/progress';
 
 export default defineContentScript({
   matches: ['<all_urls>'],
+  // Players often sit in an iframe (embeds): each frame finds its own videos and streams.
+  allFrames: true,
   runAt: 'document_idle',
   main(ctx) {
     const videos = new VideoWatcher(document, ctx.signal);

@@ -25,6 +25,10 @@ serveMessages(
       runner.cancel(jobId);
       return {};
     },
+    'engine.finish': ({ jobId }) => {
+      runner.finish(jobId);
+      return {};
+    },
     'engine.release': async ({ jobId }) => {
       await runner.release(jobId);
       return {};

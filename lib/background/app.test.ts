@@ -88,8 +88,13 @@ function setup(opts: { keys?: Record<string, string>; session?: MemorySession; p
     toTab: async (tabId, type, payload) => void pushed.push({ to: `tab ${tabId}`, type, payload }),
     toPages: async (type, payload) => void pushed.push({ to: 'pages', type, payload }),
   };
-  const engine = { started: [] as JobSpec[], released: [] as string[] };
-  const enginePort: EngineHost = { start: async (s) => void engine.started.push(s), cancel: async () => undefined, release: async (id) => void engine.released.push(id) };
+  const engine = { started: [] as JobSpec[], released: [] as string[], finished: [] as string[] };
+  const enginePort: EngineHost = {
+    start: async (s) => void engine.started.push(s),
+    cancel: async () => undefined,
+    finish: async (id) => void engine.finished.push(id),
+    release: async (id) => void engine.released.push(id),
+  };
   const downloads = new BrowserDownloads();
   const built: ProviderSetup[][] = [];
   const app = createBackground({
@@ -164,6 +169,44 @@ describe('background', () => {
     const again = setup({ session: first.session });
     const state = await again.send('tab.state', { tabId: 4 }, PAGE);
     expect(state).toMatchObject({ ok: true, value: { page: YT, media: [file], jobs: [{ filename: 'Clip.mp4' }] } });
+  });
+
+  it('streams: the manifests the browser saw a frame load go with its MediaSource videos, in the popup and at the click; a new document forgets them', async () => {
+    const { app, send, engine, session } = setup();
+    const page = { title: 'Player', url: 'https://site.example/watch' };
+    const mse = { id: 'v1', kind: 'mediasource' as const, src: 'blob:https://site.example/1', mimeType: null, width: 640, height: 360, duration: null };
+    app.onManifestRequest(4, 0, 'https://cdn.example/vod/master.m3u8');
+    app.onManifestRequest(4, 0, 'https://cdn.example/vod/v720.m3u8');
+    app.onManifestRequest(4, 0, 'https://cdn.example/vod/v720.m3u8'); // again (a live reload): one entry
+    app.onManifestRequest(4, 3, 'https://embed.example/e/stream.mpd');
+    await send('media.found', { page, media: [mse] }, TAB);
+    await send('media.found', { page: { title: 'Embed', url: 'https://embed.example/e' }, media: [mse] }, { ...TAB, frameId: 3 });
+    const state = await send('tab.state', { tabId: 4 }, PAGE);
+    expect(state).toMatchObject({
+      ok: true,
+      value: {
+        page,
+        media: [
+          { id: 'v1', kind: 'manifest', src: 'https://cdn.example/vod/v720.m3u8', streams: ['https://cdn.example/vod/master.m3u8', 'https://cdn.example/vod/v720.m3u8'] },
+          { id: 'v1@3', kind: 'manifest', src: 'https://embed.example/e/stream.mpd', streams: ['https://embed.example/e/stream.mpd'] },
+        ],
+      },
+    });
+    // The button in the iframe: its own frame's manifests, not the top frame's.
+    await send('download.start', { page, media: mse }, { ...TAB, frameId: 3 });
+    expect(engine.started[0]!.media).toMatchObject({ kind: 'manifest', streams: ['https://embed.example/e/stream.mpd'] });
+    // A restarted worker still knows them.
+    await new Promise((r) => setTimeout(r, 250));
+    const again = setup({ session });
+    expect(await again.send('tab.state', { tabId: 4 }, PAGE)).toMatchObject({ ok: true, value: { media: [{ streams: ['https://cdn.example/vod/master.m3u8', 'https://cdn.example/vod/v720.m3u8'] }, {}] } });
+    // The iframe loads another document: its report and its manifests are gone; the top frame's stay.
+    app.onFrameNavigated(4, 3);
+    await new Promise((r) => setTimeout(r, 0));
+    const after = (await send('tab.state', { tabId: 4 }, PAGE)) as { value: { media: unknown[] } };
+    expect(after.value.media).toHaveLength(1);
+    app.onFrameNavigated(4, 0);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(await send('tab.state', { tabId: 4 }, PAGE)).toMatchObject({ ok: true, value: { page: null, media: [] } });
   });
 
   it('retry runs the request as it was asked', async () => {

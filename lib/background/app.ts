@@ -28,6 +28,10 @@ export interface Background {
   onBrowserDownloadChanged(downloadId: number): Promise<void>;
   onContextMenu(click: MenuClick, tab: { id?: number | undefined; title?: string | undefined; url?: string | undefined }): Promise<void>;
   onTabRemoved(tabId: number): void;
+  /** The browser saw a tab's frame request an HLS/DASH manifest (webRequest). */
+  onManifestRequest(tabId: number, frameId: number, url: string): void;
+  /** A tab's frame loads a new document: what the old one had is gone. */
+  onFrameNavigated(tabId: number, frameId: number): void;
 }
 
 export function createBackground(ports: BackgroundPorts): Background {
@@ -121,6 +125,17 @@ export function createBackground(ports: BackgroundPorts): Background {
     },
     onTabRemoved: (tabId) => {
       if (tabs.delete(tabId)) persist();
+    },
+    onManifestRequest: (tabId, frameId, url) => {
+      void ready.then(() => {
+        if (tabs.sighted(tabId, frameId, url)) changed(tabId);
+      });
+    },
+    onFrameNavigated: (tabId, frameId) => {
+      void ready.then(() => {
+        tabs.navigated(tabId, frameId);
+        changed(tabId);
+      });
     },
   };
 }

@@ -4,7 +4,7 @@
  */
 import { manifestKind } from '../sites';
 
-/** Watches resource loads; `latest()` is the most recently loaded manifest URL, if any. */
+/** Watches resource loads; `all()` lists the manifest URLs loaded, oldest first. */
 export class ManifestSniffer {
   private urls: string[] = [];
 
@@ -29,7 +29,8 @@ export class ManifestSniffer {
     }
   }
 
-  latest(): string | null {
-    return this.urls.at(-1) ?? null;
+  /** Every manifest seen, oldest first (the newest `max`). */
+  all(max = 16): string[] {
+    return this.urls.slice(-max);
   }
 }

@@ -1,8 +1,9 @@
 /**
  * Reads what a `<video>` element plays. DOM-only (runs in the content script), no extension APIs.
  */
+import { looksLive } from './live-video';
 import { classifyUrl } from '../page-media';
-import type { MediaCandidate, MediaKind } from '../schemas/media';
+import { MAX_STREAMS, type MediaCandidate, type MediaKind } from '../schemas/media';
 import { manifestKind, manifestMimeType } from '../sites';
 
 const ids = new WeakMap<HTMLVideoElement, string>();
@@ -48,20 +49,28 @@ function probeBlob(src: string): Promise<MediaKind> {
 }
 
 /**
- * Describes a video element as a media candidate. A video fed by MediaSource on a page whose player
- * loaded a manifest (`sniffedManifest`) is described by that manifest: that is what it plays.
+ * Describes a video element as a media candidate. A video fed by MediaSource on a page whose
+ * players loaded manifests (`sniffed`, oldest first) is described by them: it plays one of them
+ * (the page provider tells which stream they make).
  */
-export async function describeVideo(video: HTMLVideoElement, sniffedManifest: string | null = null): Promise<MediaCandidate> {
+export async function describeVideo(video: HTMLVideoElement, sniffed: readonly string[] = []): Promise<MediaCandidate> {
   let { src, mimeType } = videoSource(video);
   let kind = video.srcObject ? ('mediasource' as const) : classifyUrl(src, mimeType);
   if (kind === 'blob') kind = await probeBlob(src);
-  const sniffedKind = sniffedManifest ? manifestKind(sniffedManifest) : null;
-  if (kind === 'mediasource' && sniffedManifest && sniffedKind) {
-    src = sniffedManifest;
+  const newest = sniffed.at(-1);
+  const sniffedKind = newest ? manifestKind(newest) : null;
+  let streams: string[] | undefined;
+  // A player that has not attached its MediaSource yet (or failed to: DRM) plays nothing so far; the
+  // stream it loaded is what it is about.
+  if ((kind === 'mediasource' || kind === 'none') && newest && sniffedKind) {
+    src = newest;
     mimeType = manifestMimeType(sniffedKind);
     kind = 'manifest';
+    streams = sniffed.slice(-MAX_STREAMS).map((u) => u.slice(0, 8192));
   }
   return {
+    ...(streams ? { streams } : {}),
+    ...(looksLive(video) ? { live: true } : {}),
     id: videoId(video),
     kind,
     src: src.slice(0, 8192),

@@ -3,6 +3,8 @@
  * ones whose source changes: a MutationObserver, media events (which do not bubble: captured at
  * the document) and in-page navigations, debounced. DOM only; everything stops when `signal` aborts.
  */
+import { noteDuration } from './live-video';
+
 export class VideoWatcher {
   private readonly listeners = new Set<(videos: HTMLVideoElement[]) => void>();
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -16,6 +18,8 @@ export class VideoWatcher {
     observer.observe(doc.documentElement, { childList: true, subtree: true });
     const opts = { capture: true, signal };
     for (const type of ['loadstart', 'loadedmetadata', 'emptied']) doc.addEventListener(type, () => this.schedule(), opts);
+    // A duration that keeps growing is a live stream (the button then says Record).
+    doc.addEventListener('durationchange', (e) => e.target instanceof HTMLVideoElement && noteDuration(e.target), opts);
     doc.defaultView?.addEventListener('popstate', () => this.schedule(), { signal });
     doc.addEventListener('yt-navigate-finish', () => this.schedule(), { signal });
     signal.addEventListener('abort', () => {

@@ -7,16 +7,18 @@ import { remux } from '../media';
 import type { JobProgress } from '../progress';
 import type { DownloadContext, DownloadTarget } from '../providers/types';
 
-export function downloadContext(opts: { target: DownloadTarget; signal?: AbortSignal; onProgress?: (progress: JobProgress) => void }): DownloadContext {
+export function downloadContext(opts: { target: DownloadTarget; signal?: AbortSignal; finish?: AbortSignal; onProgress?: (progress: JobProgress) => void }): DownloadContext {
   return {
     target: opts.target,
     ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.finish ? { finish: opts.finish } : {}),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     mux: async (tracks) => {
       const sink = await opts.target.media();
       const summary = await remux({
         ...(tracks.video ? { video: tracks.video } : {}),
         ...(tracks.audio ? { audio: tracks.audio } : {}),
+        ...(tracks.input ? { input: tracks.input } : {}),
         ...(tracks.title ? { title: tracks.title } : {}),
         sink,
         ...(opts.signal ? { signal: opts.signal } : {}),

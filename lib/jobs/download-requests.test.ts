@@ -27,7 +27,7 @@ afterAll(() => tornado?.close());
 
 function setup(keys: Partial<Record<KeyedProvider, string>>, settings: Partial<Settings> = {}, opts: { providers?: (setups: Parameters<typeof createProviders>[0]) => Provider[] } = {}) {
   const started: JobSpec[] = [];
-  const engine: EngineHost = { start: async (s) => void started.push(s), cancel: async () => undefined, release: async () => undefined };
+  const engine: EngineHost = { start: async (s) => void started.push(s), cancel: async () => undefined, finish: async () => undefined, release: async () => undefined };
   const store = new JobStore();
   let n = 0;
   const http = new HttpClient();
@@ -104,9 +104,11 @@ describe('DownloadRequests', () => {
     const at = (kind: 'mediasource' | 'blob' | 'manifest', src: string) => requests.start({ page, media: { id: 'v', kind, src, mimeType: null, width: 1, height: 1, duration: null } }, 1);
     await expect(at('mediasource', 'blob:https://site.example/1')).rejects.toMatchObject({ code: 'not_a_file', message: /MediaSource/ });
     await expect(at('blob', 'blob:https://site.example/2')).rejects.toMatchObject({ code: 'not_a_file' });
-    await expect(at('manifest', 'https://site.example/master.m3u8')).rejects.toMatchObject({ code: 'unsupported', message: /HLS/ });
     expect(started).toEqual([]);
     expect(store.list()).toEqual([]);
+    // An HLS or DASH manifest is a stream the page provider saves: it is not refused at the click.
+    await at('manifest', 'https://site.example/master.m3u8');
+    expect(started).toHaveLength(1);
   });
 
   it('a format picked in the popup is downloaded with the picker’s resolve, not a second one', async () => {

@@ -83,10 +83,10 @@ export class DownloadRequests {
   }
 
   /** What the providers offer for `url` (the popup's picker). The provider's private state stays here. */
-  async resolve(url: string): Promise<{ info: MediaInfo; attempts: ProviderAttempt[] }> {
+  async resolve(url: string, media: MediaCandidate | null = null): Promise<{ info: MediaInfo; attempts: ProviderAttempt[] }> {
     const settings = await this.deps.loadSettings();
     const providers = this.deps.createProviders(await this.providerSetups(settings), await this.deps.getTornadoStorage());
-    const { info, attempts } = await resolveWithFallback(url, providers);
+    const { info, attempts } = await resolveWithFallback(url, providers, media ? { media } : {});
     this.resolved.delete(`${info.provider} ${url}`);
     this.resolved.set(`${info.provider} ${url}`, { at: this.now(), info });
     while (this.resolved.size > RESOLVE_CACHE_SIZE) this.resolved.delete(this.resolved.keys().next().value!);

@@ -44,6 +44,10 @@ class RecordingEngine implements EngineHost {
   async cancel(id: string) {
     this.cancelled.push(id);
   }
+  finished: string[] = [];
+  async finish(id: string) {
+    this.finished.push(id);
+  }
   async release(id: string) {
     this.released.push(id);
   }

@@ -40,6 +40,8 @@ export interface DownloadBackend {
 export interface EngineHost {
   start(spec: JobSpec): Promise<void>;
   cancel(jobId: string): Promise<void>;
+  /** Finishes a recording: the job saves what it has and ends as usual. */
+  finish(jobId: string): Promise<void>;
   /** Frees what a job left behind: its blob URL and its OPFS file. */
   release(jobId: string): Promise<void>;
 }
@@ -170,6 +172,14 @@ export class DownloadService {
       await this.engine.cancel(jobId).catch(() => undefined);
       await this.engine.release(jobId).catch(() => undefined);
     }
+    return this.store.get(jobId) ?? null;
+  }
+
+  /** Finishes a recording (a live stream): what was recorded is saved. */
+  async finish(jobId: string): Promise<Job | null> {
+    const job = this.store.get(jobId);
+    if (!job) return null;
+    if (job.progress.stage === 'recording') await this.engine.finish(jobId);
     return this.store.get(jobId) ?? null;
   }
 

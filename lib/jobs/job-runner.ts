@@ -18,6 +18,7 @@ export interface JobRunnerDeps {
 
 export class JobRunner {
   private readonly jobs = new Map<string, AbortController>();
+  private readonly finishers = new Map<string, AbortController>();
 
   constructor(private readonly deps: JobRunnerDeps) {}
 
@@ -25,11 +26,13 @@ export class JobRunner {
   start(spec: JobSpec): void {
     if (this.jobs.has(spec.jobId)) return;
     const abort = new AbortController();
+    const finish = new AbortController();
     this.jobs.set(spec.jobId, abort);
+    this.finishers.set(spec.jobId, finish);
     const emit = (event: EngineEvent) => {
       if (!abort.signal.aborted) this.deps.emit(spec.jobId, event);
     };
-    runJob(spec, { providers: (s) => this.deps.providers(s), outputs: this.deps.outputs, onEvent: emit, signal: abort.signal }).then(({ outcome }) => emit(outcome), (err: unknown) =>
+    runJob(spec, { providers: (s) => this.deps.providers(s), outputs: this.deps.outputs, onEvent: emit, signal: abort.signal, finish: finish.signal }).then(({ outcome }) => emit(outcome), (err: unknown) =>
       emit({ type: 'failed', error: pick(toVidmuxError(err).toJSON()) }),
     );
   }
@@ -39,10 +42,16 @@ export class JobRunner {
     this.jobs.get(jobId)?.abort(new DOMException('Cancelled', 'AbortError'));
   }
 
+  /** Finishes a recording: the job saves what it recorded and ends as usual. */
+  finish(jobId: string): void {
+    this.finishers.get(jobId)?.abort();
+  }
+
   /** The saver has the job's files (or gave up): free them. */
   async release(jobId: string): Promise<void> {
     this.jobs.get(jobId)?.abort(new DOMException('Released', 'AbortError'));
     this.jobs.delete(jobId);
+    this.finishers.delete(jobId);
     await this.deps.outputs.release(jobId);
   }
 

@@ -23,6 +23,8 @@ export interface RunJobDeps {
   /** Progress and provider events (the outcome is returned, not sent here). */
   onEvent(event: Extract<EngineEvent, { type: 'progress' | 'provider' }>): void;
   signal: AbortSignal;
+  /** Finishes a recording: what was recorded is saved (see {@link DownloadContext.finish}). */
+  finish?: AbortSignal;
 }
 
 /** The format and subtitles a spec's wish gets from one provider's offer. */
@@ -38,7 +40,7 @@ export function selectionFor(info: MediaInfo, spec: Pick<JobSpec, 'wish'>): Sele
  */
 export async function runJob(spec: JobSpec, deps: RunJobDeps): Promise<{ outcome: JobOutcome; format: Format | null }> {
   const files = new JobFiles(deps.outputs, spec.jobId);
-  const ctx = downloadContext({ target: files, signal: deps.signal, onProgress: (progress) => deps.onEvent({ type: 'progress', progress }) });
+  const ctx = downloadContext({ target: files, signal: deps.signal, ...(deps.finish ? { finish: deps.finish } : {}), onProgress: (progress) => deps.onEvent({ type: 'progress', progress }) });
   try {
     const providers = deps.providers(spec);
     let provider: Provider;

@@ -68,8 +68,11 @@ describe('bestAudioTrack', () => {
     expect(audio.language).toBe('en');
     expect(bestAudioTrack({ ...m, audio: [...m.audio].reverse() })!.id).toBe('aac-128');
   });
-  it('is null when no audio can be muxed', () => {
-    expect(bestAudioTrack({ ...m, audio: m.audio.map((a) => ({ ...a, codecs: 'ec-3' })) })).toBeNull();
+  it('prefers AAC or Opus; E-AC-3 only when there is nothing else; null when no audio can be muxed', () => {
+    const withEac3 = { ...m, audio: [...m.audio, { ...m.audio[0]!, id: 'eac3-640', codecs: 'ec-3', bandwidth: 640_000 }] };
+    expect(bestAudioTrack(withEac3)!.id).toBe('aac-128');
+    expect(bestAudioTrack({ ...m, audio: m.audio.map((a) => ({ ...a, codecs: 'ec-3' })) })!.codecs).toBe('ec-3');
+    expect(bestAudioTrack({ ...m, audio: m.audio.map((a) => ({ ...a, codecs: 'vorbis' })) })).toBeNull();
   });
 });
 
@@ -93,13 +96,25 @@ describe('parseDashManifest: what a track is made of', () => {
     expect(list.segments.map((s) => s.url.split('/').pop())).toEqual(['init.mp4', 'a.m4s', 'b.m4s']);
   });
 
-  it('flags DRM (ContentProtection) and refuses a live manifest before parsing its segments', () => {
+  it('flags DRM (ContentProtection)', () => {
     const drm = video('<SegmentTemplate timescale="1000" duration="4000" initialization="i.mp4" media="$Number$.m4s"/>', '<ContentProtection schemeIdUri="urn:uuid:edef8ba9-79d6-4ace-a3c8-27dcd51d21ed"/>');
     expect(parseDashManifest(mpd(drm), at).video[0]!.protected).toBe(true);
-    const live = mpd(video('<SegmentTemplate timescale="1000" duration="2000" initialization="i.mp4" media="$Number$.m4s"/>'), 'type="dynamic" availabilityStartTime="2020-01-01T00:00:00Z" minimumUpdatePeriod="PT2S"');
+  });
+
+  it('a live manifest that began years ago: only its last minute is listed, up to now, with its segment times', () => {
+    const live = mpd(video('<SegmentTemplate timescale="1000" duration="2000" initialization="i.mp4" media="$Number$.m4s" startNumber="1"/>'), 'type="dynamic" availabilityStartTime="2020-01-01T00:00:00Z" minimumUpdatePeriod="PT2S" timeShiftBufferDepth="P30D"');
+    const now = Date.parse('2026-11-28T12:00:00Z');
     const started = Date.now();
-    expect(() => parseDashManifest(live, at)).toThrow(/live DASH stream/);
+    const m = parseDashManifest(live, at, now);
     expect(Date.now() - started).toBeLessThan(500); // not millions of segments made first
+    expect(m).toMatchObject({ live: true, updateSeconds: 2, duration: null });
+    const t = m.video[0]!;
+    expect(t.times.length).toBeGreaterThanOrEqual(29);
+    expect(t.times.length).toBeLessThanOrEqual(31);
+    expect(t.segments).toHaveLength(t.times.length + 1); // the init first
+    const edge = (now - Date.parse('2020-01-01T00:00:00Z')) / 1000;
+    expect(edge - t.times.at(-1)!).toBeLessThanOrEqual(4);
+    expect(t.segments.at(-1)!.url).toBe(`https://cdn.example.com/x/${Math.round(t.times.at(-1)! / 2) + 1}.m4s`);
   });
 
   it('a track whose periods change its initialization is marked: its segments are not one stream', () => {

@@ -36,43 +36,72 @@ export interface ManifestTrack {
    * do not make one stream, and the track cannot be saved as one file.
    */
   initChanges: boolean;
+  /**
+   * It covers only some periods of the presentation (another Representation, of another encoding,
+   * plays the rest): on its own it is not the whole video.
+   */
+  partial: boolean;
+  /** Presentation time (seconds) of each media segment, in order (the init segment has none). */
+  times: number[];
 }
 
 export interface ParsedManifest {
   duration: number | null;
   video: ManifestTrack[];
   audio: ManifestTrack[];
+  /** `type="dynamic"`: a live stream, its segments listed up to now and more to come. */
+  live: boolean;
+  /** A live manifest's `minimumUpdatePeriod` in seconds (how soon to read it again), else null. */
+  updateSeconds: number | null;
 }
 
-/** Parses an MPD document; throws `bad_response` with the reason if it is not a usable manifest. */
-export function parseDashManifest(text: string, manifestUrl: string): ParsedManifest {
-  // A live manifest lists segments up to "now" since it began: mpd-parser would make one object per
-  // segment since then (millions for a stream started months ago). Told apart before parsing.
-  if (/<MPD\b[^>]*\btype\s*=\s*["']dynamic["']/i.test(text)) {
-    throw new VidmuxError('unsupported', 'This is a live DASH stream; Vidmux does not record live streams yet.');
+/** How much of a live stream's past a manifest is read for: a recording starts at its live edge. */
+const LIVE_WINDOW = 'PT60S';
+
+/**
+ * Parses an MPD document; throws `bad_response` with the reason if it is not a usable manifest.
+ * `now` (ms) is the clock a live manifest's segments are listed against.
+ */
+export function parseDashManifest(text: string, manifestUrl: string, now = Date.now()): ParsedManifest {
+  const mpdTag = /<MPD\b[^>]*>/i.exec(text)?.[0] ?? '';
+  const live = /\btype\s*=\s*["']dynamic["']/i.test(mpdTag);
+  if (live) {
+    // mpd-parser lists a live stream's segments from its start (or its time-shift window) to now:
+    // one object per segment since a stream started months ago, when no window is set. A recording
+    // starts at the live edge, so the last minute is all that is read.
+    const tag = mpdTag.replace(/\s+timeShiftBufferDepth\s*=\s*["'][^"']*["']/i, '').replace(/^<MPD\b/i, `<MPD timeShiftBufferDepth="${LIVE_WINDOW}"`);
+    text = text.replace(mpdTag, tag);
   }
   let parsed: ReturnType<typeof parse>;
   try {
-    parsed = parse(text, { manifestUri: manifestUrl });
+    parsed = parse(text, { manifestUri: manifestUrl, NOW: now });
   } catch (err) {
     throw new VidmuxError('bad_response', `The DASH manifest could not be read: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
-  const video = (parsed.playlists ?? []).map((p) => toTrack(p, 'video', null));
+  const duration = parsed.duration ?? null;
+  const video = (parsed.playlists ?? []).map((p) => toTrack(p, 'video', null, duration));
   const audio: ManifestTrack[] = [];
   for (const group of Object.values(parsed.mediaGroups?.AUDIO ?? {})) {
     for (const [label, rendition] of Object.entries(group)) {
-      for (const p of rendition.playlists ?? []) audio.push(toTrack(p, 'audio', rendition.language ?? label));
+      for (const p of rendition.playlists ?? []) audio.push(toTrack(p, 'audio', rendition.language ?? label, duration));
     }
   }
   // An audio-only manifest lists its audio as plain playlists.
   const videoTracks = video.filter((t) => t.width !== null || /^(avc|hev|hvc|av01|vp0?9)/.test(t.codecs));
   const audioFromPlaylists = video.filter((t) => !videoTracks.includes(t)).map((t) => ({ ...t, kind: 'audio' as const }));
-  const result = { duration: parsed.duration ?? null, video: videoTracks, audio: [...audio, ...audioFromPlaylists] };
+  const update = /\bminimumUpdatePeriod\s*=\s*["']([^"']*)["']/i.exec(mpdTag)?.[1];
+  const result = {
+    duration: live ? null : (parsed.duration ?? null),
+    video: videoTracks,
+    audio: [...audio, ...audioFromPlaylists],
+    live,
+    updateSeconds: live && update ? isoSeconds(update) : null,
+  };
   if (!result.video.length && !result.audio.length) throw new VidmuxError('bad_response', 'The DASH manifest lists no tracks.');
   return result;
 }
 
-function toTrack(p: MpdPlaylist, kind: 'video' | 'audio', language: string | null): ManifestTrack {
+function toTrack(p: MpdPlaylist, kind: 'video' | 'audio', language: string | null, duration: number | null): ManifestTrack {
   const segments: TrackSegment[] = [];
   const list = p.segments ?? [];
   const init = list[0]?.map;
@@ -97,7 +126,18 @@ function toTrack(p: MpdPlaylist, kind: 'video' | 'audio', language: string | nul
     singleFileUrl: singleFile(segments),
     protected: !!p.contentProtection && Object.keys(p.contentProtection).length > 0,
     initChanges: list.some((s) => !sameInit(s.map)),
+    // Segment durations are rounded per segment: a second (or 5%) short is still the whole.
+    times: list.map((s) => s.presentationTime ?? 0),
+    partial: !!duration && list.length > 0 && list.reduce((a, s) => a + (s.duration || 0), 0) < duration - Math.max(1, duration * 0.05),
   };
+}
+
+/** An ISO 8601 duration such as `PT1.5S` or `PT2M`, in seconds (null when it is not one). */
+function isoSeconds(d: string): number | null {
+  const m = /^P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(d.trim());
+  if (!m) return null;
+  const [, days, h, min, s] = m.map((x) => Number(x ?? 0));
+  return days! * 86400 + h! * 3600 + min! * 60 + s!;
 }
 
 function toRange(b: { offset: number; length: number }): { start: number; end: number } {
@@ -108,7 +148,7 @@ function toRange(b: { offset: number; length: number }): { start: number; end: n
  * The URL when every segment is a consecutive byte range of one file starting at 0 (or the file
  * itself): then the whole file is the track, and one ranged download of it is all we need.
  */
-function singleFile(segments: TrackSegment[]): string | null {
+export function singleFile(segments: readonly TrackSegment[]): string | null {
   if (!segments.length) return null;
   const url = segments[0]!.url;
   if (segments.some((s) => s.url !== url)) return null;
@@ -124,9 +164,11 @@ function singleFile(segments: TrackSegment[]): string | null {
 
 /**
  * The best audio track the media engine can mux (by bandwidth, never list order), to pair with
- * each video; null when there is none. Which video is the user's choice (lib/jobs/choose-format.ts).
+ * each video; null when there is none. AAC and Opus come first: every browser plays them in MP4;
+ * MP3, AC-3 or E-AC-3 only when the stream has nothing else. Which video is the user's choice
+ * (lib/jobs/choose-format.ts).
  */
 export function bestAudioTrack(m: ParsedManifest): ManifestTrack | null {
-  const audios = m.audio.filter((t) => muxableCodec(t.codecs)?.kind === 'audio').sort((a, b) => b.bandwidth - a.bandwidth);
-  return audios[0] ?? null;
+  const best = (opts: { allAudio?: boolean }) => m.audio.filter((t) => muxableCodec(t.codecs, opts)?.kind === 'audio').sort((a, b) => b.bandwidth - a.bandwidth)[0];
+  return best({}) ?? best({ allAudio: true }) ?? null;
 }

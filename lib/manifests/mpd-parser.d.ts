@@ -10,6 +10,9 @@ declare module 'mpd-parser' {
     byterange?: MpdByteRange;
     map?: { uri: string; resolvedUri: string; byterange?: MpdByteRange };
     duration: number;
+    /** Seconds from the presentation's start (a live stream's: since availabilityStartTime). */
+    presentationTime?: number;
+    number?: number;
   }
   export interface MpdPlaylist {
     attributes: {
@@ -35,5 +38,6 @@ declare module 'mpd-parser' {
       AUDIO: Record<string, Record<string, { language?: string; playlists: MpdPlaylist[] }>>;
     };
   }
-  export function parse(manifest: string, options: { manifestUri: string }): MpdManifest;
+  /** `NOW`: the wall clock (ms) a dynamic manifest's segments are listed against. */
+  export function parse(manifest: string, options: { manifestUri: string; NOW?: number }): MpdManifest;
 }

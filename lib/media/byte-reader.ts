@@ -67,14 +67,18 @@ export function releaseBuffer(buffer: ArrayBufferLike): void {
   lease.pool.recycle(buffer as ArrayBuffer);
 }
 
-/** Read buffers of one reader. */
-class BufferPool {
+/**
+ * Reusable buffers of one size: a reader's read buffers, or a demuxer's sample slabs (ts-demux.ts).
+ * A buffer taken and {@link BufferPool.lease leased} comes back once every holder has released it
+ * ({@link retainBuffer} / {@link releaseBuffer}).
+ */
+export class BufferPool {
   private free: ArrayBuffer[] = [];
-  constructor(private readonly size: number) {}
+  constructor(readonly size: number) {}
   take(): ArrayBuffer {
     return this.free.pop() ?? new ArrayBuffer(this.size);
   }
-  /** Registers a filled buffer, held once (by the reader). */
+  /** Registers a buffer taken from this pool, held once (by whoever took it). */
   lease(buffer: ArrayBufferLike): void {
     leases.set(buffer, { refs: 1, pool: this });
   }

@@ -1,5 +1,6 @@
 /**
- * Demuxing one MP4 input into one elementary track, streaming.
+ * Demuxing an input into its video and/or audio track, streaming: MP4 here, MPEG-TS in
+ * ts-demux.ts ({@link openTracks} tells them apart by their first bytes).
  *
  * We find the `moov` (scanning top-level box headers) and mp4box parses it, through
  * mp4box-adapter.ts: track info, codec string, where the decoder config is, edit list and the raw
@@ -11,7 +12,9 @@
  *   we expand the run-length encoded tables into per-sample typed arrays ({@link sampleTable});
  * - fragmented MP4 / CMAF / single-file DASH with `sidx` / init + media segments: we walk the
  *   top-level boxes after the `moov` in one pass, parse each small `moof` (tfhd/tfdt/trun) and read
- *   the samples it points at from the `mdat` that follows.
+ *   the samples it points at from the `mdat` that follows. When both tracks are wanted, one such
+ *   walk serves both ({@link FragmentedPass}, through shared-pass.ts): an HLS fMP4 segment holds
+ *   them side by side.
  * Memory is the sample table (a few bytes per sample) plus the reader's current chunk.
  */
 import { VidmuxError } from '../errors';
@@ -19,7 +22,9 @@ import type { ByteSource } from '../io';
 import { findBox, fourcc, listBoxes, printable, readBoxHeader, readI32, readU32, readU64 } from './boxes';
 import { readRange, SequentialReader } from './byte-reader';
 import { muxableCodec, type MuxableAudio, type MuxableVideo } from '../codecs';
-import { parseMovieHeader, type ByteRange, type ParsedMovieHeader, type RawSampleTables, type TrackDefaults } from './mp4box-adapter';
+import { parseMovieHeader, type ByteRange, type ParsedMovieHeader, type ParsedTrack, type RawSampleTables, type TrackDefaults } from './mp4box-adapter';
+import { SharedPass, type PassProducer, type TrackKind } from './shared-pass';
+import { detectMpegTs, openTsTracks } from './ts-demux';
 
 /** One edit list entry as stored in `elst`: duration in the movie timescale, media time in the track's. */
 export interface EditEntry {
@@ -41,7 +46,7 @@ export interface DemuxedTrackInfo {
   movieTimescale: number;
   /** The input's edit list (empty when it has none). */
   edits: EditEntry[];
-  /** The input's `stsd` box, verbatim: the sample entry with its decoder config (avcC, esds, dOps...). */
+  /** The input's `stsd` box, verbatim (or built from in-band headers for MPEG-TS): the sample entry with its decoder config (avcC, esds, dOps...). */
   stsd: Uint8Array;
   /** The input's `hdlr` box, verbatim (keeps the handler name). */
   hdlr: Uint8Array;
@@ -54,6 +59,12 @@ export interface DemuxedTrackInfo {
   /** The input's title (`moov/udta/meta/ilst/©nam`), if any. */
   title: string | undefined;
   fragmented: boolean;
+  /**
+   * For inputs on a clock that other files share (MPEG-TS's 90 kHz program clock, which HLS
+   * renditions of one stream share): where this input's presentation time 0 (the origin of
+   * `edits`) sits on that clock, in seconds. remux lines up tracks of different inputs by it.
+   */
+  clockOrigin?: number;
 }
 
 /** One coded sample. Times are in the track's media timescale. */
@@ -96,16 +107,108 @@ const MAX_MOOF_BYTES = 64 * 1024 * 1024;
 const corrupt = (label: string, what: string, cause?: unknown) =>
   new VidmuxError('corrupt_media', `The ${label} is not a readable MP4: ${what}.`, cause === undefined ? {} : { cause });
 
+/** Which tracks {@link openTracks} opens: `true` must be there (`bad_input` otherwise); `'optional'` is null when absent. */
+export type TrackWant = boolean | 'optional';
+
+/** What {@link openTracks} opened: null for a kind not asked for, or asked as optional and absent. */
+export interface OpenedTracks {
+  video: DemuxedTrack | null;
+  audio: DemuxedTrack | null;
+}
+
 /**
- * Opens the first `kind` track of an MP4 `source`: finds and parses its `moov` (reading only box
- * headers before it), checks the codec, and returns a lazy packet reader.
- * Throws `unsupported` for WebM/Matroska, MPEG-TS, encrypted or non-MP4-muxable codecs, and
- * `corrupt_media` for anything that isn't a readable MP4.
+ * Opens the first `kind` track of `source` (MP4, fragmented MP4 or MPEG-TS): see {@link openTracks}.
+ * Throws `bad_input` when there is no such track.
  */
 export async function openTrack(source: ByteSource, kind: 'video' | 'audio', opts: OpenTrackOptions = {}): Promise<DemuxedTrack> {
-  const label = opts.label ?? `${kind} input`;
-  const { ftyp, moov, moovEnd } = await findMoov(source, label, opts.signal);
+  const opened = await openTracks(source, { [kind]: true }, { ...opts, label: opts.label ?? `${kind} input` });
+  return opened[kind]!;
+}
 
+/**
+ * Opens the first video and/or first audio track of one `source` so that they are read in one pass
+ * where the container interleaves them:
+ * - MPEG-TS (sync bytes 0x47 every 188 bytes, or 192 for M2TS; see ts-demux.ts) and fragmented
+ *   MP4 holding both tracks (HLS fMP4 segments, one `moof` per track or one with two `traf`s) are
+ *   read once, front to back; each track's packets wait in a bounded queue until that track reads
+ *   them (shared-pass.ts), so read both tracks about as fast as each other (remux does);
+ * - a progressive MP4 is read once per track: its sample tables say where every sample is.
+ * `label` names the input in errors (default "input"). Throws `unsupported` for WebM/Matroska,
+ * encrypted or non-muxable codecs, `bad_input` for a required kind that is missing, and
+ * `corrupt_media` or `truncated` for an input that can't be read.
+ */
+export async function openTracks(
+  source: ByteSource,
+  want: { video?: TrackWant; audio?: TrackWant },
+  opts: OpenTrackOptions = {},
+): Promise<OpenedTracks> {
+  const label = opts.label ?? 'input';
+  if (!want.video && !want.audio) throw new VidmuxError('bad_input', `Nothing asked of the ${label}: want video, audio or both.`);
+  const head = await readRange(source, 0, 16, opts.signal);
+  if (head[0] === 0x47 || head[4] === 0x47 || (head.length >= 8 && !/^[\x20-\x7e\xa9]{4}$/.test(fourcc(head, 4)))) {
+    const layout = detectMpegTs(await readRange(source, 0, 1024, opts.signal));
+    if (layout) return openTsTracks(source, layout, want, { ...opts, label });
+  }
+  return openMp4Tracks(source, want, { ...opts, label }, head);
+}
+
+async function openMp4Tracks(
+  source: ByteSource,
+  want: { video?: TrackWant; audio?: TrackWant },
+  opts: OpenTrackOptions & { label: string },
+  head: Uint8Array,
+): Promise<OpenedTracks> {
+  const { label } = opts;
+  const { ftyp, moov, moovEnd } = await findMoov(source, label, opts.signal, head);
+  const found: Partial<Record<'video' | 'audio', { track: ParsedTrack; info: DemuxedTrackInfo }>> = {};
+  for (const kind of ['video', 'audio'] as const) {
+    if (!want[kind]) continue;
+    const got = mp4Track(moov, ftyp, kind, label, want[kind] === true);
+    if (got) found[kind] = got;
+  }
+  if (!found.video && !found.audio) throw new VidmuxError('bad_input', `The ${label} has neither video nor audio.`);
+  const opened: OpenedTracks = { video: null, audio: null };
+  const both = found.video && found.audio;
+  if (both && found.video!.info.fragmented) {
+    // One pass over the fragments for both tracks.
+    const pass = new SharedPass(['video', 'audio'], label);
+    const reader = new SequentialReader(source, opts.signal, opts.onBytes);
+    pass.attach(new FragmentedPass(reader, moovEnd, pass, [
+      { kind: 'video', id: found.video!.track.id, defaults: found.video!.track.trexDefaults },
+      { kind: 'audio', id: found.audio!.track.id, defaults: found.audio!.track.trexDefaults },
+    ], label));
+    return { video: pass.track('video', found.video!.info), audio: pass.track('audio', found.audio!.info) };
+  }
+  for (const kind of ['video', 'audio'] as const) {
+    const f = found[kind];
+    if (!f) continue;
+    const reader = new SequentialReader(source, opts.signal, opts.onBytes);
+    if (!f.info.fragmented) {
+      let table: SampleTable;
+      try {
+        table = sampleTable(f.track.sampleTables, f.track.mediaDuration);
+      } catch (err) {
+        throw corrupt(label, 'its sample tables are inconsistent', err);
+      }
+      if (table.count === 0) throw corrupt(label, `the ${kind} track has no samples`);
+      opened[kind] = { info: f.info, next: progressiveNext(table, reader), close: () => reader.close() };
+      continue;
+    }
+    const fragments = fragmentedPackets(reader, moovEnd, f.track.id, f.track.trexDefaults, label);
+    const next = () => fragments.next().then((r) => (r.done ? null : r.value));
+    opened[kind] = { info: f.info, next, close: () => reader.close() };
+  }
+  return opened;
+}
+
+/** The first `kind` track of a parsed `moov` and its info; null when absent and not `required`. */
+function mp4Track(
+  moov: Uint8Array,
+  ftyp: Uint8Array | null,
+  kind: 'video' | 'audio',
+  label: string,
+  required: boolean,
+): { track: ParsedTrack; info: DemuxedTrackInfo } | null {
   let movie: ParsedMovieHeader;
   try {
     movie = parseMovieHeader(moov, ftyp, kind);
@@ -114,6 +217,7 @@ export async function openTrack(source: ByteSource, kind: 'video' | 'audio', opt
   }
   const track = movie.track;
   if (!track) {
+    if (!required) return null;
     const has = movie.tracks.map((t) => `${t.type ?? 'other'} (${t.codec})`).join(', ') || 'no tracks';
     throw new VidmuxError('bad_input', `The ${label} has no ${kind} track (it has ${has}).`);
   }
@@ -121,11 +225,11 @@ export async function openTrack(source: ByteSource, kind: 'video' | 'audio', opt
   if (entryType === 'encv' || entryType === 'enca') {
     throw new VidmuxError('unsupported', `The ${label} is encrypted (DRM-protected); it can't be saved.`);
   }
-  const family = muxableCodec(track.codec);
+  const family = muxableCodec(track.codec, { allAudio: true });
   if (!family || family.kind !== kind) {
     throw new VidmuxError(
       'unsupported',
-      `The ${label} uses codec ${track.codec} (${printable(entryType.padEnd(4))}); only H.264, H.265, AV1, VP9, AAC and Opus can be saved into MP4 without re-encoding.`,
+      `The ${label} uses codec ${track.codec} (${printable(entryType.padEnd(4))}); only H.264, H.265, AV1, VP9, AAC, Opus, MP3, AC-3 and E-AC-3 can be saved into MP4 without re-encoding.`,
     );
   }
 
@@ -133,7 +237,7 @@ export async function openTrack(source: ByteSource, kind: 'video' | 'audio', opt
   const hdlr = sliceBox(moov, track.hdlr);
   if (fourcc(stsd, 4) !== 'stsd' || fourcc(hdlr, 4) !== 'hdlr') throw corrupt(label, 'unexpected sample description layout');
 
-  const trackInfo: DemuxedTrackInfo = {
+  const info: DemuxedTrackInfo = {
     kind,
     codec: track.codec,
     family: family.family,
@@ -150,22 +254,8 @@ export async function openTrack(source: ByteSource, kind: 'video' | 'audio', opt
     title: findTitle(moov),
     fragmented: movie.isFragmented,
   };
-  if (!(trackInfo.timescale > 0)) throw corrupt(label, 'the track has no timescale');
-
-  const reader = new SequentialReader(source, opts.signal, opts.onBytes);
-  if (!trackInfo.fragmented) {
-    let table: SampleTable;
-    try {
-      table = sampleTable(track.sampleTables, track.mediaDuration);
-    } catch (err) {
-      throw corrupt(label, 'its sample tables are inconsistent', err);
-    }
-    if (table.count === 0) throw corrupt(label, `the ${kind} track has no samples`);
-    return { info: trackInfo, next: progressiveNext(table, reader), close: () => reader.close() };
-  }
-  const fragments = fragmentedPackets(reader, moovEnd, track.id, track.trexDefaults, label);
-  const next = () => fragments.next().then((r) => (r.done ? null : r.value));
-  return { info: trackInfo, next, close: () => reader.close() };
+  if (!(info.timescale > 0)) throw corrupt(label, 'the track has no timescale');
+  return { track, info };
 }
 
 /** A copy of the box at `range` of `moov` (empty when its position is unknown). */
@@ -178,12 +268,13 @@ async function findMoov(
   source: ByteSource,
   label: string,
   signal?: AbortSignal,
+  first?: Uint8Array,
 ): Promise<{ ftyp: Uint8Array | null; moov: Uint8Array; moovEnd: number }> {
   let offset = 0;
   let ftyp: Uint8Array | null = null;
   for (;;) {
     if (signal?.aborted) throw new VidmuxError('cancelled', 'Cancelled.');
-    const head = await readRange(source, offset, offset + 16, signal);
+    const head = offset === 0 && first ? first : await readRange(source, offset, offset + 16, signal);
     if (offset === 0) rejectOtherContainers(head, label);
     if (head.length < 8) throw corrupt(label, offset === 0 ? 'it is empty' : 'it has no movie header (moov)');
     let h;
@@ -207,13 +298,10 @@ async function findMoov(
   }
 }
 
-/** Names WebM/Matroska and MPEG-TS inputs instead of calling them corrupt. */
+/** Names WebM/Matroska inputs instead of calling them corrupt (MPEG-TS never gets here: openTracks reads it). */
 function rejectOtherContainers(head: Uint8Array, label: string): void {
   if (head[0] === 0x1a && head[1] === 0x45 && head[2] === 0xdf && head[3] === 0xa3) {
-    throw new VidmuxError('unsupported', `The ${label} is WebM/Matroska; only MP4 input can be saved without re-encoding.`);
-  }
-  if (head[0] === 0x47 && head.length >= 1 && fourcc(head, 4) !== 'ftyp') {
-    throw new VidmuxError('unsupported', `The ${label} looks like MPEG-TS; only MP4 input can be saved without re-encoding.`);
+    throw new VidmuxError('unsupported', `The ${label} is WebM/Matroska; only MP4 and MPEG-TS input can be saved without re-encoding.`);
   }
 }
 
@@ -503,4 +591,83 @@ function parseMoof(
     throw corrupt(label, `bad movie fragment at byte ${moofOffset}`, err);
   }
   return { samples, nextDts: dts };
+}
+
+/** Samples of several tracks located by one `moof`, in file order. */
+interface PassSample extends FragmentSample {
+  kind: TrackKind;
+}
+
+/**
+ * The fragments of a fragmented MP4 read once for both of its tracks: each `moof` is parsed for
+ * every track, and the samples it locates are read in file order and queued per track.
+ */
+class FragmentedPass implements PassProducer {
+  private offset: number;
+  /** Samples located by the last `moof`, waiting for its `mdat`. */
+  private located: PassSample[] = [];
+  /** Samples of the current `mdat` being read, and the next one's index. */
+  private reading: PassSample[] = [];
+  private index = 0;
+  private readonly nextDts: number[];
+
+  constructor(
+    private readonly reader: SequentialReader,
+    start: number,
+    private readonly pass: SharedPass,
+    private readonly tracks: Array<{ kind: TrackKind; id: number; defaults: TrackDefaults }>,
+    private readonly label: string,
+  ) {
+    this.offset = start;
+    this.nextDts = tracks.map(() => 0);
+  }
+
+  async step(): Promise<boolean> {
+    if (this.index < this.reading.length) {
+      // A bounded batch per step, so a big mdat doesn't fill the queues in one go.
+      for (let n = 0; n < 256 && this.index < this.reading.length; n++) {
+        const s = this.reading[this.index++]!;
+        const got = this.reader.read(s.offset, s.size);
+        const data = got instanceof Uint8Array ? got : await got;
+        this.pass.push(s.kind, { data, dts: s.dts, cts: s.cts, duration: s.duration, sync: s.sync });
+      }
+      return true;
+    }
+    const at = this.offset;
+    const head = at === Infinity ? new Uint8Array(0) : await this.reader.read(at, 16, true);
+    if (head.length === 0) {
+      if (this.located.length > 0) throw new VidmuxError('truncated', `The ${this.label} ends before the data of its last fragment.`);
+      return false;
+    }
+    let h;
+    try {
+      h = head.length >= 8 ? readBoxHeader(head, 0, head.length) : null;
+    } catch (err) {
+      throw corrupt(this.label, `bad box at byte ${at}`, err);
+    }
+    if (!h) throw new VidmuxError('truncated', `The ${this.label} ends inside a box header at byte ${at}.`);
+    if (!/^[\x20-\x7e\xa9]{4}$/.test(h.type)) throw corrupt(this.label, `no MP4 box at byte ${at}`);
+    if (h.type === 'moof') {
+      if (h.size === null || h.size > MAX_MOOF_BYTES) throw corrupt(this.label, `bad movie fragment size at byte ${at}`);
+      const moof = await this.reader.read(at, h.size);
+      const located: PassSample[] = [];
+      this.tracks.forEach((t, i) => {
+        const parsed = parseMoof(moof, at, t.id, t.defaults, this.nextDts[i]!, this.label);
+        this.nextDts[i] = parsed.nextDts;
+        for (const s of parsed.samples) located.push({ ...s, kind: t.kind });
+      });
+      // The reader only goes forward: read the samples in file order.
+      this.located = located.sort((a, b) => a.offset - b.offset);
+    } else if (h.type === 'mdat' && this.located.length > 0) {
+      this.reading = this.located;
+      this.index = 0;
+      this.located = [];
+    }
+    this.offset = h.size === null ? Infinity : at + h.size;
+    return true;
+  }
+
+  close(): void {
+    this.reader.close();
+  }
 }

@@ -14,7 +14,7 @@
  * data: {@link Mp4Skeleton} captures its two outputs, the header and the `moov`.
  */
 import { Muxer, StreamTarget } from 'mp4-muxer';
-import type { MuxableAudio as AudioCodecFamily, MuxableVideo as VideoCodecFamily } from '../codecs';
+import type { MuxableVideo as VideoCodecFamily } from '../codecs';
 import type { DemuxedTrackInfo } from './demux';
 
 /** What the skeleton needs to know about a track. */
@@ -57,7 +57,9 @@ export class Mp4Skeleton {
       ...(audio
         ? {
             audio: {
-              codec: audio.family as AudioCodecFamily,
+              // MP3, AC-3 and E-AC-3 get an AAC skeleton: its stsd is replaced (moov-patch.ts)
+              // and everything else mp4-muxer writes for an audio track is the same for them.
+              codec: audio.family === 'opus' ? 'opus' : 'aac',
               numberOfChannels: Math.max(1, audio.channels),
               sampleRate: audio.timescale,
             },
@@ -132,5 +134,6 @@ function placeholderVideoConfig(info: SkeletonTrack): VideoDecoderConfig {
 
 /** Opus needs an 18-byte OpusHead-like description to be accepted; AAC anything. */
 function placeholderAudioConfig(info: SkeletonTrack): AudioDecoderConfig {
-  return { codec: info.codec, numberOfChannels: info.channels, sampleRate: info.sampleRate, description: new Uint8Array(19) };
+  const codec = info.family === 'opus' || info.family === 'aac' ? info.codec : 'mp4a.40.2';
+  return { codec, numberOfChannels: info.channels, sampleRate: info.sampleRate, description: new Uint8Array(19) };
 }

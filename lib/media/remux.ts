@@ -1,20 +1,40 @@
 /**
- * The engine's entry point: stream-copy a video and/or an audio MP4 input into one MP4.
+ * The engine's entry point: stream-copy video and audio (from MP4 or MPEG-TS inputs: separate
+ * files, or one file holding both) into one MP4.
  * Web-standard APIs only, so the same code runs in Node, the offscreen document and workers.
  */
 import { toVidmuxError, VidmuxError } from '../errors';
 import type { ByteSink, ByteSource } from '../io';
 import { ProgressMeter, type Progress } from '../progress';
-import { openTrack, type DemuxedTrack, type DemuxedTrackInfo, type Packet } from './demux';
+import { openTrack, openTracks, type DemuxedTrack, type DemuxedTrackInfo, type OpenedTracks, type OpenTrackOptions, type Packet } from './demux';
 import type { OutputEdit, TrackPatch } from './moov-patch';
 import { CHUNK_SECONDS, Mp4MuxWriter } from './muxer';
 
 /** Input and output of {@link remux}. */
 export interface RemuxOptions {
-  /** MP4 whose first video track is copied. */
+  /**
+   * MP4 or MPEG-TS whose first video track is copied. Given the same object as `audio`, the file is
+   * read once for both (as `input` with `inputKinds: ['video', 'audio']`).
+   */
   video?: ByteSource;
-  /** MP4 whose first audio track is copied. */
+  /** MP4 or MPEG-TS whose first audio track is copied. */
   audio?: ByteSource;
+  /**
+   * One file holding both video and audio (an HLS stream's MPEG-TS or fragmented-MP4 segments
+   * joined as they download, or any MP4): its first video and first audio track are copied,
+   * reading it once. It supplies the kinds not given as `video`/`audio` (see `inputKinds`), so
+   * `{ input, audio }` takes the video from `input` and the audio from a separate rendition, whose
+   * track then replaces `input`'s own audio (which is not read).
+   */
+  input?: ByteSource;
+  /**
+   * Which kinds to take from `input`. By default every kind not given separately, each only if
+   * `input` has it (an audio-only or video-only stream is fine; one with neither is `bad_input`).
+   * When listed here, a kind must be in `input` (`bad_input` otherwise) and must not also be given
+   * as `video`/`audio` (`bad_input`): e.g. `['video']` saves only the video of a stream that also
+   * has audio.
+   */
+  inputKinds?: ReadonlyArray<'video' | 'audio'>;
   /** Where the MP4 goes; closed on success, aborted on any failure or cancel. */
   sink: ByteSink;
   /** Title to store; defaults to the video input's title, then the audio input's. */
@@ -75,11 +95,24 @@ interface TrackState {
   signedOffsets: boolean;
   /** Seconds added to DTS to place this track on the shared timeline when interleaving. */
   timelineOffset: number;
+  /** Seconds of empty edit put in front of the track to line it up with a track of another input (clockOrigin). */
+  leadIn: number;
 }
 
 /**
- * Remuxes `video` and/or `audio` into one MP4 on `sink`, packet for packet, keeping presentation
- * timing (B-frame offsets, AAC priming, per-track start offsets), title and languages.
+ * Two inputs' clock origins farther apart than this are on unrelated clocks (not renditions of one
+ * stream): each then starts at its own time 0, as ffmpeg starts every input.
+ */
+const MAX_CLOCK_ALIGN_SECONDS = 30;
+/** MPEG-TS timestamps wrap every 2^33 ticks of 90 kHz. */
+const CLOCK_WRAP_SECONDS = 2 ** 33 / 90000;
+
+/**
+ * Remuxes `video` and/or `audio` (and/or the tracks of `input`) into one MP4 on `sink`, packet for
+ * packet, keeping presentation timing (B-frame offsets, AAC priming, per-track start offsets),
+ * title and languages. MPEG-TS inputs start like `ffmpeg -i in.ts -c copy out.mp4` starts them
+ * (time 0 at the earliest stream start); two MPEG-TS inputs on one clock (HLS renditions) keep
+ * their offset to each other.
  * Memory does not grow with the file size. On failure or cancel the sink is aborted and a
  * {@link VidmuxError} is thrown (`cancelled`, `corrupt_media`, `truncated`, `unsupported`, ...).
  */
@@ -87,8 +120,9 @@ export async function remux(opts: RemuxOptions): Promise<RemuxSummary> {
   const { sink, signal } = opts;
   const states: TrackState[] = [];
   try {
-    if (!opts.video && !opts.audio) throw new VidmuxError('bad_input', 'Nothing to mux: give a video input, an audio input or both.');
-    const sizes = [opts.video, opts.audio].filter((s): s is ByteSource => !!s).map((s) => s.size);
+    if (!opts.video && !opts.audio && !opts.input) throw new VidmuxError('bad_input', 'Nothing to mux: give a video input, an audio input or both.');
+    const sources = [...new Set([opts.input, opts.video, opts.audio].filter((s): s is ByteSource => !!s))];
+    const sizes = sources.map((s) => s.size);
     // ../progress is zod-free: the schemas would cost a CLI run ~35 ms of start-up.
     const meter = opts.onProgress ? new ProgressMeter(sizes.every((s) => s !== null) ? sizes.reduce<number>((a, b) => a + (b ?? 0), 0) : null) : null;
     const emit = (force = false) => {
@@ -102,11 +136,8 @@ export async function remux(opts: RemuxOptions): Promise<RemuxSummary> {
         }
       : undefined;
 
-    const opened = await Promise.all([
-      opts.video ? openTrack(opts.video, 'video', { signal, onBytes, label: 'video input' }) : null,
-      opts.audio ? openTrack(opts.audio, 'audio', { signal, onBytes, label: 'audio input' }) : null,
-    ]);
-    for (const track of opened) {
+    const opened = await openInputs(opts, { ...(signal ? { signal } : {}), ...(onBytes ? { onBytes } : {}) });
+    for (const track of [opened.video, opened.audio]) {
       if (!track) continue;
       states.push({
         kind: track.info.kind,
@@ -120,8 +151,10 @@ export async function remux(opts: RemuxOptions): Promise<RemuxSummary> {
         packets: 0,
         signedOffsets: false,
         timelineOffset: timelineOffset(track.info),
+        leadIn: 0,
       });
     }
+    alignClocks(states);
     const video = states.find((s) => s.kind === 'video');
     const audio = states.find((s) => s.kind === 'audio');
     const writer = new Mp4MuxWriter(sink, { ...(video ? { video: video.info } : {}), ...(audio ? { audio: audio.info } : {}) });
@@ -219,6 +252,61 @@ function nextPacket(s: TrackState): Packet | null | Promise<Packet | null> {
   return s.track.next();
 }
 
+/**
+ * Opens what `opts` asks for (see {@link RemuxOptions}): `input` in one pass for the kinds it
+ * supplies, `video`/`audio` on their own (one pass for both when they are the same source).
+ * If one open fails, the others are closed.
+ */
+async function openInputs(opts: RemuxOptions, common: OpenTrackOptions): Promise<OpenedTracks> {
+  const { input, video, audio, inputKinds } = opts;
+  if (inputKinds && !input) throw new VidmuxError('bad_input', 'inputKinds needs an input.');
+  let fromInput: Promise<OpenedTracks> | null = null;
+  if (input) {
+    const kinds = inputKinds ?? (['video', 'audio'] as const).filter((k) => !opts[k]);
+    const both = (k: 'video' | 'audio') => (k === 'video' ? video : audio);
+    const twice = kinds.find((k) => both(k));
+    if (twice) throw new VidmuxError('bad_input', `The ${twice} is given twice: as ${twice} and in inputKinds.`);
+    if (kinds.length === 0) throw new VidmuxError('bad_input', 'Nothing to take from the input: video and audio are both given separately.');
+    const mode = inputKinds ? true : 'optional';
+    fromInput = openTracks(input, { video: kinds.includes('video') && mode, audio: kinds.includes('audio') && mode }, { ...common, label: 'input' });
+  } else if (video && video === audio) {
+    fromInput = openTracks(video, { video: true, audio: true }, { ...common, label: 'input' });
+  }
+  const separate = (kind: 'video' | 'audio', source: ByteSource | undefined) =>
+    source && !(source === video && source === audio && !input) ? openTrack(source, kind, { ...common, label: `${kind} input` }) : null;
+  const results = await Promise.allSettled([fromInput, separate('video', video), separate('audio', audio)]);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  const [shared, v, a] = results.map((r) => (r.status === 'fulfilled' ? r.value : null)) as [OpenedTracks | null, DemuxedTrack | null, DemuxedTrack | null];
+  if (failed) {
+    for (const t of [shared?.video, shared?.audio, v, a]) t?.close();
+    throw failed.reason;
+  }
+  return { video: v ?? shared?.video ?? null, audio: a ?? shared?.audio ?? null };
+}
+
+/**
+ * Tracks from different MPEG-TS inputs (an HLS stream's video and its separate audio rendition)
+ * run on one program clock: each input's own time 0 is its earliest start, so without this the
+ * later-starting input would be pulled forward by the difference. Lines them up by `clockOrigin`
+ * unless the clocks are unrelated (see {@link MAX_CLOCK_ALIGN_SECONDS}).
+ */
+function alignClocks(states: TrackState[]): void {
+  const origins = states.map((s) => s.info.clockOrigin);
+  if (states.length < 2 || origins.some((o) => o === undefined)) return;
+  const base = origins[0]!;
+  // Differences modulo the 33-bit wrap, so inputs on either side of it still line up.
+  const diffs = origins.map((o) => {
+    const d = (o! - base) % CLOCK_WRAP_SECONDS;
+    return d > CLOCK_WRAP_SECONDS / 2 ? d - CLOCK_WRAP_SECONDS : d < -CLOCK_WRAP_SECONDS / 2 ? d + CLOCK_WRAP_SECONDS : d;
+  });
+  const min = Math.min(...diffs);
+  if (Math.max(...diffs) - min > MAX_CLOCK_ALIGN_SECONDS) return;
+  states.forEach((s, i) => {
+    s.leadIn = diffs[i]! - min;
+    s.timelineOffset += s.leadIn;
+  });
+}
+
 /** Where the input's edit list puts media time 0 on the presentation timeline, in seconds (for interleaving only). */
 function timelineOffset(info: DemuxedTrackInfo): number {
   let empty = 0;
@@ -237,6 +325,14 @@ function timelineOffset(info: DemuxedTrackInfo): number {
  * writes (an edit at media time 0 with a composition delay is read back by ffmpeg as starting at 0).
  */
 function outputEdits(s: TrackState): OutputEdit[] {
+  const edits = inputEdits(s);
+  if (s.leadIn <= 0) return edits;
+  if (edits[0]?.mediaTime === -1) return [{ seconds: edits[0].seconds + s.leadIn, mediaTime: -1 }, ...edits.slice(1)];
+  return [{ seconds: s.leadIn, mediaTime: -1 }, ...edits];
+}
+
+/** The input's own presentation timeline as output edits (see {@link outputEdits}). */
+function inputEdits(s: TrackState): OutputEdit[] {
   const { info } = s;
   const ts = info.timescale;
   const out: OutputEdit[] = [];

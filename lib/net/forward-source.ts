@@ -4,6 +4,7 @@
  */
 import { VidmuxError } from '../errors';
 import type { ByteSource } from '../io';
+import { joinBytes } from './bytes';
 
 /** Default of {@link ForwardSourceOptions.headCacheBytes}: 32 MiB. */
 export const DEFAULT_HEAD_CACHE_BYTES = 32 * 1024 * 1024;
@@ -216,7 +217,7 @@ export class ForwardSource implements ByteSource {
     } else {
       // Too much to keep (or the head cache is closed): from here on bytes pass through.
       this.headOpen = false;
-      this.carry = this.carry ? concat(this.carry, chunk) : chunk;
+      this.carry = this.carry ? joinBytes([this.carry, chunk]) : chunk;
     }
     this.pos += chunk.length;
   }
@@ -240,14 +241,6 @@ export class ForwardSource implements ByteSource {
       if (value.length) return value;
     }
   }
-}
-
-/** `a` then `b`, as a copy. */
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
 
 /** Bytes `[start, end)` of the concatenation of `parts` (which starts at byte 0), as a copy. */

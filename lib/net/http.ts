@@ -21,6 +21,7 @@ import {
   type RetryPolicy,
   type Sleep,
 } from './retry-policy';
+import { joinBytes } from './bytes';
 
 /** Never more than this many connections to one host, whatever a caller asks for. */
 export const MAX_CONNECTIONS_PER_HOST = 10;
@@ -170,6 +171,8 @@ export interface HttpResponse {
   cancel(): Promise<void>;
   /** Reads the whole body as text. */
   text(): Promise<string>;
+  /** Reads the whole body; more than `max` bytes fails with `bad_response` (the body is dropped). */
+  bytes(max?: number): Promise<Uint8Array>;
 }
 
 /** Counts connections per host and makes extra callers wait their turn. */
@@ -466,6 +469,22 @@ export class HttpClient {
         }
         const decoder = new TextDecoder();
         return chunks.map((c) => decoder.decode(c, { stream: true })).join('') + decoder.decode();
+      },
+      bytes: async (max = Infinity) => {
+        const chunks: Uint8Array[] = [];
+        let n = 0;
+        const r = body.getReader();
+        for (;;) {
+          const { done, value } = await r.read();
+          if (done) break;
+          n += value.length;
+          if (n > max) {
+            await r.cancel().catch(() => {});
+            throw new VidmuxError('bad_response', `${describeUrl(url)} sent more than the ${max} bytes expected.`);
+          }
+          chunks.push(value);
+        }
+        return joinBytes(chunks, n);
       },
     };
   }

@@ -4,6 +4,7 @@
  */
 import { toVidmuxError } from '../errors';
 import type { ByteSink, ByteSource } from '../io';
+import { joinBytes } from './bytes';
 
 /** Writes larger than this are not coalesced further; fewer, bigger writes are cheaper for files. */
 const WRITE_BATCH_BYTES = 1024 * 1024;
@@ -21,7 +22,7 @@ export async function copyToSink(source: ByteSource, sink: ByteSink, opts: { sig
     let batchBytes = 0;
     const flush = async () => {
       if (batchBytes === 0) return;
-      const data = batch.length === 1 ? batch[0]! : concat(batch, batchBytes);
+      const data = joinBytes(batch, batchBytes);
       batch = [];
       batchBytes = 0;
       await sink.write(position, data);
@@ -54,14 +55,4 @@ export async function writeAll(sink: ByteSink, data: Uint8Array): Promise<number
     await sink.abort(err).catch(() => {});
     throw toVidmuxError(err, 'download_failed');
   }
-}
-
-function concat(parts: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

@@ -13,6 +13,7 @@ import { VidmuxError } from '../errors';
 import type { ByteSource } from '../io';
 import { ProgressMeter, type Progress } from '../progress';
 import { HttpClient, MediaUrl, describeUrl, type HttpResponse } from './http';
+import { joinBytes } from './bytes';
 import { parseContentRange } from './ranged-fetch';
 import { HttpFailure, cancelledError } from './retry-policy';
 
@@ -161,7 +162,11 @@ class SegmentRun {
   private fill(): void {
     while (this.nextToStart < this.segments.length && this.nextToStart < this.nextToHand + this.concurrency) {
       const index = this.nextToStart++;
-      this.pending.set(index, this.fetchSegment(index));
+      const fetching = this.fetchSegment(index);
+      // Fetched ahead: it may fail before anyone awaits it (that is not an unhandled rejection;
+      // its error is thrown when its turn comes, or never if an earlier segment failed).
+      fetching.catch(() => undefined);
+      this.pending.set(index, fetching);
     }
   }
 
@@ -252,13 +257,6 @@ class SegmentRun {
     if (Number.isFinite(declared) && want === null && got < declared) {
       throw this.client.failure('truncated', 'truncated', `${where} ended segment ${index + 1} early, at byte ${got} of ${declared}.`);
     }
-    if (chunks.length === 1) return chunks[0]!;
-    const out = new Uint8Array(got);
-    let at = 0;
-    for (const c of chunks) {
-      out.set(c, at);
-      at += c.length;
-    }
-    return out;
+    return joinBytes(chunks, got);
   }
 }

@@ -36,6 +36,10 @@ export class OffscreenEngineHost implements EngineHost {
     if (await this.hasDocument()) await sendToEngine('engine.release', { jobId }).catch(() => undefined);
   }
 
+  async finish(jobId: string): Promise<void> {
+    if (await this.hasDocument()) await sendToEngine('engine.finish', { jobId });
+  }
+
   private get chrome(): ChromeOffscreen {
     return browser as unknown as ChromeOffscreen;
   }
@@ -58,6 +62,7 @@ export class OffscreenEngineHost implements EngineHost {
 export interface LocalEngine {
   start(spec: JobSpec): void;
   cancel(jobId: string): void;
+  finish(jobId: string): void;
   release(jobId: string): Promise<void>;
   sweep(): Promise<void>;
 }
@@ -77,6 +82,10 @@ export class InProcessEngineHost implements EngineHost {
 
   async cancel(jobId: string): Promise<void> {
     if (this.engine) (await this.engine).cancel(jobId);
+  }
+
+  async finish(jobId: string): Promise<void> {
+    if (this.engine) (await this.engine).finish(jobId);
   }
 
   async release(jobId: string): Promise<void> {

@@ -52,7 +52,7 @@ export function serveMessages(handlers: Handlers, opts: { answerUnknown: boolean
     if (!kind) return undefined;
     const type = (raw as { type?: unknown } | null)?.type;
     if (!opts.answerUnknown && !(typeof type === 'string' && Object.hasOwn(handlers, type))) return undefined;
-    return dispatch(handlers, raw, { kind, tabId: sender.tab?.id ?? null });
+    return dispatch(handlers, raw, { kind, tabId: sender.tab?.id ?? null, ...(sender.tab && sender.frameId !== undefined ? { frameId: sender.frameId } : {}) });
   };
   browser.runtime.onMessage.addListener(listener);
   return () => browser.runtime.onMessage.removeListener(listener);

@@ -8,9 +8,15 @@ import { Parser } from 'htmlparser2';
 export interface PageMediaRef {
   url: string;
   mimeType: string | null;
-  /** Where it was found, for ordering: a <video> element beats og:video. */
-  via: 'video' | 'source' | 'audio' | 'og:video';
+  /**
+   * Where it was found, for ordering: a <video> element beats og:video, which beats a manifest URL
+   * named in the page's scripts (a player such as hls.js loads it).
+   */
+  via: 'video' | 'source' | 'audio' | 'og:video' | 'script';
 }
+
+/** Manifest URLs taken from a page's scripts at most. */
+const MAX_SCRIPT_MANIFESTS = 8;
 
 export interface PageScan {
   title: string;
@@ -25,6 +31,7 @@ export function scanPageHtml(html: string, pageUrl: string): PageScan {
   let inTitle = false;
   const media: PageMediaRef[] = [];
   const stack: string[] = [];
+  const scripts: string[] = [];
   const add = (raw: string | undefined, mimeType: string | null, via: PageMediaRef['via']) => {
     if (!raw) return;
     let url: string;
@@ -57,6 +64,7 @@ export function scanPageHtml(html: string, pageUrl: string): PageScan {
       },
       ontext(text) {
         if (inTitle) title += text;
+        else if (stack.at(-1) === 'script') scripts.push(text);
       },
       onclosetag(name) {
         stack.pop();
@@ -67,7 +75,17 @@ export function scanPageHtml(html: string, pageUrl: string): PageScan {
   );
   parser.write(html);
   parser.end();
-  const order: Record<PageMediaRef['via'], number> = { video: 0, source: 1, audio: 2, 'og:video': 3 };
+  // Players are handed their manifest in script: quoted URLs ending in .m3u8 or .mpd (a query
+  // string allowed). A page names only a few; more than MAX_SCRIPT_MANIFESTS is not a video page.
+  const quoted = /["'`]((?:https?:)?[^"'`\s<>]*?\.(?:m3u8|mpd)(?:\?[^"'`\s<>]*)?)["'`]/gi;
+  let found = 0;
+  for (const text of scripts) {
+    for (const m of text.matchAll(quoted)) {
+      if (found++ >= MAX_SCRIPT_MANIFESTS) break;
+      add(m[1]!.replace(/\\\//g, '/'), null, 'script');
+    }
+  }
+  const order: Record<PageMediaRef['via'], number> = { video: 0, source: 1, audio: 2, 'og:video': 3, script: 4 };
   media.sort((a, b) => order[a.via] - order[b.via]);
   return { title: (title.trim() || ogTitle.trim()).replace(/\s+/g, ' '), media };
 }

@@ -91,7 +91,6 @@ describe('PageProvider', () => {
     const clicked = (kind: 'mediasource' | 'blob' | 'manifest' | 'none', src: string, mimeType: string | null = null) => page.resolve(at, { media: { id: 'v', kind, src, mimeType, width: 1, height: 1, duration: null } });
     await expect(clicked('mediasource', 'blob:https://a/1')).rejects.toMatchObject({ code: 'not_a_file', message: /MediaSource/ });
     await expect(clicked('blob', 'blob:https://a/1')).rejects.toMatchObject({ code: 'not_a_file' });
-    await expect(clicked('manifest', 'https://a.example/master.m3u8')).rejects.toMatchObject({ code: 'unsupported', message: /HLS/ });
     await expect(clicked('none', '')).rejects.toMatchObject({ code: 'not_a_file', message: /no source/ });
   });
 

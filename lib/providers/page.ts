@@ -1,14 +1,15 @@
 /**
- * The page's own media as a provider: the video the user clicked (a file, or a DASH manifest its
- * player loads), a direct media file URL, or a web page whose `<video>`/`<source>` point at files.
- * Needs no key. Its formats are chosen like every provider's (the user's quality and codec
- * preference apply to a DASH page too); files are fetched with parallel ranged requests, DASH
- * video and audio are joined by the engine's muxer.
+ * The page's own media as a provider: the video the user clicked (a file, or the HLS/DASH stream
+ * its player loads), a direct media file or manifest URL, or a web page whose HTML points at files
+ * or manifests. Needs no key. Its formats are chosen like every provider's (the user's quality and
+ * codec preference apply to a stream too); files are fetched with parallel ranged requests, stream
+ * tracks segment by segment (page-streams.ts), and separate video and audio are joined by the
+ * engine's muxer.
  */
 import { z } from 'zod';
 import { VidmuxError } from '../errors';
-import { parseDashManifest, bestAudioTrack, type ManifestTrack } from '../manifests/dash';
-import { muxableCodec } from '../codecs';
+import { parseDashManifest } from '../manifests/dash';
+import { parseHls } from '../manifests/hls';
 import { extensionFor } from '../media-types';
 import { HttpClient } from '../net/http';
 import { openRangedSource, type RangedSource } from '../net/ranged-fetch';
@@ -20,6 +21,7 @@ import { manifestKind } from '../sites';
 import { providerHandles } from './coverage';
 import { makeFormat } from './kit/format';
 import { scanPageHtml } from './page-html';
+import { dashFormats, downloadStream, fetchManifest, findPlayingStream, hlsFormats, StreamPlanSchema, type StreamFacts } from './page-streams';
 import type { AccountInfo, DownloadContext, DownloadResult, Format, MediaInfo, Provider, ProviderConfig, Selection } from './types';
 
 const MEDIA_EXT = /\.(mp4|m4v|m4a|mov|webm|mkv|mp3|ogg|ogv|opus)$/i;
@@ -29,10 +31,14 @@ const MP4_CONTAINERS = new Set(['mp4', 'm4v', 'mov']);
 /** Formats one page offers at most. */
 const MAX_FORMATS = 500;
 
-/** What a page format stands for: a file to copy, or DASH tracks to mux. Kept in the resolve's state. */
+/**
+ * What a page format stands for: a file to copy, a file's track to mux, or a stream's tracks.
+ * Kept in the resolve's state.
+ */
 const PlanSchema = z.discriminatedUnion('mode', [
   z.object({ mode: z.literal('copy'), url: z.string().url() }),
   z.object({ mode: z.literal('mux'), video: z.string().url().nullable(), audio: z.string().url().nullable() }),
+  StreamPlanSchema,
 ]);
 type Plan = z.infer<typeof PlanSchema>;
 const StateSchema = z.object({ plans: z.record(z.string(), PlanSchema) });
@@ -66,6 +72,7 @@ export class PageProvider implements Provider {
     const state = StateSchema.safeParse(info.resolved?.state);
     const plan = state.success ? state.data.plans[selection.format.id] : undefined;
     if (!plan || selection.format.provider !== 'page') throw new VidmuxError('bad_input', 'That format is not one the page provider offered.', { provider: 'page' });
+    if (plan.mode === 'stream') return downloadStream(plan, ctx, { http: this.http, concurrency: this.connections }, info.title);
     const signal = ctx.signal;
     const kinds = plan.mode === 'copy' ? ['file' as const] : (['video', 'audio'] as const).filter((k) => plan[k]);
     const progress = new TrackProgress(ctx.onProgress, kinds);
@@ -98,12 +105,16 @@ export class PageProvider implements Provider {
     if (problem) throw new VidmuxError(problem.code, problem.message, { provider: 'page' });
     found.title = fileStem(media.src);
     if (media.kind === 'file') found.file(media.src, media.mimeType, null, media.height || null, media.width || null);
-    else await this.dash(media.src, found, signal);
+    else if (media.streams?.length) {
+      const playing = await findPlayingStream(this.http, media.streams, signal);
+      found.title = fileStem(playing.url);
+      await this.streamFormats(playing.kind, playing.text, playing.url, found, signal);
+    } else await this.stream(media.src, found, signal);
   }
 
   /** A URL: a media file, a DASH manifest, or a web page with media in its HTML. */
   private async resolveUrl(url: string, found: Found, signal?: AbortSignal): Promise<void> {
-    const res = await this.http.request(url, { ...(signal ? { signal } : {}), headers: { accept: 'text/html,application/dash+xml,video/*,audio/*,*/*' } });
+    const res = await this.http.request(url, { ...(signal ? { signal } : {}), headers: { accept: 'text/html,application/dash+xml,application/vnd.apple.mpegurl,video/*,audio/*,*/*' } });
     const type = (res.headers.get('content-type') ?? '').toLowerCase();
     const size = Number(res.headers.get('content-length')) || null;
     const path = new URL(res.url).pathname;
@@ -113,8 +124,9 @@ export class PageProvider implements Provider {
       found.file(res.url, type || null, size);
       return;
     }
-    if (type.includes('dash+xml') || manifestKind(res.url) === 'dash') {
-      this.dashFormats(parseDashManifest(await res.text(), res.url), found);
+    const kind = manifestKind(res.url, type || null);
+    if (kind) {
+      await this.streamFormats(kind, await res.text(), res.url, found, signal);
       return;
     }
     if (!type.includes('html')) {
@@ -123,63 +135,43 @@ export class PageProvider implements Provider {
     }
     const scan = scanPageHtml(await readLimited(res.body, MAX_HTML_BYTES), res.url);
     if (scan.title) found.title = scan.title;
+    // A stream that cannot be saved (protected, live) does not hide the page's other media; if
+    // nothing else is found, its reason is the answer.
+    let refusal: unknown = null;
     for (const ref of scan.media) {
       const kind = manifestKind(ref.url, ref.mimeType);
-      if (kind === 'dash') await this.dash(ref.url, found, signal);
-      else if (!kind) found.file(ref.url, ref.mimeType, null);
+      if (!kind) found.file(ref.url, ref.mimeType, null);
+      else if (!found.hasStream(ref.url)) {
+        try {
+          await this.stream(ref.url, found, signal);
+        } catch (err) {
+          if (signal?.aborted) throw err;
+          refusal ??= err;
+        }
+      }
     }
+    if (!found.formats.length && refusal) throw refusal;
     if (!found.formats.length) throw new VidmuxError('not_found', `No video file found on ${new URL(url).host}${new URL(url).pathname}.`, { provider: 'page' });
   }
 
-  private async dash(manifestUrl: string, found: Found, signal?: AbortSignal): Promise<void> {
-    const text = await (await this.http.request(manifestUrl, signal ? { signal } : {})).text();
-    this.dashFormats(parseDashManifest(text, manifestUrl), found);
+  /** An HLS or DASH manifest URL: its formats. */
+  private async stream(manifestUrl: string, found: Found, signal?: AbortSignal): Promise<void> {
+    const kind = manifestKind(manifestUrl);
+    const fetched = await fetchManifest(this.http, manifestUrl, signal);
+    // A manifest URL without a telling path (…/playlist?id=1): its text says which it is.
+    await this.streamFormats(kind ?? (/^\s*#EXTM3U/.test(fetched.text) ? 'hls' : 'dash'), fetched.text, fetched.url, found, signal);
   }
 
-  /** One format per single-file video representation (with the best audio), one per audio. */
-  private dashFormats(manifest: ReturnType<typeof parseDashManifest>, found: Found): void {
-    const audio = bestAudioTrack(manifest);
-    const single = (t: ManifestTrack | null) => t?.singleFileUrl ?? null;
-    const before = found.formats.length;
-    if (manifest.duration) found.duration = manifest.duration;
-    // Only what the media engine muxes into MP4 (e.g. WebM's "vp9" is left out, MP4's "vp09" kept).
-    for (const v of manifest.video) {
-      if (!single(v) || muxableCodec(v.codecs)?.kind !== 'video') continue;
-      const bandwidth = v.bandwidth + (audio?.bandwidth ?? 0);
-      found.add({ mode: 'mux', video: single(v), audio: single(audio) }, {
-        kind: 'video+audio',
-        container: 'mp4',
-        delivery: 'tracks',
-        videoCodec: v.codecs,
-        audioCodec: audio?.codecs ?? null,
-        width: v.width,
-        height: v.height,
-        fps: v.fps,
-        bitrateKbps: Math.round(bandwidth / 1000),
-        approxBytes: manifest.duration ? Math.round((bandwidth / 8) * manifest.duration) : null,
-        language: audio?.language ?? null,
-      });
+  private async streamFormats(kind: 'hls' | 'dash', text: string, url: string, found: Found, signal?: AbortSignal): Promise<void> {
+    const add = (plan: Plan, fields: Parameters<typeof makeFormat>[2], label?: string) => found.add(plan, fields, label);
+    let facts: StreamFacts;
+    try {
+      facts = kind === 'hls' ? await hlsFormats(this.http, parseHls(text, url), url, add, signal) : dashFormats(parseDashManifest(text, url), url, add);
+    } catch (err) {
+      if (err instanceof VidmuxError && !err.provider) throw new VidmuxError(err.code, err.message, { provider: 'page', cause: err });
+      throw err;
     }
-    for (const a of manifest.audio) {
-      if (!single(a) || muxableCodec(a.codecs)?.kind !== 'audio') continue;
-      found.add({ mode: 'mux', video: null, audio: single(a) }, { kind: 'audio', container: 'm4a', delivery: 'tracks', audioCodec: a.codecs, bitrateKbps: Math.round(a.bandwidth / 1000), language: a.language });
-    }
-    if (found.formats.length === before) {
-      const tracks = [...manifest.video, ...manifest.audio];
-      const muxable = tracks.filter((t) => muxableCodec(t.codecs));
-      const split = muxable.find((t) => !t.singleFileUrl);
-      if (!muxable.length) {
-        const offered = [...new Set(tracks.map((t) => t.codecs || 'unknown'))].join(', ');
-        throw new VidmuxError('unsupported', `None of this stream's tracks can be saved as MP4 (codecs: ${offered}).`, { provider: 'page' });
-      }
-      throw new VidmuxError(
-        'unsupported',
-        split
-          ? `This DASH stream's ${split.kind} is split into ${split.segments.length} separate files; Vidmux saves single-file DASH tracks only for now.`
-          : 'This DASH stream has no track Vidmux can save yet.',
-        { provider: 'page' },
-      );
-    }
+    if (facts.duration) found.duration = facts.duration;
   }
 }
 
@@ -210,6 +202,11 @@ class Found {
     if (!audioOnly && MP4_CONTAINERS.has(container)) {
       this.add({ mode: 'mux', video: null, audio: url }, { kind: 'audio', container: 'm4a', delivery: 'tracks' }, `Audio · M4A · from ${name}`);
     }
+  }
+
+  /** Whether a format already stands for this manifest, or for a media playlist of one. */
+  hasStream(url: string): boolean {
+    return Object.values(this.plans).some((p) => p.mode === 'stream' && (p.manifest === url || p.video === url || p.audio === url));
   }
 
   info(): MediaInfo {

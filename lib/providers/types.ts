@@ -28,10 +28,15 @@ export interface DownloadTarget {
   subtitle(format: Format): Promise<ByteSink>;
 }
 
-/** Separate video and audio to join into the main output (at least one of the two). */
+/** Tracks to join into the main output (at least one source). */
 export interface TracksToMux {
   video?: ByteSource;
   audio?: ByteSource;
+  /**
+   * One source that holds video and audio together (an HLS variant's MPEG-TS or fMP4 segments):
+   * read once, its video and its audio (whichever it has) are copied.
+   */
+  input?: ByteSource;
   /** The title written into the file. */
   title?: string;
 }
@@ -40,6 +45,11 @@ export interface TracksToMux {
 export interface DownloadContext {
   target: DownloadTarget;
   signal?: AbortSignal;
+  /**
+   * Finishes a recording (a live stream): the provider stops taking new media and saves what it
+   * has, as a complete file. Unlike `signal`, nothing is thrown away.
+   */
+  finish?: AbortSignal;
   onProgress?: (progress: JobProgress) => void;
   /**
    * Joins separate video and audio into the main output by stream copy (the engine's media

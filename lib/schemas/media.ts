@@ -16,6 +16,9 @@ export type PageRef = z.infer<typeof PageSchema>;
 export const MediaKindSchema = z.enum(['file', 'blob', 'mediasource', 'manifest', 'none']);
 export type MediaKind = z.infer<typeof MediaKindSchema>;
 
+/** Manifests a candidate names at most (the newest are kept). */
+export const MAX_STREAMS = 16;
+
 export const MediaCandidateSchema = z.object({
   /** Stable for the element's lifetime on the page. */
   id: z.string().min(1).max(64),
@@ -26,6 +29,14 @@ export const MediaCandidateSchema = z.object({
   width: z.number().int().nonnegative(),
   height: z.number().int().nonnegative(),
   duration: z.number().nonnegative().nullable(),
+  /**
+   * HLS/DASH manifests the page's players loaded (in the video's frame), oldest first: a
+   * MediaSource video plays one of them, and the page provider finds which stream they make
+   * (a master playlist and its variants are one).
+   */
+  streams: z.array(z.string().max(8192)).max(MAX_STREAMS).optional(),
+  /** The player says it has no end (`duration` Infinity): a live stream, recorded rather than downloaded. */
+  live: z.boolean().optional(),
 });
 export type MediaCandidate = z.infer<typeof MediaCandidateSchema>;
 

@@ -20,7 +20,8 @@ export const ProgressSchema = z.object({
 });
 export type Progress = z.infer<typeof ProgressSchema>;
 
-export const JOB_STAGES = ['queued', 'resolving', 'downloading', 'muxing', 'saving', 'done', 'failed', 'cancelled'] as const;
+/** `recording`: a live stream is being recorded until the user finishes it (or the stream ends). */
+export const JOB_STAGES = ['queued', 'resolving', 'downloading', 'recording', 'muxing', 'saving', 'done', 'failed', 'cancelled'] as const;
 export type JobStage = (typeof JOB_STAGES)[number];
 /** Stages a job never leaves. */
 export const FINISHED_STAGES: ReadonlySet<JobStage> = new Set<JobStage>(['done', 'failed', 'cancelled']);

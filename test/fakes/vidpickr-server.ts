@@ -494,13 +494,15 @@ export async function startVidPickrFake(opts: VidPickrFakeOptions = {}): Promise
     streams.peak = Math.max(streams.peak, streams.active);
     const stream = createReadStream(file, { start, end, highWaterMark: 16 * 1024 });
     stream.pipe(res);
-    // Done when the last byte went out ('finish') or the connection dropped ('close').
+    // Done when the last byte was handed to the response (the client cannot have it before that;
+    // 'finish' may come after the client already read it and opened its next stream), or when the
+    // connection dropped ('close').
     let open = true;
     const done = () => {
       if (open) streams.active--;
       open = false;
     };
-    res.once('finish', done);
+    stream.once('end', done);
     res.on('close', () => {
       done();
       stream.destroy();

@@ -27,7 +27,7 @@ export function downloadHandlers(d: DownloadHandlerDeps): Handlers {
     'media.found': async (payload, sender) => {
       await d.ready;
       if (sender.tabId === null) throw new VidmuxError('bad_input', 'media.found must come from a tab.');
-      d.tabs.set(sender.tabId, payload);
+      d.tabs.set(sender.tabId, payload, sender.frameId ?? 0);
       d.changed(sender.tabId);
       return {};
     },
@@ -35,7 +35,16 @@ export function downloadHandlers(d: DownloadHandlerDeps): Handlers {
       await d.ready;
       // A content script may only start downloads for its own tab.
       const tabId = sender.kind === 'tab' ? sender.tabId : (payload.tabId ?? null);
-      return { job: await d.requests.start(payload, tabId) };
+      // A video of a MediaSource player: with the manifests the browser saw its frame load.
+      const media = payload.media && sender.kind === 'tab' && tabId !== null ? d.tabs.withSightings(tabId, sender.frameId ?? 0, payload.media) : payload.media;
+      return { job: await d.requests.start({ ...payload, media }, tabId) };
+    },
+    'download.finish': async ({ jobId }, sender) => {
+      await d.ready;
+      const job = d.store.get(jobId);
+      // A content script finishes only its own tab's recordings.
+      if (sender.kind === 'tab' && job && job.tabId !== sender.tabId) throw new VidmuxError('forbidden', 'That recording is not this tab’s.');
+      return { job: await d.downloads.finish(jobId) };
     },
     'download.retry': async ({ jobId }) => {
       await d.ready;
@@ -54,7 +63,7 @@ export function downloadHandlers(d: DownloadHandlerDeps): Handlers {
       await d.ready;
       return { job: await d.downloads.cancel(jobId) };
     },
-    'formats.resolve': ({ url }) => d.requests.resolve(url),
+    'formats.resolve': ({ url, media }) => d.requests.resolve(url, media),
     'tab.state': async ({ tabId }) => {
       await d.ready;
       const found = d.tabs.get(tabId);
