@@ -96,6 +96,18 @@ describe('parseDashManifest: what a track is made of', () => {
     expect(list.segments.map((s) => s.url.split('/').pop())).toEqual(['init.mp4', 'a.m4s', 'b.m4s']);
   });
 
+  it('BaseURL at every level (MPD, Period, AdaptationSet, Representation) resolves in turn', () => {
+    const doc = `<?xml version="1.0"?><MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static" mediaPresentationDuration="PT8S"><BaseURL>https://media.example.net/root/</BaseURL>
+      <Period><BaseURL>period1/</BaseURL><AdaptationSet mimeType="video/mp4"><BaseURL>video/</BaseURL>
+      <Representation id="v" codecs="avc1.64001f" bandwidth="1000" width="1280" height="720"><BaseURL>720p/</BaseURL>
+      <SegmentTemplate timescale="1000" duration="4000" initialization="init.mp4" media="$Number$.m4s" startNumber="1"/></Representation></AdaptationSet></Period></MPD>`;
+    expect(parseDashManifest(doc, at).video[0]!.segments.map((x) => x.url)).toEqual([
+      'https://media.example.net/root/period1/video/720p/init.mp4',
+      'https://media.example.net/root/period1/video/720p/1.m4s',
+      'https://media.example.net/root/period1/video/720p/2.m4s',
+    ]);
+  });
+
   it('flags DRM (ContentProtection)', () => {
     const drm = video('<SegmentTemplate timescale="1000" duration="4000" initialization="i.mp4" media="$Number$.m4s"/>', '<ContentProtection schemeIdUri="urn:uuid:edef8ba9-79d6-4ace-a3c8-27dcd51d21ed"/>');
     expect(parseDashManifest(mpd(drm), at).video[0]!.protected).toBe(true);

@@ -3,7 +3,7 @@
  * (Range, faults), resolved into formats, one downloaded into one MP4 by the real engine, checked
  * by decoding against `ffmpeg -c copy` of the same rendition.
  */
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -123,6 +123,31 @@ describe('HLS', () => {
     const info = await provider().resolve(server.url(f.name, f.manifest));
     const path = await save(info, chooseFormat(info, { quality: 'best' }), 'byterange.mp4');
     await expectSameMedia(path, f, '360p');
+  });
+
+  it('WebVTT subtitle renditions are offered, and saved beside the video as one .vtt on its timeline', async () => {
+    const f = fixtures['hls-fmp4-audio']!;
+    const dir = mkdtempSync(join(tmpdir(), 'vidmux-subs-'));
+    // The fixture's master with a SUBTITLES group: segmented WebVTT, as packagers write it.
+    const master = readFileSync(join(f.dir, f.manifest), 'utf8')
+      .replace(/URI="([^"]+)"/g, (_m, u: string) => `URI="${server.url(f.name, u)}"`)
+      .replace(/^(v\d\/index\.m3u8)$/gm, (u) => server.url(f.name, u))
+      .replace(/,AUDIO="aud"/g, ',AUDIO="aud",SUBTITLES="subs"')
+      .replace('#EXT-X-INDEPENDENT-SEGMENTS', '#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="subs",NAME="English",LANGUAGE="en",DEFAULT=YES,AUTOSELECT=YES,URI="subs/en.m3u8"');
+    mkdirSync(join(dir, 'subs'));
+    writeFileSync(join(dir, 'master.m3u8'), master);
+    writeFileSync(join(dir, 'subs/en.m3u8'), '#EXTM3U\n#EXT-X-TARGETDURATION:3\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXTINF:3,\ns0.vtt\n#EXTINF:3,\ns1.vtt\n#EXT-X-ENDLIST\n');
+    const head = 'WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:900000,LOCAL:00:00:00.000\n\n';
+    writeFileSync(join(dir, 'subs/s0.vtt'), `${head}00:00:00.500 --> 00:00:02.000\nFirst line\n\n00:00:02.500 --> 00:00:03.500\nAcross\n`);
+    writeFileSync(join(dir, 'subs/s1.vtt'), `${head}00:00:02.500 --> 00:00:03.500\nAcross\n\n00:00:04.000 --> 00:00:05.500\nLast line\n`);
+    server.mount('subs', { dir });
+    const info = await provider().resolve(server.url('subs', 'master.m3u8'));
+    expect(info.subtitles.map((x) => [x.language, x.container, x.label])).toEqual([['en', 'vtt', 'Subtitles · English (en) · VTT']]);
+    const path = join(out, 'with-subs.mp4');
+    const result = await provider().download(info, { format: chooseFormat(info, { quality: 'best' }), subtitles: info.subtitles }, downloadContext({ target: target(path) }));
+    await expectSameMedia(path, f, '360p-en');
+    expect(result.subtitles).toHaveLength(1);
+    expect(readFileSync(`${path}.srt`, 'utf8')).toBe('WEBVTT\n\n00:00:00.500 --> 00:00:02.000\nFirst line\n\n00:00:02.500 --> 00:00:03.500\nAcross\n\n00:00:04.000 --> 00:00:05.500\nLast line\n');
   });
 
   it('protected streams are refused as protected', async () => {

@@ -9,7 +9,9 @@ import { VidmuxError } from '../errors';
 import { muxableCodec } from '../codecs';
 import { bestAudioTrack, parseDashManifest, type ManifestTrack, type ParsedManifest } from '../manifests/dash';
 import { parseHls, trackSegments, type HlsMaster, type HlsMedia, type HlsRendition, type HlsVariant } from '../manifests/hls';
-import type { ByteSource } from '../io';
+import type { ByteSink, ByteSource } from '../io';
+import { writeAll } from '../net/save';
+import { joinWebVtt } from '../streams/webvtt';
 import { ForwardSource } from '../net/forward-source';
 import type { HttpClient } from '../net/http';
 import { TrackProgress } from '../progress';
@@ -36,8 +38,15 @@ export const StreamPlanSchema = z.object({
 });
 export type StreamPlan = z.infer<typeof StreamPlanSchema>;
 
-/** Where stream formats go: the page provider's list of formats. */
-export type AddFormat = (plan: StreamPlan, fields: FormatFields, label?: string) => void;
+/** A stream's subtitles: an HLS WebVTT rendition (its media playlist of .vtt segments). */
+export const SubtitlePlanSchema = z.object({ mode: z.literal('vtt'), playlist: z.string().url() });
+export type SubtitlePlan = z.infer<typeof SubtitlePlanSchema>;
+
+/** Where stream formats go: the page provider's lists of formats and of subtitles. */
+export interface AddFormat {
+  (plan: StreamPlan, fields: FormatFields, label?: string): void;
+  subtitle(plan: SubtitlePlan, fields: FormatFields, label?: string): void;
+}
 
 /** What reading a manifest taught besides its formats. */
 export interface StreamFacts {
@@ -244,6 +253,13 @@ export async function hlsFormats(http: HttpClient, parsed: HlsMaster | HlsMedia,
     const codec = videoVariants.find((v) => v.audioGroup === r.group)?.audioCodec ?? null;
     add(plan(null, r.url, false), { kind: 'audio', container: 'm4a', delivery: 'tracks', audioCodec: codec, language: r.language }, `Audio · ${r.name}${r.language ? ` (${r.language})` : ''} · M4A`);
   }
+  // Subtitles: each WebVTT rendition (closed captions inside the video are not files).
+  const subtitleUrls = new Set<string>();
+  for (const r of orderRenditions(parsed.renditions.filter((x) => x.type === 'subtitles' && x.url))) {
+    if (subtitleUrls.has(r.url!)) continue;
+    subtitleUrls.add(r.url!);
+    add.subtitle({ mode: 'vtt', playlist: r.url! }, { kind: 'subtitle', container: 'vtt', delivery: 'file', language: r.language ?? r.name }, `Subtitles · ${r.name}${r.language && r.language !== r.name ? ` (${r.language})` : ''} · VTT`);
+  }
   if (!renditions.length) {
     const smallest = [...videoVariants].sort((a, b) => a.bandwidth - b.bandwidth)[0]!;
     add(plan(null, smallest.url, true), { kind: 'audio', container: 'm4a', delivery: 'tracks', audioCodec: smallest.audioCodec }, 'Audio · M4A · from the smallest variant');
@@ -345,6 +361,37 @@ async function record(plan: StreamPlan, ctx: DownloadContext, fetch: StreamFetch
   const tracks = plan.audioInVideo && video && !audio ? { input: video } : { ...(video ? { video } : {}), ...(audio ? { audio } : {}) };
   const { bytes } = await ctx.mux({ ...tracks, title });
   return { bytes, subtitles: [] };
+}
+
+/** Subtitle segments fetched at most (a 10-hour stream in 6 s segments is 6000). */
+const MAX_SUBTITLE_SEGMENTS = 20_000;
+
+/**
+ * Saves an HLS WebVTT rendition as one .vtt file: its playlist read, its segments fetched (a few
+ * at once) and joined on the video's timeline. Returns the bytes written.
+ */
+export async function saveSubtitles(plan: SubtitlePlan, sink: ByteSink, fetch: StreamFetch, signal?: AbortSignal): Promise<number> {
+  try {
+    const fetched = await fetchManifest(fetch.http, plan.playlist, signal);
+    const parsed = parseHls(fetched.text, fetched.url);
+    if (parsed.kind !== 'media') throw new VidmuxError('bad_response', 'A subtitle rendition points at another master playlist.', { provider: 'page' });
+    if (parsed.segments.length > MAX_SUBTITLE_SEGMENTS) throw new VidmuxError('bad_response', `The subtitle playlist lists ${parsed.segments.length} segments, more than Vidmux reads.`, { provider: 'page' });
+    const texts: string[] = new Array<string>(parsed.segments.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < parsed.segments.length) {
+        const i = next++;
+        const s = parsed.segments[i]!;
+        const res = await fetch.http.request(s.url, { ...(signal ? { signal } : {}), ...(s.range ? { headers: { range: `bytes=${s.range.start}-${s.range.end}` } } : {}) });
+        texts[i] = new TextDecoder().decode(await res.bytes(MAX_MANIFEST_BYTES));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(fetch.concurrency, parsed.segments.length) }, worker));
+    return await writeAll(sink, new TextEncoder().encode(joinWebVtt(texts)));
+  } catch (err) {
+    await sink.abort(err).catch(() => undefined);
+    throw err;
+  }
 }
 
 /** Reads an HLS media playlist (again) into its track's segments. */

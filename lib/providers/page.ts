@@ -21,7 +21,7 @@ import { manifestKind } from '../sites';
 import { providerHandles } from './coverage';
 import { makeFormat } from './kit/format';
 import { scanPageHtml } from './page-html';
-import { dashFormats, downloadStream, fetchManifest, findPlayingStream, hlsFormats, StreamPlanSchema, type StreamFacts } from './page-streams';
+import { dashFormats, downloadStream, fetchManifest, findPlayingStream, hlsFormats, saveSubtitles, StreamPlanSchema, SubtitlePlanSchema, type AddFormat, type StreamFacts } from './page-streams';
 import type { AccountInfo, DownloadContext, DownloadResult, Format, MediaInfo, Provider, ProviderConfig, Selection } from './types';
 
 const MEDIA_EXT = /\.(mp4|m4v|m4a|mov|webm|mkv|mp3|ogg|ogv|opus)$/i;
@@ -39,6 +39,7 @@ const PlanSchema = z.discriminatedUnion('mode', [
   z.object({ mode: z.literal('copy'), url: z.string().url() }),
   z.object({ mode: z.literal('mux'), video: z.string().url().nullable(), audio: z.string().url().nullable() }),
   StreamPlanSchema,
+  SubtitlePlanSchema,
 ]);
 type Plan = z.infer<typeof PlanSchema>;
 const StateSchema = z.object({ plans: z.record(z.string(), PlanSchema) });
@@ -72,7 +73,13 @@ export class PageProvider implements Provider {
     const state = StateSchema.safeParse(info.resolved?.state);
     const plan = state.success ? state.data.plans[selection.format.id] : undefined;
     if (!plan || selection.format.provider !== 'page') throw new VidmuxError('bad_input', 'That format is not one the page provider offered.', { provider: 'page' });
-    if (plan.mode === 'stream') return downloadStream(plan, ctx, { http: this.http, concurrency: this.connections }, info.title);
+    const fetch = { http: this.http, concurrency: this.connections };
+    // Only the subtitles (the chooser's answer to "subtitles only"): they are the file.
+    if (plan.mode === 'vtt') return { bytes: await saveSubtitles(plan, await ctx.target.media(), fetch, ctx.signal), subtitles: [] };
+    if (plan.mode === 'stream') {
+      const result = await downloadStream(plan, ctx, fetch, info.title);
+      return { ...result, subtitles: await this.subtitles(selection.subtitles, state.data!.plans, ctx) };
+    }
     const signal = ctx.signal;
     const kinds = plan.mode === 'copy' ? ['file' as const] : (['video', 'audio'] as const).filter((k) => plan[k]);
     const progress = new TrackProgress(ctx.onProgress, kinds);
@@ -93,6 +100,18 @@ export class PageProvider implements Provider {
     const [video, audio] = await Promise.all([plan.video ? open('video', plan.video) : null, plan.audio ? open('audio', plan.audio) : null]);
     const { bytes } = await ctx.mux({ ...(video ? { video } : {}), ...(audio ? { audio } : {}), title: info.title });
     return { bytes, subtitles: [] };
+  }
+
+  /** The stream's subtitles the selection asks for, each saved beside the video. */
+  private async subtitles(formats: Format[], plans: Record<string, Plan>, ctx: DownloadContext): Promise<DownloadResult['subtitles']> {
+    const saved: DownloadResult['subtitles'] = [];
+    for (const format of formats) {
+      const plan = plans[format.id];
+      if (plan?.mode !== 'vtt') continue;
+      const bytes = await saveSubtitles(plan, await ctx.target.subtitle(format), { http: this.http, concurrency: this.connections }, ctx.signal);
+      saved.push({ format, bytes });
+    }
+    return saved;
   }
 
   async checkKey(): Promise<AccountInfo> {
@@ -163,7 +182,9 @@ export class PageProvider implements Provider {
   }
 
   private async streamFormats(kind: 'hls' | 'dash', text: string, url: string, found: Found, signal?: AbortSignal): Promise<void> {
-    const add = (plan: Plan, fields: Parameters<typeof makeFormat>[2], label?: string) => found.add(plan, fields, label);
+    const add: AddFormat = Object.assign((plan: Plan, fields: Parameters<typeof makeFormat>[2], label?: string) => found.add(plan, fields, label), {
+      subtitle: (plan: Plan, fields: Parameters<typeof makeFormat>[2], label?: string) => found.subtitle(plan, fields, label),
+    });
     let facts: StreamFacts;
     try {
       facts = kind === 'hls' ? await hlsFormats(this.http, parseHls(text, url), url, add, signal) : dashFormats(parseDashManifest(text, url), url, add);
@@ -178,6 +199,7 @@ export class PageProvider implements Provider {
 /** The formats found so far and what each one stands for. */
 class Found {
   readonly formats: Format[] = [];
+  readonly subtitles: Format[] = [];
   private readonly plans: Record<string, Plan> = {};
   title = '';
   duration: number | null = null;
@@ -204,13 +226,20 @@ class Found {
     }
   }
 
+  subtitle(plan: Plan, fields: Parameters<typeof makeFormat>[2], label?: string): void {
+    if (this.subtitles.length >= MAX_FORMATS) return;
+    const id = `page:sub:${this.subtitles.length}`;
+    this.plans[id] = plan;
+    this.subtitles.push(makeFormat('page', id, fields, label));
+  }
+
   /** Whether a format already stands for this manifest, or for a media playlist of one. */
   hasStream(url: string): boolean {
     return Object.values(this.plans).some((p) => p.mode === 'stream' && (p.manifest === url || p.video === url || p.audio === url));
   }
 
   info(): MediaInfo {
-    return { provider: 'page', url: this.url, title: this.title || 'video', durationSeconds: this.duration, thumbnail: null, formats: this.formats, subtitles: [], resolved: { at: Date.now(), state: { plans: this.plans } } };
+    return { provider: 'page', url: this.url, title: this.title || 'video', durationSeconds: this.duration, thumbnail: null, formats: this.formats, subtitles: this.subtitles, resolved: { at: Date.now(), state: { plans: this.plans } } };
   }
 }
 
