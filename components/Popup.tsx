@@ -154,7 +154,8 @@ function FormatPicker({ page, media = null, onDownload }: { page: { title: strin
           <img src={info.thumbnail} alt="" width={96} height={54} style={{ objectFit: 'cover', borderRadius: 4 }} onError={(e) => (e.currentTarget.style.display = 'none')} />
         )}
         <div style={{ flex: 1, minWidth: 0 }}>
-          <div className="ellipsis" title={info.title}><strong>{info.title}</strong></div>
+          {/* A stream's own name is often just "video": the page's title says more. */}
+          <div className="ellipsis" title={info.title}><strong>{info.title === 'video' ? page.title : info.title}</strong></div>
           <div className="muted">
             {formatDuration(info.durationSeconds)} · from {PROVIDER_NAMES[info.provider] ?? info.provider}
           </div>

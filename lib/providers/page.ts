@@ -247,11 +247,16 @@ class Found {
 function fileStem(src: string): string {
   try {
     const last = new URL(src).pathname.split('/').pop() ?? '';
-    return decodeURIComponent(last).replace(/\.[a-z0-9]{2,5}$/i, '');
+    const stem = decodeURIComponent(last).replace(/\.[a-z0-9]{2,5}$/i, '');
+    // A manifest's name says nothing of the video ("master.m3u8"): the page's title names it then.
+    return GENERIC_NAMES.test(stem) ? '' : stem;
   } catch {
     return '';
   }
 }
+
+/** File names that are a stream's plumbing, not its title. */
+const GENERIC_NAMES = /^(master|index|manifest|playlist|stream|main|chunklist|media|prog_index|video|output)([_-]\w{0,8}|\d{0,4})$/i;
 
 async function readLimited(body: ReadableStream<Uint8Array>, max: number): Promise<string> {
   const reader = body.getReader();

@@ -139,7 +139,15 @@ describe('the popup lists a stream’s renditions', () => {
     expect(labels.join('\n')).toMatch(/180p · H\.264 · MP4 · \d+ kbps · Français \(fr\)/);
     await popup.screenshot({ path: `${SHOTS}/popup-renditions.png` });
     await popup.getByRole('radio', { name: /180p .*Français/ }).check();
-    const done = await downloadFrom(browser, () => popup.getByRole('button', { name: /^Download$/ }).last().click());
+    // A slow server, so the queue is seen at work: a stream's size is known only at its end, so it
+    // counts segments.
+    const slow = site.streams.fault({ path: /\.m4s$/, bytesPerSecond: 60_000 });
+    const done = await downloadFrom(browser, async () => {
+      await popup.getByRole('button', { name: /^Download$/ }).last().click();
+      await expect.poll(() => popup.getByTestId('job-item').first().innerText(), { timeout: 20_000 }).toMatch(/\d+ of \d+ segments/);
+      await popup.screenshot({ path: `${SHOTS}/popup-stream-queue.png` });
+      slow.remove();
+    });
     expect(done.state, done.error).toBe('complete');
     await expectRendition(done.filename, await hlsFmp4WithAudio(), '180p-fr');
     await popup.close();
