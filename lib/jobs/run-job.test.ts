@@ -71,7 +71,7 @@ describe('runJob with the page’s own media', () => {
     const { result } = await run({ url: `${site.url}/watch/dash.html`, media: candidate({ kind: 'manifest', src: mpd, mimeType: 'application/dash+xml' }), wish: { quality: 'best' }, providers: PAGE });
     const { outcome } = await result;
     if (outcome.type !== 'ready') throw new Error('not ready');
-    expect(outcome.made).toMatchObject({ container: 'mp4', height: 480, title: 'manifest' });
+    expect(outcome.made).toMatchObject({ container: 'mp4', height: 480, title: 'video' }); // "manifest.mpd" is a generic name, not the video's title
     const probe = await ffprobeJson(outcome.url);
     expect(probe.streams.map((s: { codec_name: string }) => s.codec_name)).toEqual(['h264', 'aac']);
     expect(Number(probe.format.duration)).toBeCloseTo(6, 0);
