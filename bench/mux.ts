@@ -1,6 +1,8 @@
 /**
- * `npm run bench:mux`: our engine vs mediabunny vs `ffmpeg -c copy` on a 10-minute 1080p
- * H.264 + AAC pair of at least 1 GB (made once, cached in .cache/bench).
+ * `npm run bench:mux [-- h264|webm]`: our engine vs mediabunny vs `ffmpeg -c copy`, into MP4, on
+ * - `h264`: a 10-minute 1080p H.264 + AAC pair of at least 1 GB (MP4 inputs);
+ * - `webm`: a 10-minute 720p VP9 + Opus pair of at least 500 MB (WebM inputs, as YouTube serves them);
+ * both by default (made once, cached in .cache/bench).
  *
  * Each run is its own child process under `/usr/bin/time`, so peak RSS is that tool's alone; wall
  * time is measured around the child by this process (millisecond resolution). The JS contenders
@@ -75,19 +77,46 @@ async function ffmpegBin(): Promise<string> {
   return ffmpegPath;
 }
 
+/** Runs ffmpeg quietly. */
+function ffRunner(ffmpeg: string) {
+  return (args: string[]) => runFile(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-y', ...args], { maxBuffer: 1 << 26 });
+}
+
+/** Makes `out` with `make(tmp)` unless it exists (a crash never leaves a half file named `out`). */
+async function once(out: string, make: (tmp: string) => Promise<unknown>): Promise<void> {
+  if (existsSync(out)) return;
+  const tmp = out.replace(/(\.\w+)$/, '.tmp$1');
+  await make(tmp);
+  rmSync(out, { force: true });
+  await runFile('mv', [tmp, out]);
+}
+
+/** The 10-minute VP9 + Opus WebM pair: a 20 s clip at ~7.5 Mb/s looped 30 times with -c copy. */
+async function prepareWebm(ffmpeg: string): Promise<{ video: string; audio: string }> {
+  mkdirSync(benchDir, { recursive: true });
+  const ff = ffRunner(ffmpeg);
+  const video = join(benchDir, 'bench-10min-720p-vp9.webm');
+  const audio = join(benchDir, 'bench-10min-opus.webm');
+  const clip = join(benchDir, 'clip-20s-720p-vp9.webm');
+  const clipAudio = join(benchDir, 'clip-20s-opus.webm');
+  process.stderr.write('preparing WebM inputs (first run only)...\n');
+  // Noise over the test pattern keeps the realtime VP9 encoder at the asked bitrate.
+  await once(clip, (t) =>
+    ff(['-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30,noise=alls=40:allf=t', '-t', '20', '-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8',
+      '-row-mt', '1', '-b:v', '7.5M', '-minrate', '7M', '-maxrate', '8M', '-g', '60', '-pix_fmt', 'yuv420p', '-f', 'webm', t]),
+  );
+  await once(clipAudio, (t) => ff(['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000', '-t', '20', '-ac', '2', '-c:a', 'libopus', '-b:a', '160k', '-f', 'webm', t]));
+  await once(video, (t) => ff(['-stream_loop', '29', '-i', clip, '-c', 'copy', '-f', 'webm', t]));
+  await once(audio, (t) => ff(['-stream_loop', '29', '-i', clipAudio, '-c', 'copy', '-f', 'webm', t]));
+  return { video, audio };
+}
+
 /** Makes (or reuses) the 10-minute pair: a 20 s high-bitrate clip looped 30 times with -c copy. */
 async function prepare(ffmpeg: string): Promise<{ video: string; audio: string }> {
   mkdirSync(benchDir, { recursive: true });
   const video = join(benchDir, 'bench-10min-1080p.mp4');
   const audio = join(benchDir, 'bench-10min.m4a');
-  const ff = (args: string[]) => runFile(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-y', ...args], { maxBuffer: 1 << 26 });
-  const once = async (out: string, make: (tmp: string) => Promise<unknown>) => {
-    if (existsSync(out)) return;
-    const tmp = out.replace(/(\.\w+)$/, '.tmp$1');
-    await make(tmp);
-    rmSync(out, { force: true });
-    await runFile('mv', [tmp, out]);
-  };
+  const ff = ffRunner(ffmpeg);
   const clip = join(benchDir, 'clip-20s-1080p.mp4');
   const clipAudio = join(benchDir, 'clip-20s.m4a');
   process.stderr.write('preparing inputs (first run only)...\n');
@@ -174,10 +203,19 @@ async function main(): Promise<void> {
     else throw new Error(`unknown contender ${who}`);
     return;
   }
+  const wanted = flag ? [flag] : ['h264', 'webm'];
+  if (wanted.some((c) => c !== 'h264' && c !== 'webm')) throw new Error(`unknown case ${flag}: h264 or webm`);
   const ffmpeg = await ffmpegBin();
-  const inputs = await prepare(ffmpeg);
-  const inputBytes = statSync(inputs.video).size + statSync(inputs.audio).size;
   const js = await bundle();
+  for (const c of wanted) {
+    const inputs = c === 'webm' ? await prepareWebm(ffmpeg) : await prepare(ffmpeg);
+    await benchCase(c === 'webm' ? '10 min 720p VP9 + Opus, WebM -> MP4' : '10 min 1080p H.264 + AAC, MP4 -> MP4', ffmpeg, js, inputs);
+  }
+}
+
+/** Times the three contenders on one pair of inputs and prints the table. */
+async function benchCase(what: string, ffmpeg: string, js: string[], inputs: { video: string; audio: string }): Promise<void> {
+  const inputBytes = statSync(inputs.video).size + statSync(inputs.audio).size;
   const outFile = (name: string) => join(benchDir, `out-${name}.mp4`);
   const contenders: Array<{ name: string; out: string; cmd: string[] }> = [
     { name: 'ffmpeg -c copy', out: outFile('ffmpeg'), cmd: [ffmpeg, '-v', 'error', '-y', '-i', inputs.video, '-i', inputs.audio, '-map', '0:v', '-map', '1:a', '-c', 'copy', outFile('ffmpeg')] },
@@ -193,7 +231,7 @@ async function main(): Promise<void> {
       rmSync(c.out, { force: true });
     }
   };
-  process.stderr.write(`input: ${(inputBytes / 1e9).toFixed(2)} GB (10 min 1080p H.264 + AAC); warming up, then ${RUNS} runs each, interleaved\n`);
+  process.stderr.write(`input: ${(inputBytes / 1e9).toFixed(2)} GB (${what}); warming up, then ${RUNS} runs each, interleaved\n`);
   await warmPageCache(inputs.video);
   await warmPageCache(inputs.audio);
   for (const c of contenders) {
@@ -231,7 +269,7 @@ async function main(): Promise<void> {
   });
   process.stdout.write(
     [
-      `mux benchmark: ${(inputBytes / 1e9).toFixed(2)} GB input, medians of ${RUNS} interleaved runs (after one warm-up run each)`,
+      `mux benchmark, ${what}: ${(inputBytes / 1e9).toFixed(2)} GB input, medians of ${RUNS} interleaved runs (after one warm-up run each)`,
       '| tool            | wall time | vs ffmpeg | wall min-max  | peak RSS | vs ffmpeg | RSS min-max  |',
       '|-----------------|-----------|-----------|---------------|----------|-----------|--------------|',
       ...rows,

@@ -94,6 +94,18 @@ export function Options() {
           </li>
         ))}
       </ol>
+      <fieldset style={{ border: 0, padding: 0 }}>
+        <legend>Container</legend>
+        <label><input type="radio" name="container" checked={settings.container === 'mp4'} onChange={() => update({ container: 'mp4' })} /> MP4 (plays everywhere; VP9, AV1 and Opus included)</label>{' '}
+        <label><input type="radio" name="container" checked={settings.container === 'webm'} onChange={() => update({ container: 'webm' })} /> WebM when the source is WebM</label>
+      </fieldset>
+      <label htmlFor="audio-codec">Sound with the video</label>
+      <select id="audio-codec" value={settings.audioCodec} onChange={(e) => update({ audioCodec: e.target.value as Settings['audioCodec'] })}>
+        <option value="auto">The one that comes with it (AAC with MP4 video, Opus with WebM)</option>
+        <option value="aac">AAC when offered (widest playback)</option>
+        <option value="opus">Opus when offered</option>
+      </select>
+      <p />
       <label htmlFor="connections">Parallel connections per track (1-10)</label>
       <input id="connections" type="number" min={1} max={10} value={settings.connections} onChange={(e) => update({ connections: Math.max(1, Math.min(10, Number(e.target.value) || 4)) })} style={{ width: 80 }} />
       <p />

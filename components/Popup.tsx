@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import { formatBytes, formatDuration } from '@/lib/format';
 import { progressFraction, type Progress } from '@/lib/progress';
-import { chooseFormat, qualityOf } from '@/lib/jobs/choose-format';
+import { chooseFormat, planFormat, planLabel, qualityOf } from '@/lib/jobs/choose-format';
 import type { Job } from '@/lib/schemas/job';
 import { FINISHED_STAGES } from '@/lib/schemas/progress';
 import type { Response } from '@/lib/messages';
@@ -131,7 +131,7 @@ function FormatPicker({ page, media = null, onDownload }: { page: { title: strin
         setSettings(s);
         setSubs(s.subtitleLanguages);
         try {
-          setSelected(chooseFormat(r.info, { quality: s.quality, audioFormat: s.audioFormat, codecPreference: s.codecPreference }).id);
+          setSelected(chooseFormat(r.info, { quality: s.quality, audioFormat: s.audioFormat, codecPreference: s.codecPreference, container: s.container, audioCodec: s.audioCodec }).id);
         } catch {
           setSelected(r.info.formats[0]?.id ?? null);
         }
@@ -172,8 +172,9 @@ function FormatPicker({ page, media = null, onDownload }: { page: { title: strin
             <legend className="muted" style={{ fontSize: 12, textTransform: 'uppercase', letterSpacing: '.06em' }}>{g.title}</legend>
             {formats.map((f) => (
               <label key={f.id} className="row" style={{ justifyContent: 'flex-start', gap: 8, padding: '3px 0' }} data-testid="format-option">
-                <input type="radio" name="format" value={f.id} checked={selected === f.id} onChange={() => setSelected(f.id)} />
-                <span style={{ flex: 1 }}>{f.label}</span>
+                <input type="radio" name="format" value={f.id} checked={selected === f.id} disabled={planFormat(info, f, settings).unsaveable !== null} onChange={() => setSelected(f.id)} />
+                {/* The chooser's own plan: which sound goes with it and the container it is saved in. */}
+                <span style={{ flex: 1 }}>{planLabel(planFormat(info, f, settings))}</span>
                 <span className="muted">{f.approxBytes ? `~${formatBytes(f.approxBytes)}` : ''}</span>
               </label>
             ))}
@@ -191,7 +192,7 @@ function FormatPicker({ page, media = null, onDownload }: { page: { title: strin
         </fieldset>
       )}
       <div className="row" style={{ marginTop: 10 }}>
-        <span className="muted">{chosen ? chosen.label : 'Pick a format'}</span>
+        <span className="muted" data-testid="chosen-plan">{chosen ? planLabel(planFormat(info, chosen, settings)) : 'Pick a format'}</span>
         <button
           className="primary"
           disabled={!chosen}

@@ -44,6 +44,7 @@ export function codecDisplayName(codec: string | null): string {
       return 'VP9';
     default:
   }
+  if (s === 'vp8' || s.startsWith('vp08')) return 'VP8';
   if (s === 'mp3' || s.startsWith('mp4a.40.34') || s === 'mp4a.6b' || s === 'mp4a.69') return 'MP3';
   if (s.startsWith('mp4a')) return 'AAC';
   if (s === 'ac-3') return 'AC-3';
@@ -89,4 +90,42 @@ export function muxableCodec(
   if (/^ac-3$/i.test(c)) return { kind: 'audio', family: 'ac3' };
   if (/^ec-3$/i.test(c)) return { kind: 'audio', family: 'eac3' };
   return null;
+}
+
+/** Codec families the media engine reads and copies: the MP4 ones plus WebM's VP8 and Vorbis. */
+export type EngineVideo = MuxableVideo | 'vp8';
+export type EngineAudio = MuxableAudio | 'vorbis';
+/** The containers the media engine writes. */
+export type OutputContainer = 'mp4' | 'webm';
+
+/**
+ * Which families each output container holds without re-encoding. MP4: ISO BMFF's registered
+ * codecs (VP9, AV1 and Opus included, as browsers and VLC play them). WebM: only what the WebM
+ * spec allows (VP8, VP9, AV1, Opus, Vorbis); H.264 or AAC would make a Matroska file, not WebM.
+ */
+const CONTAINER_FAMILIES: Record<OutputContainer, ReadonlySet<EngineVideo | EngineAudio>> = {
+  mp4: new Set<EngineVideo | EngineAudio>(['avc', 'hevc', 'av1', 'vp9', 'aac', 'opus', 'mp3', 'ac3', 'eac3']),
+  webm: new Set<EngineVideo | EngineAudio>(['vp8', 'vp9', 'av1', 'opus', 'vorbis']),
+};
+
+/** Whether `container` holds `family` as it is. */
+export function familyFits(family: EngineVideo | EngineAudio, container: OutputContainer): boolean {
+  return CONTAINER_FAMILIES[container].has(family);
+}
+
+/**
+ * The family of any codec the media engine can read and copy (into MP4 or WebM, see
+ * {@link familyFits}), or null: {@link muxableCodec}'s answers plus VP8 (`vp8`, `vp08.*`) and
+ * Vorbis (`vorbis`), and the plain names WebM and manifests use (`vp9`, `av1`).
+ */
+export function engineCodec(
+  codec: string,
+  opts: MuxableCodecOptions = {},
+): { kind: 'video'; family: EngineVideo } | { kind: 'audio'; family: EngineAudio } | null {
+  const c = codec.trim().toLowerCase();
+  if (c === 'vp8' || c.startsWith('vp08')) return { kind: 'video', family: 'vp8' };
+  if (c === 'vp9') return { kind: 'video', family: 'vp9' };
+  if (c === 'av1') return { kind: 'video', family: 'av1' };
+  if (c === 'vorbis') return { kind: 'audio', family: 'vorbis' };
+  return muxableCodec(codec, opts);
 }

@@ -1,6 +1,7 @@
 /**
  * `vidmux download <url> [--provider page|vidpickr|renderio|tornado]
  *   [--quality best|2160|1440|1080|720|480|360|audio] [--audio-format m4a|mp3] [--codec avc,vp9,...]
+ *   [--container mp4|webm] [--audio-codec auto|aac|opus]
  *   [--format ID] [--subs LANG] [--subs-only] [--name TEMPLATE] [--out DIR] [--json]
  *   [--connections N] [--chunk-size BYTES]`
  *
@@ -20,7 +21,20 @@ import { mainFileName, subtitleFileName } from '../../lib/jobs/output-names';
 import { runJob } from '../../lib/jobs/run-job';
 import { wishFor } from '../../lib/jobs/wish';
 import { NodeOutputs } from '../../lib/node/outputs';
-import { AUDIO_FORMATS, CODEC_FAMILIES, DEFAULT_CODEC_PREFERENCE, PROVIDER_IDS, QUALITIES, type CodecFamily, type ProviderId, type Quality } from '../../lib/schemas/ids';
+import {
+  AUDIO_CODEC_PREFERENCES,
+  AUDIO_FORMATS,
+  CODEC_FAMILIES,
+  CONTAINER_PREFERENCES,
+  DEFAULT_CODEC_PREFERENCE,
+  PROVIDER_IDS,
+  QUALITIES,
+  type AudioCodecPreference,
+  type CodecFamily,
+  type ContainerPreference,
+  type ProviderId,
+  type Quality,
+} from '../../lib/schemas/ids';
 import { JobSpecSchema } from '../../lib/schemas/job-spec';
 import { DEFAULT_FILENAME_TEMPLATE, templateProblem } from '../../lib/schemas/filename-template';
 import { formatBytes } from '../../lib/format';
@@ -28,7 +42,7 @@ import { ProgressLine } from '../progress-line';
 import { providersFor, setupsFromEnv } from '../providers-env';
 
 const USAGE =
-  'usage: vidmux download <url> [--provider page|vidpickr|renderio|tornado] [--quality best|2160|1440|1080|720|480|360|audio] [--audio-format m4a|mp3] [--codec avc,hevc,av1,vp9] [--format ID] [--subs LANG] [--subs-only] [--name TEMPLATE] [--out DIR] [--json] [--connections N] [--chunk-size BYTES]';
+  'usage: vidmux download <url> [--provider page|vidpickr|renderio|tornado] [--quality best|2160|1440|1080|720|480|360|audio] [--audio-format m4a|mp3] [--codec avc,hevc,av1,vp9] [--container mp4|webm] [--audio-codec auto|aac|opus] [--format ID] [--subs LANG] [--subs-only] [--name TEMPLATE] [--out DIR] [--json] [--connections N] [--chunk-size BYTES]';
 
 /** Runs the command; resolves to the exit code (0 ok, 1 failure, 2 usage, 130 interrupted). */
 export async function run(argv: string[]): Promise<number> {
@@ -42,6 +56,8 @@ export async function run(argv: string[]): Promise<number> {
         quality: { type: 'string', default: 'best' },
         'audio-format': { type: 'string', default: 'm4a' },
         codec: { type: 'string' },
+        container: { type: 'string', default: 'mp4' },
+        'audio-codec': { type: 'string', default: 'auto' },
         format: { type: 'string' },
         subs: { type: 'string', multiple: true },
         'subs-only': { type: 'boolean', default: false },
@@ -69,6 +85,10 @@ export async function run(argv: string[]): Promise<number> {
         ? `--quality must be one of ${QUALITIES.join(', ')}`
         : !(AUDIO_FORMATS as readonly string[]).includes(v['audio-format'])
           ? '--audio-format must be m4a or mp3'
+          : !(CONTAINER_PREFERENCES as readonly string[]).includes(v.container)
+            ? '--container must be mp4 or webm (webm: when the source is WebM)'
+          : !(AUDIO_CODEC_PREFERENCES as readonly string[]).includes(v['audio-codec'])
+            ? '--audio-codec must be auto, aac or opus'
           : codecs.some((c) => !(CODEC_FAMILIES as readonly string[]).includes(c)) || new Set(codecs).size !== codecs.length
             ? `--codec takes ${CODEC_FAMILIES.join(', ')}, each once, most preferred first`
             : v.format !== undefined && !(PROVIDER_IDS as readonly string[]).includes(formatProvider ?? '')
@@ -108,7 +128,14 @@ export async function run(argv: string[]): Promise<number> {
         subtitleLanguages: languages,
         subtitlesOnly: v['subs-only'],
       },
-      { quality: 'best', audioFormat: 'm4a', codecPreference, subtitleLanguages: [] },
+      {
+        quality: 'best',
+        audioFormat: 'm4a',
+        codecPreference,
+        subtitleLanguages: [],
+        container: v.container as ContainerPreference,
+        audioCodec: v['audio-codec'] as AudioCodecPreference,
+      },
     );
     const spec = JobSpecSchema.parse({ jobId, url, wish, providers: setups, ...(connections ? { connections } : {}) });
     await mkdir(outDir, { recursive: true });

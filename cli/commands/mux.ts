@@ -1,6 +1,7 @@
 /**
- * `vidmux mux --video V --audio A --out O [--title T]`: the media engine on local files.
- * Either input may be left out. Prints one JSON line (output path, bytes, streams, duration) on
+ * `vidmux mux --video V --audio A --out O [--title T] [--container mp4|webm]`: the media engine on
+ * local files (MP4, MPEG-TS or WebM inputs). Either input may be left out. The output is MP4, or
+ * WebM with `--container webm` or an `--out` ending in .webm. Prints one JSON line (output path, bytes, streams, duration) on
  * stdout; on failure prints one `error: ...` line on stderr and exits non-zero.
  */
 import { resolve } from 'node:path';
@@ -9,11 +10,11 @@ import { toVidmuxError, VidmuxError } from '../../lib/errors';
 import { remux } from '../../lib/media';
 import { NodeFileSink, NodeFileSource } from '../../lib/node/files';
 
-const USAGE = 'usage: vidmux mux [--video FILE] [--audio FILE] --out FILE [--title TEXT]';
+const USAGE = 'usage: vidmux mux [--video FILE] [--audio FILE] --out FILE [--title TEXT] [--container mp4|webm]';
 
 /** Runs the command; resolves to the process exit code (0 ok, 1 failed, 2 usage). */
 export async function run(argv: string[]): Promise<number> {
-  let values: { video?: string; audio?: string; out?: string; title?: string; help?: boolean };
+  let values: { video?: string; audio?: string; out?: string; title?: string; container?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -22,6 +23,7 @@ export async function run(argv: string[]): Promise<number> {
         audio: { type: 'string' },
         out: { type: 'string', short: 'o' },
         title: { type: 'string' },
+        container: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -40,6 +42,17 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   const out = resolve(values.out);
+  // The container follows --container, else the output's extension; the two must not disagree.
+  const byName = /\.webm$/i.test(out) ? 'webm' : /\.(mp4|m4a|m4v|mov)$/i.test(out) ? 'mp4' : null;
+  const container = values.container ?? byName ?? 'mp4';
+  if (container !== 'mp4' && container !== 'webm') {
+    process.stderr.write(`error: --container must be mp4 or webm\n${USAGE}\n`);
+    return 2;
+  }
+  if (byName && byName !== container) {
+    process.stderr.write(`error: --container ${container} does not match the output name ${values.out}\n${USAGE}\n`);
+    return 2;
+  }
   try {
     const open = async (path: string | undefined, kind: string) => {
       if (!path) return undefined;
@@ -54,6 +67,7 @@ export async function run(argv: string[]): Promise<number> {
       ...(video ? { video } : {}),
       ...(audio ? { audio } : {}),
       ...(values.title !== undefined ? { title: values.title } : {}),
+      container,
       sink: new NodeFileSink(out),
     });
     process.stdout.write(

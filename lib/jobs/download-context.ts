@@ -20,6 +20,7 @@ export function downloadContext(opts: { target: DownloadTarget; signal?: AbortSi
         ...(tracks.audio ? { audio: tracks.audio } : {}),
         ...(tracks.input ? { input: tracks.input } : {}),
         ...(tracks.title ? { title: tracks.title } : {}),
+        ...(tracks.container ? { container: tracks.container } : {}),
         sink,
         ...(opts.signal ? { signal: opts.signal } : {}),
       });

@@ -11,7 +11,7 @@ import { cancelledError } from '../net/retry-policy';
 import { downloadWithFallback } from '../providers/registry';
 import type { DownloadResult, Format, MediaInfo, Provider, Selection } from '../providers/types';
 import type { EngineEvent, JobOutcome, JobSpec, Made } from '../schemas/job-spec';
-import { chooseFormat, pickSubtitles } from './choose-format';
+import { chooseFormat, pickSubtitles, planFormat } from './choose-format';
 import { downloadContext } from './download-context';
 import type { OutputFile, OutputStore } from './outputs';
 
@@ -30,7 +30,14 @@ export interface RunJobDeps {
 /** The format and subtitles a spec's wish gets from one provider's offer. */
 export function selectionFor(info: MediaInfo, spec: Pick<JobSpec, 'wish'>): Selection {
   const { wish } = spec;
-  return { format: chooseFormat(info, wish), subtitles: wish.subtitlesOnly ? [] : pickSubtitles(info.subtitles, wish.subtitleLanguages) };
+  const chosen = chooseFormat(info, wish);
+  const plan = planFormat(info, chosen, wish);
+  return {
+    format: { ...chosen, container: plan.container },
+    audio: plan.audio,
+    mux: plan.mux,
+    subtitles: wish.subtitlesOnly ? [] : pickSubtitles(info.subtitles, wish.subtitleLanguages),
+  };
 }
 
 /**

@@ -8,7 +8,7 @@ import type { UserChoice } from '../schemas/request';
 import type { Settings } from '../schemas/settings';
 
 /** The settings a wish falls back on. */
-export type WishDefaults = Pick<Settings, 'quality' | 'audioFormat' | 'codecPreference' | 'subtitleLanguages'>;
+export type WishDefaults = Pick<Settings, 'quality' | 'audioFormat' | 'codecPreference' | 'subtitleLanguages' | 'container' | 'audioCodec'>;
 
 export function wishFor(choice: UserChoice, settings: WishDefaults): Wish {
   const subtitlesOnly = choice.subtitlesOnly ?? false;
@@ -16,6 +16,8 @@ export function wishFor(choice: UserChoice, settings: WishDefaults): Wish {
     quality: choice.quality ?? settings.quality,
     audioFormat: choice.audioFormat ?? settings.audioFormat,
     codecPreference: [...settings.codecPreference],
+    container: settings.container,
+    audioCodec: settings.audioCodec,
     formatId: choice.formatId ?? null,
     formatProvider: choice.formatProvider ?? null,
     // "Subtitles only" with no language set anywhere means English.

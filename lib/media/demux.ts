@@ -1,6 +1,7 @@
 /**
  * Demuxing an input into its video and/or audio track, streaming: MP4 here, MPEG-TS in
- * ts-demux.ts ({@link openTracks} tells them apart by their first bytes).
+ * ts-demux.ts, WebM/Matroska in webm/demux.ts ({@link openTracks} tells them apart by their first
+ * bytes).
  *
  * We find the `moov` (scanning top-level box headers) and mp4box parses it, through
  * mp4box-adapter.ts: track info, codec string, where the decoder config is, edit list and the raw
@@ -21,10 +22,11 @@ import { VidmuxError } from '../errors';
 import type { ByteSource } from '../io';
 import { findBox, fourcc, listBoxes, printable, readBoxHeader, readI32, readU32, readU64 } from './boxes';
 import { readRange, SequentialReader } from './byte-reader';
-import { muxableCodec, type MuxableAudio, type MuxableVideo } from '../codecs';
+import { muxableCodec, type EngineAudio, type EngineVideo } from '../codecs';
 import { parseMovieHeader, type ByteRange, type ParsedMovieHeader, type ParsedTrack, type RawSampleTables, type TrackDefaults } from './mp4box-adapter';
 import { SharedPass, type PassProducer, type TrackKind } from './shared-pass';
 import { detectMpegTs, openTsTracks } from './ts-demux';
+import { isEbml, openWebmTracks } from './webm/demux';
 
 /** One edit list entry as stored in `elst`: duration in the movie timescale, media time in the track's. */
 export interface EditEntry {
@@ -39,7 +41,8 @@ export interface DemuxedTrackInfo {
   kind: 'video' | 'audio';
   /** RFC 6381 codec string, e.g. `avc1.64001f`, `mp4a.40.2`, `Opus`. */
   codec: string;
-  family: MuxableVideo | MuxableAudio;
+  /** The codec family; VP8 and Vorbis (WebM input only) fit only WebM output (codecs.ts `familyFits`). */
+  family: EngineVideo | EngineAudio;
   /** Media timescale (ticks per second) of all packet times. */
   timescale: number;
   /** The input's `mvhd` timescale, which `edits[].segmentDuration` is in. */
@@ -65,6 +68,20 @@ export interface DemuxedTrackInfo {
    * `edits`) sits on that clock, in seconds. remux lines up tracks of different inputs by it.
    */
   clockOrigin?: number;
+  /** For WebM/Matroska inputs: the track's own codec data, which WebM output copies as it is. */
+  matroska?: MatroskaTrackData;
+}
+
+/** What a Matroska `TrackEntry` says about its codec (absent elements as null/0). */
+export interface MatroskaTrackData {
+  /** `CodecID`, e.g. `V_VP9`, `V_AV1`, `A_OPUS`, `A_VORBIS`. */
+  codecId: string;
+  /** `CodecPrivate` verbatim (OpusHead for Opus, av1C for AV1, Xiph-laced headers for Vorbis), or null. */
+  codecPrivate: Uint8Array | null;
+  /** `CodecDelay` in nanoseconds (Opus pre-skip), 0 when absent. */
+  codecDelayNs: number;
+  /** `SeekPreRoll` in nanoseconds, 0 when absent. */
+  seekPreRollNs: number;
 }
 
 /** One coded sample. Times are in the track's media timescale. */
@@ -117,7 +134,7 @@ export interface OpenedTracks {
 }
 
 /**
- * Opens the first `kind` track of `source` (MP4, fragmented MP4 or MPEG-TS): see {@link openTracks}.
+ * Opens the first `kind` track of `source` (MP4, fragmented MP4, MPEG-TS or WebM/Matroska): see {@link openTracks}.
  * Throws `bad_input` when there is no such track.
  */
 export async function openTrack(source: ByteSource, kind: 'video' | 'audio', opts: OpenTrackOptions = {}): Promise<DemuxedTrack> {
@@ -132,10 +149,13 @@ export async function openTrack(source: ByteSource, kind: 'video' | 'audio', opt
  *   MP4 holding both tracks (HLS fMP4 segments, one `moof` per track or one with two `traf`s) are
  *   read once, front to back; each track's packets wait in a bounded queue until that track reads
  *   them (shared-pass.ts), so read both tracks about as fast as each other (remux does);
+ * - WebM/Matroska (EBML magic 1A 45 DF A3; see webm/demux.ts) is read once, front to back, the
+ *   same way: blocks of both tracks go to their queues as the clusters interleave them;
  * - a progressive MP4 is read once per track: its sample tables say where every sample is.
- * `label` names the input in errors (default "input"). Throws `unsupported` for WebM/Matroska,
- * encrypted or non-muxable codecs, `bad_input` for a required kind that is missing, and
- * `corrupt_media` or `truncated` for an input that can't be read.
+ * `label` names the input in errors (default "input"). Throws `unsupported` for encrypted or
+ * unreadable codecs, `bad_input` for a required kind that is missing, and `corrupt_media` or
+ * `truncated` for an input that can't be read. WebM's VP8 and Vorbis are read (`info.family`),
+ * though only WebM output holds them.
  */
 export async function openTracks(
   source: ByteSource,
@@ -145,6 +165,7 @@ export async function openTracks(
   const label = opts.label ?? 'input';
   if (!want.video && !want.audio) throw new VidmuxError('bad_input', `Nothing asked of the ${label}: want video, audio or both.`);
   const head = await readRange(source, 0, 16, opts.signal);
+  if (isEbml(head)) return openWebmTracks(source, want, { ...opts, label });
   if (head[0] === 0x47 || head[4] === 0x47 || (head.length >= 8 && !/^[\x20-\x7e\xa9]{4}$/.test(fourcc(head, 4)))) {
     const layout = detectMpegTs(await readRange(source, 0, 1024, opts.signal));
     if (layout) return openTsTracks(source, layout, want, { ...opts, label });
@@ -275,7 +296,6 @@ async function findMoov(
   for (;;) {
     if (signal?.aborted) throw new VidmuxError('cancelled', 'Cancelled.');
     const head = offset === 0 && first ? first : await readRange(source, offset, offset + 16, signal);
-    if (offset === 0) rejectOtherContainers(head, label);
     if (head.length < 8) throw corrupt(label, offset === 0 ? 'it is empty' : 'it has no movie header (moov)');
     let h;
     try {
@@ -295,13 +315,6 @@ async function findMoov(
     }
     offset += h.size;
     if (source.size !== null && offset >= source.size) throw corrupt(label, 'it has no movie header (moov)');
-  }
-}
-
-/** Names WebM/Matroska inputs instead of calling them corrupt (MPEG-TS never gets here: openTracks reads it). */
-function rejectOtherContainers(head: Uint8Array, label: string): void {
-  if (head[0] === 0x1a && head[1] === 0x45 && head[2] === 0xdf && head[3] === 0xa3) {
-    throw new VidmuxError('unsupported', `The ${label} is WebM/Matroska; only MP4 and MPEG-TS input can be saved without re-encoding.`);
   }
 }
 

@@ -25,6 +25,8 @@
  * - apply backpressure: writes are queued and the caller awaits {@link Mp4MuxWriter.waitForRoom}
  *   when too many bytes are in flight (in-flight writes keep their input read buffers alive).
  */
+import { familyFits, type EngineAudio, type EngineVideo } from '../codecs';
+import { VidmuxError } from '../errors';
 import type { ByteSink } from '../io';
 import { writeU32, writeU64 } from './boxes';
 import { releaseBuffer, retainBuffer } from './byte-reader';
@@ -154,7 +156,13 @@ function runLengthBox(type: string, n: number, value: (i: number) => number, ver
   return box;
 }
 
-/** Streams packets of up to one video and one audio track into an MP4 on a {@link ByteSink}. */
+/** Display names of the families MP4 can't hold. */
+const FAMILY_NAMES: Partial<Record<EngineVideo | EngineAudio, string>> = { vp8: 'VP8', vorbis: 'Vorbis' };
+
+/**
+ * Streams packets of up to one video and one audio track into an MP4 on a {@link ByteSink}.
+ * Refuses (`unsupported`) a track whose family MP4 doesn't hold (WebM's VP8 and Vorbis).
+ */
 export class Mp4MuxWriter {
   private readonly skeleton: Mp4Skeleton;
   /** ftyp + 16-byte mdat header, written last. */
@@ -176,6 +184,14 @@ export class Mp4MuxWriter {
     private readonly sink: ByteSink,
     private readonly tracks: { video?: DemuxedTrackInfo; audio?: DemuxedTrackInfo },
   ) {
+    for (const info of [tracks.video, tracks.audio]) {
+      if (info && !familyFits(info.family, 'mp4')) {
+        throw new VidmuxError(
+          'unsupported',
+          `${FAMILY_NAMES[info.family] ?? info.family} ${info.kind} can only be saved as WebM: MP4 can't hold it without re-encoding.`,
+        );
+      }
+    }
     // The header is known before the first packet: it fixes where the sample data starts.
     this.skeleton = new Mp4Skeleton(tracks);
     this.header = this.skeleton.header;

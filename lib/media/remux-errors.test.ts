@@ -44,14 +44,14 @@ describe('remux failures', () => {
     expect(existsSync(sink.partPath)).toBe(false);
   });
 
-  it('names WebM input as unsupported', async () => {
-    const webm = await cachedMedia('a-opus.webm', async (o) => {
-      await ffmpeg(['-f', 'lavfi', '-i', 'sine=sample_rate=48000', '-t', '1', '-c:a', 'libopus', o]);
+  it('refuses Vorbis (WebM only) into MP4 clearly, and aborts the sink', async () => {
+    const webm = await cachedMedia('a-vorbis.webm', async (o) => {
+      await ffmpeg(['-f', 'lavfi', '-i', 'sine=sample_rate=48000', '-t', '1', '-c:a', 'libvorbis', o]);
     });
     const sink = new RecordingSink();
     const err = await failure(remux({ audio: new MemorySource(readFileSync(webm)), sink }));
     expect(err.code).toBe('unsupported');
-    expect(err.message).toMatch(/WebM/);
+    expect(err.message).toMatch(/Vorbis audio can only be saved as WebM/);
     expect(sink.aborted).toBe(true);
   });
 

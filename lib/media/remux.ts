@@ -1,14 +1,16 @@
 /**
  * The engine's entry point: stream-copy video and audio (from MP4 or MPEG-TS inputs: separate
- * files, or one file holding both) into one MP4.
+ * files, or one file holding both) into one MP4 (muxer.ts) or WebM (webm-writer.ts).
  * Web-standard APIs only, so the same code runs in Node, the offscreen document and workers.
  */
+import { familyFits, type OutputContainer } from '../codecs';
 import { toVidmuxError, VidmuxError } from '../errors';
 import type { ByteSink, ByteSource } from '../io';
 import { ProgressMeter, type Progress } from '../progress';
 import { openTrack, openTracks, type DemuxedTrack, type DemuxedTrackInfo, type OpenedTracks, type OpenTrackOptions, type Packet } from './demux';
 import type { OutputEdit, TrackPatch } from './moov-patch';
 import { CHUNK_SECONDS, Mp4MuxWriter } from './muxer';
+import { WebmMuxWriter } from './webm-writer';
 
 /** Input and output of {@link remux}. */
 export interface RemuxOptions {
@@ -35,8 +37,13 @@ export interface RemuxOptions {
    * has audio.
    */
   inputKinds?: ReadonlyArray<'video' | 'audio'>;
-  /** Where the MP4 goes; closed on success, aborted on any failure or cancel. */
+  /** Where the output goes; closed on success, aborted on any failure or cancel. */
   sink: ByteSink;
+  /**
+   * The output container: `mp4` (default) or `webm`. WebM holds only VP8, VP9, AV1, Opus and
+   * Vorbis (codecs.ts `familyFits`); any other track is `unsupported` before anything is written.
+   */
+  container?: OutputContainer;
   /** Title to store; defaults to the video input's title, then the audio input's. */
   title?: string;
   signal?: AbortSignal;
@@ -51,9 +58,15 @@ export interface StreamSummary {
   codec: string;
   language: string;
   packets: number;
-  /** Presentation start (after the edit list), seconds. */
+  /**
+   * Presentation start (after the edit list), seconds. WebM: of the first audible sample (after
+   * Opus's pre-skip).
+   */
   startSeconds: number;
-  /** Presentation duration (the edit list's), seconds. */
+  /**
+   * Presentation duration (the edit list's), seconds. WebM has no edit lists: up to the end of
+   * the last packet.
+   */
   durationSeconds: number;
   width?: number;
   height?: number;
@@ -63,6 +76,7 @@ export interface StreamSummary {
 
 /** What {@link remux} made. */
 export interface RemuxSummary {
+  container: OutputContainer;
   /** Output size in bytes. */
   bytes: number;
   /** Longest stream end, seconds. */
@@ -107,19 +121,36 @@ const MAX_CLOCK_ALIGN_SECONDS = 30;
 /** MPEG-TS timestamps wrap every 2^33 ticks of 90 kHz. */
 const CLOCK_WRAP_SECONDS = 2 ** 33 / 90000;
 
+/** Display names of the codec families, for refusals. */
+const FAMILY_NAMES: Record<DemuxedTrackInfo['family'], string> = {
+  avc: 'H.264',
+  hevc: 'H.265',
+  av1: 'AV1',
+  vp9: 'VP9',
+  vp8: 'VP8',
+  aac: 'AAC',
+  opus: 'Opus',
+  mp3: 'MP3',
+  ac3: 'AC-3',
+  eac3: 'E-AC-3',
+  vorbis: 'Vorbis',
+};
+
 /**
- * Remuxes `video` and/or `audio` (and/or the tracks of `input`) into one MP4 on `sink`, packet for
- * packet, keeping presentation timing (B-frame offsets, AAC priming, per-track start offsets),
- * title and languages. MPEG-TS inputs start like `ffmpeg -i in.ts -c copy out.mp4` starts them
- * (time 0 at the earliest stream start); two MPEG-TS inputs on one clock (HLS renditions) keep
- * their offset to each other.
+ * Remuxes `video` and/or `audio` (and/or the tracks of `input`) into one MP4 (or WebM, see
+ * `container`) on `sink`, packet for packet, keeping presentation timing (B-frame offsets, AAC
+ * priming, per-track start offsets), title and languages. MPEG-TS inputs start like
+ * `ffmpeg -i in.ts -c copy out.mp4` starts them (time 0 at the earliest stream start); two MPEG-TS
+ * inputs on one clock (HLS renditions) keep their offset to each other.
  * Memory does not grow with the file size. On failure or cancel the sink is aborted and a
  * {@link VidmuxError} is thrown (`cancelled`, `corrupt_media`, `truncated`, `unsupported`, ...).
  */
 export async function remux(opts: RemuxOptions): Promise<RemuxSummary> {
   const { sink, signal } = opts;
+  const container = opts.container ?? 'mp4';
   const states: TrackState[] = [];
   try {
+    if (container !== 'mp4' && container !== 'webm') throw new VidmuxError('bad_input', `Unknown output container ${String(container)}.`);
     if (!opts.video && !opts.audio && !opts.input) throw new VidmuxError('bad_input', 'Nothing to mux: give a video input, an audio input or both.');
     const sources = [...new Set([opts.input, opts.video, opts.audio].filter((s): s is ByteSource => !!s))];
     const sizes = sources.map((s) => s.size);
@@ -154,20 +185,32 @@ export async function remux(opts: RemuxOptions): Promise<RemuxSummary> {
         leadIn: 0,
       });
     }
+    // Before anything is written: a track WebM can't hold is refused, naming the way out (MP4's
+    // refusals of WebM-only codecs are Mp4MuxWriter's).
+    for (const s of states) {
+      if (container !== 'webm' || familyFits(s.info.family, 'webm')) continue;
+      throw new VidmuxError('unsupported', `${FAMILY_NAMES[s.info.family]} ${s.kind} can't be saved as WebM without re-encoding; choose MP4.`);
+    }
     alignClocks(states);
     const video = states.find((s) => s.kind === 'video');
     const audio = states.find((s) => s.kind === 'audio');
-    const writer = new Mp4MuxWriter(sink, { ...(video ? { video: video.info } : {}), ...(audio ? { audio: audio.info } : {}) });
+    const title = opts.title ?? video?.info.title ?? audio?.info.title;
+    const mp4 = container === 'mp4' ? new Mp4MuxWriter(sink, { ...(video ? { video: video.info } : {}), ...(audio ? { audio: audio.info } : {}) }) : null;
 
     for (const s of states) {
       s.head = await nextPacket(s);
       if (!s.head) throw new VidmuxError('corrupt_media', `The ${s.kind} input has no samples.`);
       s.firstDts = s.head.dts;
     }
+    const webmTrack = (s: TrackState) => ({ info: s.info, offsetSeconds: s.timelineOffset, firstSeconds: s.head!.cts / s.info.timescale + s.timelineOffset });
+    // The WebM writer places blocks by presentation time, so it needs the first packets' times.
+    const writer = mp4 ?? new WebmMuxWriter(sink, { ...(video ? { video: webmTrack(video) } : {}), ...(audio ? { audio: webmTrack(audio) } : {}) }, { title });
+    // MP4: runs of CHUNK_SECONDS per track (each run is one output chunk). WebM: packet by packet,
+    // so each cluster holds every track's blocks of its time span (what ffmpeg writes).
+    const runSeconds = container === 'webm' ? 0 : CHUNK_SECONDS;
 
-    // Interleave by decode time on the shared timeline, in runs of CHUNK_SECONDS per track (each
-    // run is one output chunk), so the file plays while it streams and neither input runs far
-    // ahead of the other.
+    // Interleave by decode time on the shared timeline, in runs of `runSeconds` per track, so the
+    // file plays while it streams and neither input runs far ahead of the other.
     let s: TrackState | undefined;
     let runEnd = 0;
     for (;;) {
@@ -184,7 +227,7 @@ export async function remux(opts: RemuxOptions): Promise<RemuxSummary> {
           }
         }
         if (!s) break;
-        runEnd = s.head!.dts + CHUNK_SECONDS * s.info.timescale;
+        runEnd = s.head!.dts + runSeconds * s.info.timescale;
       }
       const p = s.head!;
       if (p.cts < p.dts) s.signedOffsets = true;
@@ -209,9 +252,9 @@ export async function remux(opts: RemuxOptions): Promise<RemuxSummary> {
       mediaDuration: s.endDts - s.firstDts,
       signedCompositionOffsets: s.signedOffsets,
     }));
-    const title = opts.title ?? video?.info.title ?? audio?.info.title;
     // A fine movie timescale (the first track's own) keeps edit lists exact rather than rounded to ms.
-    const bytes = await writer.finish({ tracks: patches, title, movieTimescale: states[0]!.info.timescale });
+    const bytes =
+      writer instanceof WebmMuxWriter ? await writer.finish() : await writer.finish({ tracks: patches, title, movieTimescale: states[0]!.info.timescale });
     if (signal?.aborted) throw new VidmuxError('cancelled', 'Cancelled.');
     await sink.close();
     meter?.setTotal(meter.snapshot().bytesDone);
@@ -220,19 +263,22 @@ export async function remux(opts: RemuxOptions): Promise<RemuxSummary> {
     const streams = states.map((s, i): StreamSummary => {
       const edits = patches[i]!.edits;
       const start = edits.filter((e) => e.mediaTime === -1).reduce((a, e) => a + e.seconds, 0);
+      const timing =
+        writer instanceof WebmMuxWriter ? writer.timing(s.kind) : { startSeconds: start, durationSeconds: edits.reduce((a, e) => a + e.seconds, 0) - start };
       return {
         kind: s.kind,
         codec: s.info.codec,
         language: s.info.language,
         packets: s.packets,
-        startSeconds: round6(start),
-        durationSeconds: round6(edits.reduce((a, e) => a + e.seconds, 0) - start),
+        startSeconds: round6(timing.startSeconds),
+        durationSeconds: round6(timing.durationSeconds),
         ...(s.kind === 'video'
           ? { width: s.info.width, height: s.info.height }
           : { channels: s.info.channels, sampleRate: s.info.sampleRate }),
       };
     });
     return {
+      container,
       bytes,
       durationSeconds: round6(Math.max(...streams.map((s) => s.startSeconds + s.durationSeconds))),
       ...(title ? { title } : {}),

@@ -99,7 +99,9 @@ export async function downloadWithFallback(
     try {
       const info = await resolveWith(provider, url, { ...opts, ...(ctx.signal ? { signal: ctx.signal } : {}) });
       const selection = choose(info);
-      const result = await provider.download(info, selection, ctx);
+      // The engine writes the container the chooser planned, whichever provider's tracks it joins.
+      const mux = selection.mux;
+      const result = await provider.download(info, selection, mux ? { ...ctx, mux: (tracks) => ctx.mux({ container: mux, ...tracks }) } : ctx);
       attempts.push({ provider: provider.id, error: null });
       return { result, info, provider, selection, attempts };
     } catch (err) {

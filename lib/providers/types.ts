@@ -4,6 +4,7 @@
  * resolves a URL into formats and downloads one into the outputs its {@link DownloadContext}
  * gives it; the engine that runs it (lib/jobs/run-job.ts) owns those outputs and the muxer.
  */
+import type { OutputContainer } from '../codecs';
 import type { ByteSink, ByteSource } from '../io';
 import type { HttpClient } from '../net/http';
 import type { JobProgress } from '../progress';
@@ -15,7 +16,12 @@ export type { Format, MediaInfo, PlaylistEntry, ProviderId };
 
 /** What is to be downloaded: a format, and subtitle formats to save beside it. */
 export interface Selection {
+  /** The format, its `container` the saved file's (the chooser's plan: mp4, m4a, webm...). */
   format: Format;
+  /** For a video that {@link Format.pairsWithAudio}: the audio-only format whose sound goes with it (null: the provider's own pick). */
+  audio?: Format | null;
+  /** The media engine's output when the provider's tracks are joined (MP4 when not given). */
+  mux?: OutputContainer | null;
   /** Subtitle formats to save beside the video. */
   subtitles: Format[];
 }
@@ -39,6 +45,8 @@ export interface TracksToMux {
   input?: ByteSource;
   /** The title written into the file. */
   title?: string;
+  /** The output container (set from the {@link Selection} by the engine; MP4 when not given). */
+  container?: OutputContainer;
 }
 
 /** What a provider gets to download with: where bytes go, progress, cancellation, the muxer. */

@@ -16,7 +16,7 @@ import { NodeFileSink } from '../node/files';
 import { HttpClient } from '../net/http';
 import { JobProgressSchema, type JobProgress } from '../schemas/progress';
 import { downloadContext } from '../jobs/download-context';
-import { pickFormat, pickSubtitles } from '../jobs/choose-format';
+import { pickFormat, pickSubtitles, planFormat } from '../jobs/choose-format';
 import { MediaInfoSchema } from '../schemas/media';
 import type { Format, MediaInfo } from './types';
 import { bestAudio, parseErrorBody, toMediaInfo, VidPickrError, vidpickrError, VidPickrProvider, type VidPickrTuning } from './vidpickr';
@@ -212,7 +212,7 @@ describe('VidPickr /info', () => {
     expect(r1.body).toHaveProperty('view_count');
   });
 
-  it('picks audio as the SDKs do: highest bitrate, m4a on a tie, in any order', () => {
+  it('picks audio as the SDKs do (highest bitrate, m4a on a tie) where VidPickr pairs, and leaves the pairing of a video to the chooser', () => {
     const t = (ext: string, bitrate: number) => ({ ext, acodec: ext === 'm4a' ? 'mp4a.40.2' : 'opus', bitrate, download_token: `${ext}${bitrate}` });
     expect(bestAudio([t('webm', 128), t('m4a', 128)])!.ext).toBe('m4a');
     expect(bestAudio([t('m4a', 128), t('webm', 128)])!.ext).toBe('m4a');
@@ -221,7 +221,9 @@ describe('VidPickr /info', () => {
       resolutions: [{ height: 480, video_only: [{ vcodec: 'avc1.4d401e', ext: 'mp4', download_token: 'v' }] }],
       audio_only: [t('webm', 128), t('m4a', 128)],
     });
-    expect(info.formats[0]!.audioCodec).toBe('mp4a.40.2');
+    // The video's sound is the chooser's pick (AAC beside MP4 video), not the list's order.
+    expect(info.formats[0]).toMatchObject({ audioCodec: null, pairsWithAudio: true, sourceContainer: 'mp4' });
+    expect(planFormat(info, info.formats[0]!).audio?.audioCodec).toBe('mp4a.40.2');
     expect(pickFormat(info.formats, 'audio').container).toBe('m4a');
   });
 

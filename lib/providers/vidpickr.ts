@@ -191,7 +191,7 @@ interface VideoChoice {
 }
 
 const videoId = (height: number, vcodec: string | null) => `vidpickr:video:${height}:${vcodec ?? 'auto'}`;
-const audioId = (a: AudioEntry) => `vidpickr:audio:${a.acodec ?? 'unknown'}:${a.bitrate ?? 0}:${a.ext ?? ''}`;
+const audioIdOf = (a: AudioEntry) => `vidpickr:audio:${a.acodec ?? 'unknown'}:${a.bitrate ?? 0}:${a.ext ?? ''}`;
 const subtitleId = (code: string, auto: boolean, format: string) => `vidpickr:sub:${code}:${auto ? 'auto' : 'manual'}:${format}`;
 
 const subCode = (s: SubtitleEntry) => (s.code ?? s.language)!;
@@ -246,8 +246,12 @@ export function toMediaInfo(url: string, info: VidPickrInfo): MediaInfo {
         kind: 'video+audio',
         container: 'mp4',
         delivery: 'tracks',
+        sourceContainer: v.ext,
+        // Its sound is one of audio_only, which the chooser picks to fit the video and container
+        // (with no audio_only list, the merge token's own audio half).
+        pairsWithAudio: (info.audio_only ?? []).length > 0,
         videoCodec: v.vcodec,
-        audioCodec: audio?.acodec ?? null,
+        audioCodec: (info.audio_only ?? []).length > 0 ? null : (audio?.acodec ?? null),
         height: v.height,
         bitrateKbps: v.entry?.bitrate != null && audio?.bitrate != null ? v.entry.bitrate + audio.bitrate : null,
         approxBytes: vBytes !== null ? Math.round(vBytes + (aBytes ?? 0)) : null,
@@ -256,7 +260,7 @@ export function toMediaInfo(url: string, info: VidPickrInfo): MediaInfo {
   }
   const seenAudio = new Set<string>();
   for (const a of info.audio_only ?? []) {
-    const id = audioId(a);
+    const id = audioIdOf(a);
     if (seenAudio.has(id)) continue;
     seenAudio.add(id);
     formats.push(
@@ -265,6 +269,7 @@ export function toMediaInfo(url: string, info: VidPickrInfo): MediaInfo {
         // Saved as MP4 audio: .m4a for AAC; other codecs (Opus) keep the generic .mp4.
         container: a.ext === 'm4a' || (a.acodec ?? '').startsWith('mp4a') ? 'm4a' : 'mp4',
         delivery: 'tracks',
+        sourceContainer: a.ext ?? null,
         audioCodec: a.acodec ?? null,
         bitrateKbps: a.bitrate ?? null,
         approxBytes: mb(a.size_mb),
@@ -388,11 +393,11 @@ export class VidPickrProvider implements Provider {
       throw new VidmuxError('bad_input', 'That format is not a VidPickr video or audio format.', { provider: PROVIDER });
     }
     try {
-      const tokens = await this.tokensFor(info.url, format.id, signal);
+      const tokens = await this.tokensFor(info.url, format.id, signal, false, selection.audio?.id);
       const kinds = (['video', 'audio'] as const).filter((k) => tokens[k]);
       const progress = new TrackProgress(ctx.onProgress, kinds);
       progress.emit();
-      const renewer = new TokenRenewer(tokens, () => this.tokensFor(info.url, format.id, signal, true));
+      const renewer = new TokenRenewer(tokens, () => this.tokensFor(info.url, format.id, signal, true, selection.audio?.id));
       const ended = new Set<string>();
       const open = async (kind: 'video' | 'audio') => {
         const source = await openRangedSource(this.streamUrl(renewer.tokens[kind]!), {
@@ -492,19 +497,22 @@ export class VidPickrProvider implements Provider {
   }
 
   /** The tokens to stream for format `id`, found by height and codec (never list order); splits a merge token. */
-  private tokensFor(url: string, id: string, signal: AbortSignal | undefined, fresh = false): Promise<TrackTokens> {
-    return this.withInfo(url, signal, fresh, (info) => this.tokensIn(info, id, signal));
+  private tokensFor(url: string, id: string, signal: AbortSignal | undefined, fresh = false, audioId?: string): Promise<TrackTokens> {
+    return this.withInfo(url, signal, fresh, (info) => this.tokensIn(info, id, signal, audioId));
   }
 
-  private async tokensIn(info: VidPickrInfo, id: string, signal?: AbortSignal): Promise<TrackTokens> {
+  /** `audioId`: the audio_only format the chooser paired with a video (else the SDKs' best). */
+  private async tokensIn(info: VidPickrInfo, id: string, signal?: AbortSignal, audioId?: string): Promise<TrackTokens> {
     if (id.startsWith('vidpickr:audio:')) {
-      const a = (info.audio_only ?? []).find((x) => audioId(x) === id);
+      const a = (info.audio_only ?? []).find((x) => audioIdOf(x) === id);
       if (!a) throw this.gone(id);
       return { video: null, audio: a.download_token };
     }
     const v = videoChoices(info).get(id);
     if (!v) throw this.gone(id);
-    const audio = bestAudio(info.audio_only ?? []);
+    const paired = audioId ? (info.audio_only ?? []).find((x) => audioIdOf(x) === audioId) : undefined;
+    if (audioId && !paired) throw this.gone(audioId);
+    const audio = paired ?? bestAudio(info.audio_only ?? []);
     const stream = v.entry && v.entry.endpoint !== 'merge' ? v.entry.download_token : null;
     if (stream) {
       if (audio) return { video: stream, audio: audio.download_token };

@@ -36,3 +36,20 @@ export const CodecPreferenceSchema = z
 export const AUDIO_FORMATS = ['m4a', 'mp3'] as const;
 export const AudioFormatSchema = z.enum(AUDIO_FORMATS);
 export type AudioFormat = z.infer<typeof AudioFormatSchema>;
+
+/**
+ * The saved file's container when Vidmux joins tracks itself: always MP4 (plays everywhere; VP9,
+ * AV1 and Opus included), or WebM when the source is WebM (VP9/AV1 video that comes as WebM, with
+ * WebM audio). VP8 and Vorbis, which MP4 cannot hold, are saved as WebM either way.
+ */
+export const CONTAINER_PREFERENCES = ['mp4', 'webm'] as const;
+export const ContainerPreferenceSchema = z.enum(CONTAINER_PREFERENCES);
+export type ContainerPreference = z.infer<typeof ContainerPreferenceSchema>;
+
+/**
+ * Which sound goes with a video: `auto` the audio that comes with it (AAC with MP4 video such as
+ * H.264, Opus with WebM video such as VP9), or AAC / Opus whenever offered.
+ */
+export const AUDIO_CODEC_PREFERENCES = ['auto', 'aac', 'opus'] as const;
+export const AudioCodecPreferenceSchema = z.enum(AUDIO_CODEC_PREFERENCES);
+export type AudioCodecPreference = z.infer<typeof AudioCodecPreferenceSchema>;

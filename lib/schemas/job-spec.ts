@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { AttemptSchema, WireErrorSchema } from './error';
-import { AudioFormatSchema, CodecPreferenceSchema, DEFAULT_CODEC_PREFERENCE, ProviderIdSchema, QualitySchema } from './ids';
+import { AudioCodecPreferenceSchema, AudioFormatSchema, CodecPreferenceSchema, ContainerPreferenceSchema, DEFAULT_CODEC_PREFERENCE, ProviderIdSchema, QualitySchema } from './ids';
 import { MediaCandidateSchema, MediaInfoSchema } from './media';
 import { JobProgressSchema } from './progress';
 import { TornadoStorageSchema } from './tornado-storage';
@@ -16,6 +16,10 @@ export const WishSchema = z.object({
   audioFormat: AudioFormatSchema.default('m4a'),
   /** Video codecs in the order the user prefers them. */
   codecPreference: CodecPreferenceSchema.default([...DEFAULT_CODEC_PREFERENCE]),
+  /** The saved file's container when tracks are joined: MP4, or WebM when the source is WebM. */
+  container: ContainerPreferenceSchema.default('mp4'),
+  /** The sound that goes with a video (see AudioCodecPreference). */
+  audioCodec: AudioCodecPreferenceSchema.default('auto'),
   /** An exact format picked in the popup, and the provider that offered it (others fall back by quality). */
   formatId: z.string().max(4000).nullable().default(null),
   formatProvider: ProviderIdSchema.nullable().default(null),

@@ -66,6 +66,16 @@ export const FormatSchema = z.object({
   language: z.string().max(40).nullable(),
   /** Subtitles: generated automatically by the site. */
   isAuto: z.boolean().optional(),
+  /**
+   * The container the provider serves this format's track(s) in (`mp4`, `m4a`, `webm`, `ts`...)
+   * when they are joined by Vidmux (`tracks`): the chooser prefers one that needs no conversion.
+   */
+  sourceContainer: z.string().max(10).nullable().optional(),
+  /**
+   * A `tracks` video that takes its sound from one of the provider's audio-only formats, which
+   * the chooser picks (lib/jobs/choose-format.ts `planFormat`) and the provider then streams.
+   */
+  pairsWithAudio: z.boolean().optional(),
   /** What a person sees, e.g. "1080p · AV1 · MP4". */
   label: z.string().max(500),
 });

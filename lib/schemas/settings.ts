@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_FILENAME_TEMPLATE, templateProblem } from './filename-template';
-import { AudioFormatSchema, CODEC_FAMILIES, DEFAULT_CODEC_PREFERENCE, KeyedProviderSchema, PROVIDER_IDS, ProviderIdSchema, QualitySchema } from './ids';
+import { AudioCodecPreferenceSchema, AudioFormatSchema, CODEC_FAMILIES, ContainerPreferenceSchema, DEFAULT_CODEC_PREFERENCE, KeyedProviderSchema, PROVIDER_IDS, ProviderIdSchema, QualitySchema } from './ids';
 
 /**
  * User preferences. Every read goes through this schema; anything missing, unknown or broken falls
@@ -32,6 +32,10 @@ export const SettingsSchema = z.object({
     .default([...DEFAULT_CODEC_PREFERENCE]),
   /** Audio-only saves: M4A (the original AAC, no re-encode) or MP3 (made by a provider). */
   audioFormat: AudioFormatSchema.catch('m4a').default('m4a'),
+  /** The saved file's container when Vidmux joins tracks: MP4, or WebM when the source is WebM. */
+  container: ContainerPreferenceSchema.catch('mp4').default('mp4'),
+  /** The sound that goes with a video: the one that comes with it, or AAC / Opus when offered. */
+  audioCodec: AudioCodecPreferenceSchema.catch('auto').default('auto'),
   /** Parallel connections per track. */
   connections: z.number().int().min(1).max(10).catch(4).default(4),
 });
