@@ -1,10 +1,12 @@
 /** The real CLI process: `tsx cli/index.ts mux ...`. */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ffmpeg, ffprobeJson } from '../../test/fixtures/ffmpeg';
 import { audioInputs, videoInputs } from '../../test/fixtures/media-matrix';
+import { EBML_ID, elements, webmInputs } from '../../test/fixtures/webm-media';
 
 const root = resolve(import.meta.dirname, '../..');
 const tsx = join(root, 'node_modules/.bin/tsx');
@@ -48,6 +50,52 @@ describe('vidmux mux (CLI)', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/^error: The video input is not a readable MP4/);
     expect(existsSync(out)).toBe(false);
+  });
+
+  /** The md5 of every packet of one stream, as ffmpeg reads them (stream copy). */
+  const packets = async (file: string, map: string) =>
+    (await ffmpeg(['-copyts', '-i', file, '-map', map, '-c', 'copy', '-f', 'framemd5', '-'])).split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(',')[5]!.trim());
+
+  it('muxes YouTube-style WebM video + WebM audio into an MP4 (VP9 + Opus), packets unchanged', async () => {
+    const [video, audio] = [await webmInputs.vp9Only(), await webmInputs.opusOnly()];
+    const out = join(dir, 'webm-in.mp4');
+    const r = await cli(['mux', '--video', video, '--audio', audio, '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ container: 'mp4', streams: [{ kind: 'video' }, { kind: 'audio' }] });
+    const probe = await ffprobeJson(out);
+    expect(probe.format.format_name).toContain('mp4');
+    expect(probe.streams.map((s: { codec_name: string }) => s.codec_name)).toEqual(['vp9', 'opus']);
+    expect(await packets(out, '0:v')).toEqual(await packets(video, '0:v'));
+    expect(await packets(out, '0:a')).toEqual(await packets(audio, '0:a'));
+  });
+
+  it('--container webm --out O.webm keeps WebM, with Cues', async () => {
+    const [video, audio] = [await webmInputs.vp9Only(), await webmInputs.opusOnly()];
+    const out = join(dir, 'kept.webm');
+    const r = await cli(['mux', '--video', video, '--audio', audio, '--container', 'webm', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).container).toBe('webm');
+    const probe = await ffprobeJson(out);
+    expect(probe.format.format_name).toBe('matroska,webm');
+    expect(await packets(out, '0:v')).toEqual(await packets(video, '0:v'));
+    // Cues (read by the fixtures' own EBML walker, not ours) point at Clusters.
+    const file = new Uint8Array(readFileSync(out));
+    const segment = elements(file).find((e) => e.id === EBML_ID.Segment)!;
+    const level1 = elements(file, segment.data, segment.end);
+    const cues = level1.find((e) => e.id === EBML_ID.Cues);
+    expect(cues).toBeDefined();
+    expect(level1.filter((e) => e.id === EBML_ID.Cluster).length).toBeGreaterThan(0);
+  });
+
+  it('refuses H.264 into WebM with one clear line and leaves no file; a --container that contradicts the name is a usage error', async () => {
+    const out = join(dir, 'h264.webm');
+    const r = await cli(['mux', '--video', await videoInputs.h264Bframes(), '--out', out]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: H\.264 video can't be saved as WebM without re-encoding/);
+    expect(existsSync(out)).toBe(false);
+    const usage = await cli(['mux', '--video', await webmInputs.vp9Only(), '--container', 'webm', '--out', join(dir, 'x.mp4')]);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/does not match the output name/);
   });
 
   it('exits 2 on usage errors', async () => {

@@ -71,7 +71,7 @@ export async function run(argv: string[]): Promise<number> {
       sink: new NodeFileSink(out),
     });
     process.stdout.write(
-      `${JSON.stringify({ output: out, bytes: summary.bytes, duration: summary.durationSeconds, ...(summary.title ? { title: summary.title } : {}), streams: summary.streams })}\n`,
+      `${JSON.stringify({ output: out, container: summary.container, bytes: summary.bytes, duration: summary.durationSeconds, ...(summary.title ? { title: summary.title } : {}), streams: summary.streams })}\n`,
     );
     return 0;
   } catch (err) {
