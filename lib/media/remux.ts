@@ -1,5 +1,5 @@
 /**
- * The engine's entry point: stream-copy video and audio (from MP4 or MPEG-TS inputs: separate
+ * The engine's entry point: stream-copy video and audio (from MP4, MPEG-TS or WebM inputs: separate
  * files, or one file holding both) into one MP4 (muxer.ts) or WebM (webm-writer.ts).
  * Web-standard APIs only, so the same code runs in Node, the offscreen document and workers.
  */

@@ -349,17 +349,22 @@ export async function startRenderIoFake(opts: RenderIoFakeOptions = {}): Promise
   }
 
   function fileMeta(cmd: FakeCommand, out: OutputRecord, status: Status): Record<string, unknown> {
-    const base = { file_id: out.fileId, rendi_store_type: 'OUTPUT', is_deleted: cmd.filesDeleted, filename: out.filename };
-    if (status !== 'SUCCESS' || !out.media) {
-      return { ...base, storage_url: null, status: status === 'FAILED' ? 'FAILED' : 'PROCESSING', size_mbytes: null };
-    }
+    // Field order as rio:get lists OutputFileMeta (providers.md 1.2): file_id, storage_url, status,
+    // rendi_store_type, is_deleted, filename, size_mbytes, then the optional description fields.
+    const base = (storageUrl: string | null, fileStatus: 'PROCESSING' | 'STORED' | 'FAILED', sizeMbytes: number | null) => ({
+      file_id: out.fileId,
+      storage_url: storageUrl,
+      status: fileStatus,
+      rendi_store_type: 'OUTPUT',
+      is_deleted: cmd.filesDeleted,
+      filename: out.filename,
+      size_mbytes: sizeMbytes,
+    });
+    if (status !== 'SUCCESS' || !out.media) return base(null, status === 'FAILED' ? 'FAILED' : 'PROCESSING', null);
     if (switches.resignOnPoll) out.url = sign(out, now());
     const m = out.media;
     return {
-      ...base,
-      storage_url: cmd.filesDeleted ? null : out.url,
-      status: 'STORED',
-      size_mbytes: Math.round((m.bytes / 1024 / 1024) * 1e6) / 1e6,
+      ...base(cmd.filesDeleted ? null : out.url, 'STORED', Math.round((m.bytes / 1024 / 1024) * 1e6) / 1e6),
       duration: m.durationSeconds,
       file_type: m.height ? 'video' : 'audio',
       file_format: m.ext,

@@ -444,6 +444,10 @@ export async function startTornadoFake(opts: TornadoFakeOptions = {}): Promise<T
       const mine = [...jobs.values()].filter((j) => j.owner === who.owner);
       const bytes = mine.filter((j) => j.status === 'Completed' && !j.storage && j.file).reduce((s, j) => s + statSync(j.file!).size, 0);
       const gb = Math.round((bytes / 1e9) * 1e6) / 1e6;
+      // tor-sdk1:models.py (providers.md 3.4): only client_name, usage_count and storage_usage_gb
+      // are always present; every other field is Optional, so the fake sends one only when the
+      // account has a value for it (no limit configured: the field is absent, not null).
+      const limit = limits.storageLimitGb;
       return {
         status: 200,
         body: {
@@ -451,14 +455,10 @@ export async function startTornadoFake(opts: TornadoFakeOptions = {}): Promise<T
           usage_count: mine.length,
           storage_usage_gb: gb,
           storage_effective_usage_gb: gb,
-          storage_limit_gb: limits.storageLimitGb,
-          storage_limit_bytes: limits.storageLimitGb === null ? null : limits.storageLimitGb * 1e9,
-          storage_remaining_gb: limits.storageLimitGb === null ? null : limits.storageLimitGb - gb,
+          ...(limit === null ? {} : { storage_limit_gb: limit, storage_limit_bytes: limit * 1e9, storage_remaining_gb: limit - gb }),
           billing_period_start: Math.floor(Date.UTC(2025, 0, 1) / 1000),
           billing_period_end: Math.floor(Date.UTC(2025, 1, 1) / 1000),
-          max_resolution_limit: limits.maxResolutionLimit,
-          max_duration_limit_seconds: null,
-          max_filesize_limit_mb: null,
+          ...(limits.maxResolutionLimit === null ? {} : { max_resolution_limit: limits.maxResolutionLimit }),
         },
       };
     }

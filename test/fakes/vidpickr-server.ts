@@ -3,6 +3,16 @@
  * 8-13), served from 127.0.0.1 over http, or https when given a certificate so a browser can reach
  * it at api.vidpickr.com. Same fake for unit, e2e, demo and bench.
  *
+ * `/v1/info` of the documented video (dQw4w9WgXcQ) is the vendor's own example (seed 001, "GET
+ * /v1/info — response") field for field and in its order: `title, duration_sec, platform,
+ * thumbnail, resolutions, audio_only, subtitles`; resolutions `{height, video_only}` with 1080
+ * listing AV1 `ext: "mp4"` then VP9 `ext: "webm"` (720: H.264 mp4 + VP9 webm, 480: H.264 mp4: the
+ * example elides them); video entries `{ext, vcodec, size_mb, download_token}`; audio_only
+ * `{ext, acodec, bitrate, size_mb, download_token}`: M4A AAC 128 then WebM Opus 160; subtitles
+ * `{language, kind, download_token}`. Nothing the example does not show (no `bitrate` or
+ * `endpoint` on video entries, no SDK-only fields) unless a test asks for it.
+ * test/fakes/contracts/vidpickr.contract.test.ts holds it to that.
+ *
  * What it does, exactly:
  * - `/v1/info`, `/v1/split_token`, `/v1/stream`, `/v1/subtitle` (and `/api/v1/*` as an alias);
  * - `X-API-Key` auth: 401 `missing_api_key` / `invalid_api_key`, 402 `plus_required`;
@@ -11,15 +21,24 @@
  *   clock the tests control; `X-RateLimit-Remaining` (slots left this minute) on every response;
  *   429 `rate_limited` with `Retry-After` (integer seconds);
  * - HMAC-signed tokens `v1.` (video and merge), `a1.` (audio), `s1.` (subtitle) + base64url JSON
- *   `{V, T, E, ...}` + signature; they expire 600 s after /info: 400 `bad_request` "token expired",
- *   a bad signature "invalid token", a subtitle token on /stream "token has no source", a
- *   non-merge token on /split_token 400, a merge token on /stream 400 (INFERRED);
- * - `/stream` serves real single-track fragmented MP4 with Content-Type, Content-Length (unless the
- *   `no_content_length` fault is on: then it streams chunked and ignores Range),
- *   Content-Disposition. It answers single byte ranges with 206: the vendor does NOT document Range;
- *   the fake honours it so resumes can be tested (open question 12);
- * - `/info` lists formats in a different order on every call (the seed says order is not stable)
- *   and adds fields the client does not know (the seed says new fields appear without notice).
+ *   `{V, T, E, ...}` (the seed's tokens decode to `{"V":"v1","T":"av01","E":17...`) + signature;
+ *   they expire 600 s after /info: 400 `bad_request` "token expired", a bad signature "invalid
+ *   token", a subtitle token on /stream "token has no source", a non-merge token on /split_token
+ *   400, a merge token on /stream 400 (INFERRED);
+ * - the `merge-only` shape (seed 001's split_token section: "Video formats in /v1/info return
+ *   tokens that bundle both the video and audio source URLs ... (the response field marks them
+ *   with endpoint: "merge")"): resolutions `{height, download_token, endpoint: "merge"}` and no
+ *   `video_only`; those tokens must go through /v1/split_token;
+ * - `/stream` serves real single-track media in the container the entry's `ext` names: WebM
+ *   (`video/webm`, `audio/webm`) for `webm`, fragmented MP4 (`video/mp4`, `audio/mp4`) for `mp4` /
+ *   `m4a`, with Content-Length (unless the `no_content_length` fault is on: then it streams
+ *   chunked and ignores Range) and Content-Disposition. It answers single byte ranges with 206:
+ *   the vendor does NOT document Range; the fake honours it so resumes can be tested (open
+ *   question 12);
+ * - `/info` lists formats in a different order on every call after the first (the seed says "Format
+ *   order is not stable across requests"); the first answer of a server is in the example's order.
+ *   `unknownFields: true` adds fields the client does not know (the seed says "new fields on
+ *   responses ... ship inside v1 without notice").
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
@@ -59,16 +78,17 @@ export const VIDPICKR_FREE_KEY = 'vpk_live_free0123456789abcdefNOPLUS22';
 
 export interface FakeVideoVariant {
   vcodec: string;
+  /** `mp4` (served as fMP4, `video/mp4`) or `webm` (`video/webm`): must be what `file` is. */
   ext: string;
-  /** kbps, what /info reports. */
-  bitrate: number;
-  /** The single-track fMP4 served for it. */
+  /** The single-track file served for it. */
   file: string;
 }
 
 export interface FakeAudio {
   acodec: string;
+  /** `m4a` (fMP4, `audio/mp4`) or `webm` (`audio/webm`): must be what `file` is. */
   ext: string;
+  /** kbps, what /info reports. */
   bitrate: number;
   file: string;
 }
@@ -87,15 +107,16 @@ export interface FakeVideo {
   title: string;
   durationSec: number;
   /**
-   * `codec-lists`: each resolution has a merge token AND per-codec `video_only` entries (the seed's
-   * example); `merge-only`: only the merge token per height (what the Python SDK describes).
+   * `codec-lists`: each resolution is `{height, video_only}` with per-codec entries (the seed's
+   * /info example, exactly); `merge-only`: `{height, download_token, endpoint: "merge"}` per height
+   * and no `video_only` (the seed's split_token section; what the Python SDK describes).
    */
   shape: 'codec-lists' | 'merge-only';
   /** Per height, codec variants; the first is what the server picks for the merge token. */
   resolutions: Array<{ height: number; variants: FakeVideoVariant[] }>;
   audio: FakeAudio[];
   subtitles: FakeSubtitle[];
-  /** `sdk` (default): `code, name, is_auto, download_token, filename`; `seed`: `language, kind, download_token`. */
+  /** `seed` (default): `language, kind, download_token` (the /info example); `sdk`: `code, name, is_auto, download_token, filename`. */
   subtitleFields?: 'sdk' | 'seed';
   /** In `codec-lists`, mark video_only entries `endpoint: "merge"` (their tokens then need /split_token). */
   videoOnlyEndpoint?: 'stream' | 'merge';
@@ -150,6 +171,12 @@ export interface VidPickrFakeOptions {
   shuffle?: boolean;
   /** HMAC secret. Default random-ish per server. */
   secret?: string;
+  /**
+   * Add fields the seed's example does not show (`uploader`, `view_count`, a resolution's `fps`, a
+   * video entry's `dynamic_range`, an audio entry's `language`), as VidPickr may ("Non-breaking
+   * additions — new fields on responses ... ship inside v1 without notice"). Default false.
+   */
+  unknownFields?: boolean;
 }
 
 export interface VidPickrFake {
@@ -177,19 +204,33 @@ export interface VidPickrFake {
   usage(user: string, endpoint: VidPickrEndpoint): { minute: number; hour: number };
 }
 
-/** The default catalog: one video per /info shape, over the VidPickr fixtures. */
+/**
+ * The default catalog, over the VidPickr fixtures: the documented video `dQw4w9WgXcQ` in the /info
+ * example's shape and order, and `MergeOnly01` with only merge tokens per height.
+ */
 export async function defaultVidPickrVideos(): Promise<FakeVideo[]> {
   const m = await vidpickrMedia();
+  // seed 001: 1080 lists AV1 in MP4 then VP9 in WebM. 720 and 480 are elided there ("One entry per
+  // available height, with codec variants under video_only"): YouTube's usual H.264 MP4 + VP9 WebM
+  // at 720 and H.264 only at 480.
   const resolutions = [
+    {
+      height: 1080,
+      variants: [
+        { vcodec: 'av01.0.08M.08', ext: 'mp4', file: m.av1_1080 },
+        { vcodec: 'vp09.00.50.08', ext: 'webm', file: m.vp9_1080 },
+      ],
+    },
     {
       height: 720,
       variants: [
-        { vcodec: 'avc1.64001f', ext: 'mp4', bitrate: 2700, file: m.h264_720 },
-        { vcodec: 'vp09.00.31.08', ext: 'mp4', bitrate: 360, file: m.vp9_720 },
+        { vcodec: 'avc1.4d401f', ext: 'mp4', file: m.h264_720 },
+        { vcodec: 'vp09.00.31.08', ext: 'webm', file: m.vp9_720 },
       ],
     },
-    { height: 360, variants: [{ vcodec: 'avc1.64001e', ext: 'mp4', bitrate: 780, file: m.h264_360 }] },
+    { height: 480, variants: [{ vcodec: 'avc1.4d401e', ext: 'mp4', file: m.h264_480 }] },
   ];
+  // seed 001: M4A AAC 128 kbps, then WebM Opus 160 kbps.
   const audio = [
     { acodec: 'mp4a.40.2', ext: 'm4a', bitrate: 128, file: m.aac },
     { acodec: 'opus', ext: 'webm', bitrate: 160, file: m.opus },
@@ -199,8 +240,10 @@ export async function defaultVidPickrVideos(): Promise<FakeVideo[]> {
     { code: 'tr', name: 'Turkish (auto-generated)', isAuto: true, cues: VIDPICKR_CUES.tr! },
   ];
   return [
-    { id: 'dQw4w9WgXcQ', title: 'Never Gonna Give You Up', durationSec: VIDPICKR_CLIP_SECONDS, shape: 'codec-lists', resolutions, audio, subtitles },
-    { id: 'MergeOnly01', title: 'Merge-only video', durationSec: VIDPICKR_CLIP_SECONDS, shape: 'merge-only', resolutions, audio, subtitles },
+    { id: 'dQw4w9WgXcQ', title: 'Never Gonna Give You Up', durationSec: VIDPICKR_CLIP_SECONDS, shape: 'codec-lists', resolutions, audio, subtitles, subtitleFields: 'seed' },
+    // The split_token example reads `.code` / `.is_auto`, as both SDKs do: this video answers in
+    // the SDKs' subtitle shape (providers.md open question 9).
+    { id: 'MergeOnly01', title: 'Merge-only video', durationSec: VIDPICKR_CLIP_SECONDS, shape: 'merge-only', resolutions, audio, subtitles, subtitleFields: 'sdk' },
   ];
 }
 
@@ -224,6 +267,7 @@ export async function startVidPickrFake(opts: VidPickrFakeOptions = {}): Promise
   const ttl = opts.tokenTtlSeconds ?? TOKEN_TTL_SECONDS;
   const limits = { ...VIDPICKR_LIMITS, ...opts.limits };
   const shuffle = opts.shuffle ?? true;
+  const unknownFields = opts.unknownFields ?? false;
   const keys = new Map<string, { user: string; plus: boolean }>();
   for (const k of opts.keys ?? [VIDPICKR_TEST_KEY, { key: VIDPICKR_FREE_KEY, plus: false }]) {
     const spec = typeof k === 'string' ? { key: k } : k;
@@ -413,14 +457,18 @@ export async function startVidPickrFake(opts: VidPickrFakeOptions = {}): Promise
         let file: string | undefined;
         let type = 'video/mp4';
         let name = video?.title ?? 'video';
+        // Content-Type "matches the source codec" (seed 001): the container the entry's ext names.
         if (t.p.k === 'video') {
           const r = video?.resolutions.find((x) => x.height === t.p.h);
-          file = r?.variants[t.p.c ?? 0]?.file;
-          name += ` [${t.p.h}p].mp4`;
+          const v = r?.variants[t.p.c ?? 0];
+          file = v?.file;
+          type = v?.ext === 'webm' ? 'video/webm' : 'video/mp4';
+          name += ` [${t.p.h}p].${v?.ext ?? 'mp4'}`;
         } else if (t.p.k === 'audio') {
-          file = video?.audio[t.p.a]?.file;
-          type = 'audio/mp4';
-          name += ` [audio].${video?.audio[t.p.a]?.ext === 'm4a' ? 'm4a' : 'mp4'}`;
+          const a = video?.audio[t.p.a];
+          file = a?.file;
+          type = a?.ext === 'webm' ? 'audio/webm' : 'audio/mp4';
+          name += ` [audio].${a?.ext ?? 'm4a'}`;
         }
         if (!file) return error(400, 'bad_request', 'token has no source');
         return serveStream(req, res, file, type, name, head, entry);
@@ -519,39 +567,31 @@ export async function startVidPickrFake(opts: VidPickrFakeOptions = {}): Promise
     return best;
   }
 
+  /** /info as seed 001's example writes it: its field names, in its order, and nothing else. */
   function infoBody(video: FakeVideo, call: number): unknown {
     const E = expiry();
     const mb = (file: string) => Math.round((statSync(file).size / 1_000_000) * 100) / 100;
-    const resolutions = video.resolutions.map((r) => {
-      const merge = mintToken('v1', { T: 'merge', E, k: 'merge', vid: video.id, h: r.height });
-      const out: Record<string, unknown> = {
-        height: r.height,
-        quality_label: `${r.height}p`,
-        size_mb: r.variants[0] ? mb(r.variants[0].file) : null,
-        is_progressive: false,
-        download_token: merge,
-        endpoint: 'merge',
-        filename: asciiName(`${video.title} [${r.height}p].mp4`),
-        fps: 30, // a field the client does not know
-      };
-      if (video.shape === 'codec-lists') {
-        const merged = video.videoOnlyEndpoint === 'merge';
-        out.video_only = rotate(
-          r.variants.map((v, c) => ({
-            ext: v.ext,
-            vcodec: v.vcodec,
-            size_mb: mb(v.file),
-            bitrate: v.bitrate,
-            download_token: merged
-              ? mintToken('v1', { T: 'merge', E, k: 'merge', vid: video.id, h: r.height, c })
-              : mintToken('v1', { T: codecTag(v.vcodec), E, k: 'video', vid: video.id, h: r.height, c }),
-            endpoint: merged ? 'merge' : 'stream',
-            dynamic_range: 'SDR', // unknown field
-          })),
-          call,
-        );
+    const resolutions = video.resolutions.map((r): Record<string, unknown> => {
+      if (video.shape === 'merge-only') {
+        return {
+          height: r.height,
+          download_token: mintToken('v1', { T: 'merge', E, k: 'merge', vid: video.id, h: r.height }),
+          endpoint: 'merge',
+          ...(unknownFields ? { fps: 30 } : {}),
+        };
       }
-      return out;
+      const merged = video.videoOnlyEndpoint === 'merge';
+      const video_only = r.variants.map((v, c) => ({
+        ext: v.ext,
+        vcodec: v.vcodec,
+        size_mb: mb(v.file),
+        download_token: merged
+          ? mintToken('v1', { T: 'merge', E, k: 'merge', vid: video.id, h: r.height, c })
+          : mintToken('v1', { T: codecTag(v.vcodec), E, k: 'video', vid: video.id, h: r.height, c }),
+        ...(merged ? { endpoint: 'merge' } : {}),
+        ...(unknownFields ? { dynamic_range: 'SDR' } : {}),
+      }));
+      return { height: r.height, video_only: rotate(video_only, call), ...(unknownFields ? { fps: 30 } : {}) };
     });
     const audio_only = video.audio.map((a, i) => ({
       ext: a.ext,
@@ -559,12 +599,11 @@ export async function startVidPickrFake(opts: VidPickrFakeOptions = {}): Promise
       bitrate: a.bitrate,
       size_mb: mb(a.file),
       download_token: mintToken('a1', { T: codecTag(a.acodec), E, k: 'audio', vid: video.id, a: i }),
-      endpoint: 'stream',
-      language: null, // unknown field
+      ...(unknownFields ? { language: null } : {}),
     }));
     const subtitles = video.subtitles.map((s, i) => {
       const token = mintToken('s1', { T: 'sub', E, k: 'sub', vid: video.id, s: i });
-      return video.subtitleFields === 'seed'
+      return (video.subtitleFields ?? 'seed') === 'seed'
         ? { language: s.code, kind: s.isAuto ? 'auto' : 'manual', download_token: token }
         : { code: s.code, name: s.name, is_auto: s.isAuto, download_token: token, filename: asciiName(`${video.title}.${s.code}.srt`) };
     });
@@ -576,8 +615,7 @@ export async function startVidPickrFake(opts: VidPickrFakeOptions = {}): Promise
       resolutions: rotate(resolutions, call),
       audio_only: rotate(audio_only, call),
       subtitles,
-      uploader: 'Fake channel', // unknown field
-      view_count: 1234567,
+      ...(unknownFields ? { uploader: 'Fake channel', view_count: 1234567 } : {}),
     };
   }
 
