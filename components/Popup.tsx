@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import { formatBytes, formatDuration } from '@/lib/format';
 import { progressFraction, type Progress } from '@/lib/progress';
-import { chooseFormat, planFormat, planLabel, qualityOf } from '@/lib/jobs/choose-format';
+import { chooseFormat, planFormat, qualityOf } from '@/lib/jobs/choose-format';
 import type { Job } from '@/lib/schemas/job';
 import { FINISHED_STAGES } from '@/lib/schemas/progress';
 import type { Response } from '@/lib/messages';
@@ -165,7 +165,8 @@ function FormatPicker({ page, media = null, onDownload }: { page: { title: strin
         </div>
       </div>
       {GROUPS.map((g) => {
-        const formats = info.formats.filter((f) => f.kind === g.kind);
+        // Tallest first, then by bitrate: providers list them in any order.
+        const formats = info.formats.filter((f) => f.kind === g.kind).sort((a, b) => (b.height ?? 0) - (a.height ?? 0) || (b.bitrateKbps ?? 0) - (a.bitrateKbps ?? 0));
         if (!formats.length) return null;
         return (
           <fieldset key={g.kind} style={{ border: 0, padding: 0, margin: '10px 0 0' }}>
@@ -174,7 +175,11 @@ function FormatPicker({ page, media = null, onDownload }: { page: { title: strin
               <label key={f.id} className="row" style={{ justifyContent: 'flex-start', gap: 8, padding: '3px 0' }} data-testid="format-option">
                 <input type="radio" name="format" value={f.id} checked={selected === f.id} disabled={planFormat(info, f, settings).unsaveable !== null} onChange={() => setSelected(f.id)} />
                 {/* The chooser's own plan: which sound goes with it and the container it is saved in. */}
-                <span style={{ flex: 1 }}>{planLabel(planFormat(info, f, settings))}</span>
+                <span style={{ flex: 1 }}>
+                  {f.label}
+                  <br />
+                  <span className="muted" data-testid="format-plan">{planFormat(info, f, settings).note}</span>
+                </span>
                 <span className="muted">{f.approxBytes ? `~${formatBytes(f.approxBytes)}` : ''}</span>
               </label>
             ))}
@@ -192,7 +197,7 @@ function FormatPicker({ page, media = null, onDownload }: { page: { title: strin
         </fieldset>
       )}
       <div className="row" style={{ marginTop: 10 }}>
-        <span className="muted" data-testid="chosen-plan">{chosen ? planLabel(planFormat(info, chosen, settings)) : 'Pick a format'}</span>
+        <span className="muted" data-testid="chosen-plan">{chosen ? `${chosen.label}: ${planFormat(info, chosen, settings).note}` : 'Pick a format'}</span>
         <button
           className="primary"
           disabled={!chosen}

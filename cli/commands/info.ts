@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { toVidmuxError } from '../../lib/errors';
 import { resolveWithFallback } from '../../lib/providers/registry';
 import { formatBytes, formatDuration } from '../../lib/format';
-import { planFormat, planLabel } from '../../lib/jobs/choose-format';
+import { planFormat } from '../../lib/jobs/choose-format';
 import { providersFor, setupsFromEnv } from '../providers-env';
 
 const USAGE = 'usage: vidmux info <url> [--provider page|vidpickr|renderio|tornado] [--json]';
@@ -37,7 +37,7 @@ export async function run(argv: string[]): Promise<number> {
       `${info.title}${info.durationSeconds ? ` (${formatDuration(info.durationSeconds)})` : ''}`,
       `provider: ${info.provider}${attempts.length > 1 ? `  (${attempts.filter((a) => a.error).map((a) => `${a.provider}: ${a.error!.message}`).join('; ')})` : ''}`,
       // The chooser's plan with default preferences: which sound goes with a video, and the container.
-      ...info.formats.map((f) => `  ${planLabel(planFormat(info, f)).padEnd(44)} ${f.delivery.padEnd(6)} ${f.approxBytes ? `~${formatBytes(f.approxBytes)}` : ''}  ${f.id}`),
+      ...info.formats.map((f) => `  ${f.label.padEnd(36)} ${planFormat(info, f).note.padEnd(26)} ${f.delivery.padEnd(6)} ${f.approxBytes ? `~${formatBytes(f.approxBytes)}` : ''}  ${f.id}`),
       ...info.subtitles.map((s) => `  ${s.label}`),
     ];
     process.stdout.write(`${lines.join('\n')}\n`);

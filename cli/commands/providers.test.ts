@@ -63,7 +63,7 @@ describe('vidmux info', () => {
     expect(r.stdout.trim().split('\n')).toHaveLength(1);
     const info = JSON.parse(r.stdout);
     expect(info).toMatchObject({ provider: 'vidpickr', title: 'Never Gonna Give You Up' });
-    expect(new Set(info.formats.filter((f: { kind: string }) => f.kind === 'video+audio').map((f: { height: number }) => f.height))).toEqual(new Set([360, 720]));
+    expect(new Set(info.formats.filter((f: { kind: string }) => f.kind === 'video+audio').map((f: { height: number }) => f.height))).toEqual(new Set([480, 720, 1080]));
     expect(info.subtitles.map((s: { language: string }) => s.language)).toContain('en');
   });
 
@@ -83,6 +83,8 @@ describe('vidmux download', () => {
     const probe = await ffprobeJson(res.file);
     expect(probe.streams.map((s: { codec_type: string }) => s.codec_type)).toEqual(['video', 'audio']);
     expect(probe.streams[0].height).toBe(720);
+    // H.264 first by default; the AAC (M4A) track is the sound beside MP4 video.
+    expect(probe.streams.map((s: { codec_name: string }) => s.codec_name)).toEqual(['h264', 'aac']);
     expect(res.bytes).toBe(readFileSync(res.file).length);
     expect(res.subtitles).toEqual([join(out, 'Never Gonna Give You Up.en.srt')]);
     expect(readFileSync(res.subtitles[0], 'utf8')).toMatch(/-->/);
@@ -131,12 +133,27 @@ describe('vidmux download: the extension’s chooser and naming', () => {
     const r = await cli(['download', YT, '--provider', 'vidpickr', '--codec', 'vp9', '--out', out, '--json', '--name', '{title} {height}p {id}.{ext}'], envFor(['vidpickr']));
     expect(r.code, r.stderr).toBe(0);
     const res = JSON.parse(r.stdout);
-    expect(res).toMatchObject({ provider: 'vidpickr', format: { height: 720, videoCodec: expect.stringMatching(/^vp09/) }, file: join(out, 'Never Gonna Give You Up 720p dQw4w9WgXcQ.mp4') });
+    // Best quality is 1080, where VidPickr has AV1 (MP4) and VP9 (WebM): VP9, with the Opus (WebM) beside it, in MP4.
+    expect(res).toMatchObject({ provider: 'vidpickr', format: { height: 1080, videoCodec: expect.stringMatching(/^vp09/), container: 'mp4' }, file: join(out, 'Never Gonna Give You Up 1080p dQw4w9WgXcQ.mp4') });
     const probe = await ffprobeJson(res.file);
+    expect(probe.format.format_name).toContain('mp4');
     expect(probe.streams.map((s: { codec_name: string }) => s.codec_name)).toEqual(['vp9', 'opus']);
+    expect(probe.streams[0].height).toBe(1080);
     // Without --codec the default order (H.264 first) picks H.264 at the same height.
     const plain = await cli(['download', YT, '--provider', 'vidpickr', '--quality', '720', '--out', out, '--json'], envFor(['vidpickr']));
     expect(JSON.parse(plain.stdout).format.videoCodec).toMatch(/^avc1/);
+  });
+
+  it('--container webm: 1080p VP9 + Opus kept in WebM, a .webm file', async () => {
+    const r = await cli(['download', YT, '--provider', 'vidpickr', '--quality', '1080', '--container', 'webm', '--out', out, '--json', '--name', '{title} {height}p webm.{ext}'], envFor(['vidpickr']));
+    expect(r.code, r.stderr).toBe(0);
+    const res = JSON.parse(r.stdout);
+    expect(res).toMatchObject({ provider: 'vidpickr', format: { height: 1080, videoCodec: expect.stringMatching(/^vp09/), container: 'webm' }, file: join(out, 'Never Gonna Give You Up 1080p webm.webm') });
+    expect(res.bytes).toBe(readFileSync(res.file).length);
+    const probe = await ffprobeJson(res.file);
+    expect(probe.format.format_name).toBe('matroska,webm');
+    expect(probe.streams.map((s: { codec_name: string }) => s.codec_name)).toEqual(['vp9', 'opus']);
+    expect(probe.streams[0].height).toBe(1080);
   });
 
   it('--quality audio --audio-format mp3: VidPickr offers no MP3, so RenderIO makes it; stderr says why', async () => {
@@ -168,7 +185,7 @@ describe('vidmux download: the extension’s chooser and naming', () => {
   it('--format is that provider’s own: the others are not tried for it', async () => {
     vidpickr.fault('info', { kind: 'upstream_failed' }, 100);
     try {
-      const r = await cli(['download', YT, '--format', 'vidpickr:video:720:avc1.64001f', '--out', out, '--json'], envFor(['vidpickr', 'renderio']));
+      const r = await cli(['download', YT, '--format', 'vidpickr:video:720:avc1.4d401f', '--out', out, '--json'], envFor(['vidpickr', 'renderio']));
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/^error: VidPickr could not get this video from YouTube/m);
       expect(r.stderr).not.toMatch(/RenderIO/);

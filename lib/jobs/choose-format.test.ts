@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { makeFormat } from '../providers/kit/format';
 import { toMediaInfo } from '../providers/vidpickr';
 import type { Format } from '../schemas/media';
-import { chooseFormat, pickFormat, planFormat, planLabel } from './choose-format';
+import { chooseFormat, pickFormat, planFormat } from './choose-format';
 
 /**
  * VidPickr's own `/v1/info` example (seed 001, "GET /v1/info — response"), as the vendor shows it:
@@ -39,7 +39,6 @@ describe('the chooser on VidPickr’s documented /info', () => {
     const p = plan(f);
     expect(p.audio?.audioCodec).toBe('opus');
     expect(p).toMatchObject({ container: 'mp4', mux: 'mp4', unsaveable: null, note: 'VP9 + Opus in MP4' });
-    expect(planLabel(p)).toBe('1080p · VP9 + Opus in MP4');
   });
 
   it('takes AV1 with the AAC beside it when the user ranks AV1 first', () => {

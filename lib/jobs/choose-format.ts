@@ -112,18 +112,6 @@ export function planFormat(info: { formats: Format[] }, format: Format, prefs: F
   return refuse(`${names(format.videoCodec, format.audioCodec)} fits neither MP4 nor WebM without re-encoding`);
 }
 
-/** What the popup lists for a format: "1080p · VP9 + Opus in MP4", "Audio 160 kbps · Opus in MP4". */
-export function planLabel(plan: FormatPlan): string {
-  const f = plan.format;
-  const head =
-    f.kind === 'audio'
-      ? ['Audio', f.bitrateKbps ? `${f.bitrateKbps} kbps` : ''].filter(Boolean).join(' ')
-      : f.kind === 'subtitle'
-        ? `Subtitles · ${f.language ?? '?'}${f.isAuto ? ' (auto)' : ''}`
-        : [f.height ? `${f.height}p` : 'Video', f.fps && f.fps > 30 ? `${Math.round(f.fps)} fps` : ''].filter(Boolean).join(' ');
-  return `${head} · ${plan.note}`;
-}
-
 /**
  * Picks the format for a quality among those the engine can save ({@link planFormat}): `audio`
  * the best audio-only format (AAC for M4A unless Opus is preferred, then bitrate); a height the

@@ -1,7 +1,8 @@
 /**
  * Contract tests of the VidPickr client against its fake (test/fakes/vidpickr-server.ts), which
- * implements shared/providers.md section 2 exactly. Real fMP4 media, real HTTP on 127.0.0.1, a
- * fake clock for token expiry and rate windows, and a fake sleep so retries do not wait.
+ * implements shared/providers.md section 2 exactly. Real media (fMP4 for `mp4`/`m4a` entries, WebM for
+ * `webm` ones, as the vendor's /info example lists them), real HTTP on 127.0.0.1, a fake clock for
+ * token expiry and rate windows, and a fake sleep so retries do not wait.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -16,9 +17,11 @@ import { NodeFileSink } from '../node/files';
 import { HttpClient } from '../net/http';
 import { JobProgressSchema, type JobProgress } from '../schemas/progress';
 import { downloadContext } from '../jobs/download-context';
-import { pickFormat, pickSubtitles, planFormat } from '../jobs/choose-format';
+import { chooseFormat, pickFormat, pickSubtitles, planFormat } from '../jobs/choose-format';
+import { WishSchema, type Wish } from '../schemas/job-spec';
 import { MediaInfoSchema } from '../schemas/media';
-import type { Format, MediaInfo } from './types';
+import { downloadWithFallback } from './registry';
+import type { Format, MediaInfo, Selection } from './types';
 import { bestAudio, parseErrorBody, toMediaInfo, VidPickrError, vidpickrError, VidPickrProvider, type VidPickrTuning } from './vidpickr';
 import { ffmpeg, ffprobeJson } from '../../test/fixtures/ffmpeg';
 import { renderCues, vidpickrMedia, VIDPICKR_CUES, type VidPickrMedia } from '../../test/fixtures/vidpickr-media';
@@ -103,12 +106,17 @@ function target(name: string) {
   };
 }
 
+/**
+ * The MD5 of every packet of a file's first video or audio stream, in order; MP4 and WebM alike.
+ * framemd5 lines are `stream, dts, pts, duration, size, hash[, side data...]`: a WebM Opus packet
+ * with skip samples carries a side-data checksum after its hash, so the hash is field 5, not the last.
+ */
 async function md5s(file: string, stream: 'v' | 'a'): Promise<string[]> {
-  const out = await ffmpeg(['-i', file, '-map', `0:${stream}:0`, '-c', 'copy', '-f', 'framemd5', '-']);
+  const out = await ffmpeg(['-copyts', '-i', file, '-map', `0:${stream}:0`, '-c', 'copy', '-f', 'framemd5', '-']);
   return out
     .split('\n')
     .filter((l) => l && !l.startsWith('#'))
-    .map((l) => l.split(',').at(-1)!.trim());
+    .map((l) => l.split(',')[5]!.trim());
 }
 
 async function expectMuxed(file: string, video: string | null, audio: string | null): Promise<any> {
@@ -166,14 +174,21 @@ describe('VidPickr /info', () => {
     expect(info).toMatchObject({ provider: 'vidpickr', url: WATCH, title: 'Never Gonna Give You Up', durationSeconds: 4 });
     expect(info.thumbnail).toContain('dQw4w9WgXcQ');
     const video = info.formats.filter((f) => f.kind === 'video+audio');
-    expect(video.map((f) => `${f.height} ${f.videoCodec} ${f.audioCodec} ${f.delivery}`).sort()).toEqual([
-      '360 avc1.64001e opus tracks',
-      '720 avc1.64001f opus tracks',
-      '720 vp09.00.31.08 opus tracks',
+    // The /info example: 1080 AV1 (mp4) + VP9 (webm), 720 H.264 (mp4) + VP9 (webm), 480 H.264 (mp4).
+    // A video's sound is one of audio_only, paired by the chooser: none of its own here.
+    expect(video.map((f) => `${f.height} ${f.videoCodec} ${f.audioCodec} ${f.delivery} ${f.sourceContainer} ${f.pairsWithAudio}`).sort()).toEqual([
+      '1080 av01.0.08M.08 null tracks mp4 true',
+      '1080 vp09.00.50.08 null tracks webm true',
+      '480 avc1.4d401e null tracks mp4 true',
+      '720 avc1.4d401f null tracks mp4 true',
+      '720 vp09.00.31.08 null tracks webm true',
     ]);
     expect(video.find((f) => f.videoCodec === 'vp09.00.31.08')!.label).toBe('720p · VP9 · MP4');
+    expect(video.find((f) => f.videoCodec === 'av01.0.08M.08')!.label).toBe('1080p · AV1 · MP4');
+    // No `bitrate` on video entries in the example: no made-up total bitrate either.
+    expect(video.every((f) => f.bitrateKbps === null)).toBe(true);
     const audio = info.formats.filter((f) => f.kind === 'audio');
-    expect(audio.map((f) => `${f.audioCodec} ${f.bitrateKbps} ${f.container}`).sort()).toEqual(['mp4a.40.2 128 m4a', 'opus 160 mp4']);
+    expect(audio.map((f) => `${f.audioCodec} ${f.bitrateKbps} ${f.container} ${f.sourceContainer}`).sort()).toEqual(['mp4a.40.2 128 m4a m4a', 'opus 160 mp4 webm']);
     expect(info.subtitles).toHaveLength(6);
     expect(info.subtitles.map((s) => `${s.language} ${s.isAuto} ${s.container}`).sort()).toEqual([
       'en false srt', 'en false txt', 'en false vtt', 'tr true srt', 'tr true txt', 'tr true vtt',
@@ -184,8 +199,8 @@ describe('VidPickr /info', () => {
     const { provider } = await setup();
     const info = await provider.resolve(MERGE_ONLY);
     const video = info.formats.filter((f) => f.kind === 'video+audio');
-    expect(video.map((f) => `${f.height} ${f.videoCodec}`).sort()).toEqual(['360 null', '720 null']);
-    expect(video.map((f) => f.label).sort()).toEqual(['360p · MP4', '720p · MP4']);
+    expect(video.map((f) => `${f.height} ${f.videoCodec}`).sort()).toEqual(['1080 null', '480 null', '720 null']);
+    expect(video.map((f) => f.label).sort()).toEqual(['1080p · MP4', '480p · MP4', '720p · MP4']);
   });
 
   it("accepts seed-001's subtitle fields (language, kind) as well as the SDKs'", async () => {
@@ -197,7 +212,7 @@ describe('VidPickr /info', () => {
   });
 
   it('gives the same formats whatever order VidPickr lists them in, and tolerates unknown fields', async () => {
-    const { provider, fake } = await setup();
+    const { provider, fake } = await setup({ fake: { unknownFields: true } });
     const a = await provider.resolve(WATCH);
     const b = await provider.resolve(WATCH);
     const c = await provider.resolve(WATCH);
@@ -210,6 +225,12 @@ describe('VidPickr /info', () => {
     const r2 = await raw(fake, `/v1/info?url=${encodeURIComponent(WATCH)}`);
     expect(r1.body.resolutions.map((r: any) => r.height)).not.toEqual(r2.body.resolutions.map((r: any) => r.height));
     expect(r1.body).toHaveProperty('view_count');
+    expect(r1.body.resolutions[0]).toHaveProperty('fps');
+    expect(r1.body.resolutions[0].video_only[0]).toHaveProperty('dynamic_range');
+    expect(r1.body.audio_only[0]).toHaveProperty('language');
+    // The same formats as a server that sends only the documented fields.
+    const plain = await setup();
+    expect(stableFormats(await plain.provider.resolve(WATCH))).toEqual(stableFormats(a));
   });
 
   it('picks audio as the SDKs do (highest bitrate, m4a on a tie) where VidPickr pairs, and leaves the pairing of a video to the chooser', () => {
@@ -244,13 +265,17 @@ describe('VidPickr download', () => {
     const { provider, fake, sent } = await setup();
     const info = await provider.resolve(WATCH);
     const format = pickFormat(info.formats, '720'); // H.264 first by default
-    expect(format.videoCodec).toBe('avc1.64001f');
+    expect(format.videoCodec).toBe('avc1.4d401f');
+    // The chooser pairs AAC (MP4) with MP4 video: the audio_only track the provider streams.
+    const audioFormat = planFormat(info, format).audio!;
+    expect(audioFormat).toMatchObject({ audioCodec: 'mp4a.40.2', sourceContainer: 'm4a' });
     const subs = [...info.subtitles.filter((s) => s.language === 'en' && s.container !== 'txt'), info.subtitles.find((s) => s.language === 'tr' && s.container === 'txt')!];
     const t = target('full');
     const progress: JobProgress[] = [];
-    const result = await provider.download(info, { format, subtitles: subs }, downloadContext({ target: t.target, onProgress: (p) => progress.push(p) }));
+    const result = await provider.download(info, { format, audio: audioFormat, subtitles: subs }, downloadContext({ target: t.target, onProgress: (p) => progress.push(p) }));
 
-    const probe = await expectMuxed(t.paths.media, media.h264_720, media.opus);
+    const probe = await expectMuxed(t.paths.media, media.h264_720, media.aac);
+    expect(probe.streams.map((s: any) => s.codec_name).sort()).toEqual(['aac', 'h264']);
     expect(result.bytes).toBe(readFileSync(t.paths.media).length);
     expect(probe.format.tags?.title).toBe('Never Gonna Give You Up');
     expect(result.subtitles.map((s) => s.format.id)).toEqual(subs.map((s) => s.id));
@@ -265,7 +290,7 @@ describe('VidPickr download', () => {
     const last = progress.at(-1)!;
     expect(Object.keys(last.tracks).sort()).toEqual(['audio', 'video']);
     expect(last.tracks.video!.bytesDone).toBe(readFileSync(media.h264_720).length);
-    expect(last.tracks.audio!.bytesDone).toBe(readFileSync(media.opus).length);
+    expect(last.tracks.audio!.bytesDone).toBe(readFileSync(media.aac).length);
 
     // One /info (the resolve is reused), one stream per track plus its probe, both at once.
     const streams = fake.requests.filter((r) => r.endpoint === 'stream');
@@ -283,21 +308,34 @@ describe('VidPickr download', () => {
     expect(fake.requests.every((r) => r.apiKey === VIDPICKR_TEST_KEY)).toBe(true);
   });
 
-  it('serves the stream as the contract says: fMP4 bytes, Content-Type, Content-Length, Content-Disposition', async () => {
+  it('serves the stream as the contract says: fMP4 or WebM bytes as the entry\'s ext names, Content-Type, Content-Length, Content-Disposition', async () => {
     const { fake } = await setup();
     const info = (await raw(fake, `/v1/info?url=${encodeURIComponent(WATCH)}`)).body;
-    const v = info.resolutions.find((r: any) => r.height === 360).video_only[0];
+    const v = info.resolutions.find((r: any) => r.height === 480).video_only[0];
+    expect([v.ext, v.vcodec]).toEqual(['mp4', 'avc1.4d401e']);
     const a = info.audio_only.find((x: any) => x.ext === 'm4a');
     const vs = await fetch(`${fake.baseUrl}/stream?token=${v.download_token}`, { headers: { 'X-API-Key': VIDPICKR_TEST_KEY } });
     expect(vs.status).toBe(200);
     expect(vs.headers.get('content-type')).toBe('video/mp4');
-    expect(vs.headers.get('content-disposition')).toMatch(/^attachment; filename=".+\[360p\]\.mp4"$/);
-    expect(Number(vs.headers.get('content-length'))).toBe(readFileSync(media.h264_360).length);
+    expect(vs.headers.get('content-disposition')).toMatch(/^attachment; filename=".+\[480p\]\.mp4"$/);
+    expect(Number(vs.headers.get('content-length'))).toBe(readFileSync(media.h264_480).length);
     expect(vs.headers.get('x-ratelimit-remaining')).toBe('59');
-    expect(Buffer.from(await vs.arrayBuffer()).equals(readFileSync(media.h264_360))).toBe(true);
+    expect(Buffer.from(await vs.arrayBuffer()).equals(readFileSync(media.h264_480))).toBe(true);
     const as = await fetch(`${fake.url}/api/v1/stream?token=${a.download_token}`, { headers: { 'X-API-Key': VIDPICKR_TEST_KEY } });
     expect(as.headers.get('content-type')).toBe('audio/mp4');
     expect(Buffer.from(await as.arrayBuffer()).equals(readFileSync(media.aac))).toBe(true);
+    // `webm` entries come as WebM: 1080 VP9 and the Opus track.
+    const w = info.resolutions.find((r: any) => r.height === 1080).video_only.find((x: any) => x.ext === 'webm');
+    expect(w.vcodec).toBe('vp09.00.50.08');
+    const ws = await fetch(`${fake.baseUrl}/stream?token=${w.download_token}`, { headers: { 'X-API-Key': VIDPICKR_TEST_KEY } });
+    expect(ws.headers.get('content-type')).toBe('video/webm');
+    expect(ws.headers.get('content-disposition')).toMatch(/^attachment; filename=".+\[1080p\]\.webm"$/);
+    expect(Number(ws.headers.get('content-length'))).toBe(readFileSync(media.vp9_1080).length);
+    expect(Buffer.from(await ws.arrayBuffer()).equals(readFileSync(media.vp9_1080))).toBe(true);
+    const o = info.audio_only.find((x: any) => x.ext === 'webm');
+    const os = await fetch(`${fake.baseUrl}/stream?token=${o.download_token}`, { headers: { 'X-API-Key': VIDPICKR_TEST_KEY } });
+    expect(os.headers.get('content-type')).toBe('audio/webm');
+    expect(Buffer.from(await os.arrayBuffer()).equals(readFileSync(media.opus))).toBe(true);
   });
 
   it('downloads with a resolve made by another instance (the picker’s, in the background) without asking /info again', async () => {
@@ -323,22 +361,24 @@ describe('VidPickr download', () => {
     const { provider, fake } = await setup();
     const info = await provider.resolve(MERGE_ONLY);
     const t = target('merge');
-    await provider.download(info, { format: pickFormat(info.formats, '360'), subtitles: [] }, downloadContext({ target: t.target }));
-    await expectMuxed(t.paths.media, media.h264_360, media.opus);
+    await provider.download(info, { format: pickFormat(info.formats, '480'), subtitles: [] }, downloadContext({ target: t.target }));
+    await expectMuxed(t.paths.media, media.h264_480, media.opus);
     expect(fake.requests.filter((r) => r.endpoint === 'split_token')).toHaveLength(1);
   });
 
-  it('picks by height and codec, never by list order (VP9 at 720p, even via a video_only merge token)', async () => {
+  it('picks by height and codec, never by list order (VP9 at 1080p behind AV1, even via a video_only merge token)', async () => {
     const videos = (await defaultVidPickrVideos()).map((v): FakeVideo => ({ ...v, videoOnlyEndpoint: 'merge' }));
     const { provider, fake } = await setup({ fake: { videos } });
     await provider.resolve(WATCH); // moves the fake's rotation on: the list order differs now
     const info = await provider.resolve(WATCH);
     const format = pickFormat(info.formats, '1080', ['vp9', 'avc']);
-    expect([format.height, format.videoCodec]).toEqual([720, 'vp09.00.31.08']);
+    expect([format.height, format.videoCodec]).toEqual([1080, 'vp09.00.50.08']);
     const t = target('vp9');
     await provider.download(info, { format, subtitles: [] }, downloadContext({ target: t.target }));
-    const probe = await expectMuxed(t.paths.media, media.vp9_720, media.opus);
+    // The WebM VP9 (the second 1080 entry) and WebM Opus, packet for packet, in an MP4.
+    const probe = await expectMuxed(t.paths.media, media.vp9_1080, media.opus);
     expect(probe.streams.find((s: any) => s.codec_type === 'video').codec_name).toBe('vp9');
+    expect(probe.format.format_name).toContain('mp4');
     expect(fake.requests.filter((r) => r.endpoint === 'split_token')).toHaveLength(1);
   });
 
@@ -348,8 +388,8 @@ describe('VidPickr download', () => {
     fake.fault('subtitle', { kind: 'non_json', status: 404 });
     const subs = info.subtitles.filter((s) => s.container === 'vtt');
     const t = target('subfail');
-    const result = await provider.download(info, { format: pickFormat(info.formats, '360'), subtitles: subs }, downloadContext({ target: t.target }));
-    await expectMuxed(t.paths.media, media.h264_360, media.opus);
+    const result = await provider.download(info, { format: pickFormat(info.formats, '480'), subtitles: subs }, downloadContext({ target: t.target }));
+    await expectMuxed(t.paths.media, media.h264_480, media.opus);
     expect(result.subtitles.map((s) => s.format.id)).toEqual([subs[1]!.id]);
   });
 
@@ -443,11 +483,11 @@ describe('VidPickr download', () => {
     const info = await provider.resolve(WATCH);
     const t = target('nolength');
     const progress: JobProgress[] = [];
-    await provider.download(info, { format: pickFormat(info.formats, '360'), subtitles: [] }, downloadContext({ target: t.target, onProgress: (p) => progress.push(p) }));
-    await expectMuxed(t.paths.media, media.h264_360, media.opus);
+    await provider.download(info, { format: pickFormat(info.formats, '480'), subtitles: [] }, downloadContext({ target: t.target, onProgress: (p) => progress.push(p) }));
+    await expectMuxed(t.paths.media, media.h264_480, media.opus);
     expect(fake.requests.filter((r) => r.endpoint === 'stream').every((r) => r.status === 200)).toBe(true);
     expect(progress.at(-1)!.overall.bytesTotal).toBeNull();
-    expect(progress.at(-1)!.tracks.video!.bytesDone).toBe(readFileSync(media.h264_360).length);
+    expect(progress.at(-1)!.tracks.video!.bytesDone).toBe(readFileSync(media.h264_480).length);
   });
 
   it('never has more than 10 streams open at once, however many connections are asked for', async () => {
@@ -467,8 +507,8 @@ describe('VidPickr download', () => {
     const { provider, fake, sleeps } = await setup({ fake: { limits: { stream: { perMinute: 2, perHour: 100 } } } });
     const info = await provider.resolve(WATCH);
     const t = target('window');
-    await provider.download(info, { format: pickFormat(info.formats, '360'), subtitles: [] }, downloadContext({ target: t.target }));
-    await expectMuxed(t.paths.media, media.h264_360, media.opus);
+    await provider.download(info, { format: pickFormat(info.formats, '480'), subtitles: [] }, downloadContext({ target: t.target }));
+    await expectMuxed(t.paths.media, media.h264_480, media.opus);
     expect(fake.requests.filter((r) => r.status === 429)).toEqual([]);
     expect(sleeps.some((ms) => ms > 50_000 && ms <= 60_000)).toBe(true);
   });
@@ -490,6 +530,85 @@ describe('VidPickr download', () => {
     expect(err).toBeInstanceOf(VidmuxError);
     expect(err.code).toBe('cancelled');
     expect(() => readFileSync(t.paths.media)).toThrow();
+  });
+});
+
+describe('VidPickr through the chooser: the audio_only track that fits, MP4 or WebM out', () => {
+  /** What the fake streamed, from its tokens: `video <height> <variant>` and `audio <index>`, once each. */
+  function streamed(fake: VidPickrFake): string[] {
+    const seen = new Set<string>();
+    for (const r of fake.requests.filter((x) => x.endpoint === 'stream')) {
+      const p = JSON.parse(Buffer.from(r.query.token!.split('.')[1]!, 'base64url').toString('utf8'));
+      seen.add(p.k === 'video' ? `video ${p.h} ${p.c}` : `audio ${p.a}`);
+    }
+    return [...seen].sort();
+  }
+
+  /**
+   * Saves the documented video as the engine does for a wish: the chooser's format and plan (the
+   * Selection lib/jobs/run-job.ts `selectionFor` makes: chooseFormat, then planFormat's audio,
+   * output container and saved container), downloaded through the registry, which hands the
+   * planned container to the muxer.
+   */
+  async function job(s: Setup, input: Partial<Wish> & Pick<Wish, 'quality'>) {
+    const wish = WishSchema.parse(input);
+    const choose = (info: MediaInfo): Selection => {
+      const chosen = chooseFormat(info, wish);
+      const plan = planFormat(info, chosen, wish);
+      expect(plan.unsaveable).toBeNull();
+      return { format: { ...chosen, container: plan.container }, audio: plan.audio, mux: plan.mux, subtitles: [] };
+    };
+    const t = target(`job-${Math.random().toString(36).slice(2)}`);
+    const { selection, result } = await downloadWithFallback(WATCH, [s.provider], choose, downloadContext({ target: t.target }));
+    expect(result.bytes).toBe(readFileSync(t.paths.media).length);
+    return { file: t.paths.media, format: selection.format, selection, probe: await ffprobeJson(t.paths.media) };
+  }
+
+  const codecs = (probe: any) => probe.streams.map((x: any) => `${x.codec_type} ${x.codec_name}`).sort();
+
+  it('1080p by default: VP9 (the WebM entry) with the Opus beside it, saved as MP4 whose packets are the WebM sources\' packets', async () => {
+    const s = await setup();
+    const r = await job(s, { quality: '1080' });
+    expect(r.format).toMatchObject({ height: 1080, videoCodec: 'vp09.00.50.08', sourceContainer: 'webm', container: 'mp4' });
+    expect(r.selection).toMatchObject({ format: { id: r.format.id }, audio: { audioCodec: 'opus', sourceContainer: 'webm' }, mux: 'mp4' });
+    expect(r.probe.format.format_name).toContain('mp4');
+    expect(codecs(r.probe)).toEqual(['audio opus', 'video vp9']);
+    await expectMuxed(r.file, media.vp9_1080, media.opus);
+    // Only the two tracks it saved were streamed: 1080 variant 1 (VP9) and audio 1 (Opus), not the AAC.
+    expect(streamed(s.fake)).toEqual(['audio 1', 'video 1080 1']);
+  });
+
+  it('codec order AV1 first: the AV1 MP4 entry with the AAC beside it, packets the sources\'', async () => {
+    const s = await setup();
+    const r = await job(s, { quality: '1080', codecPreference: ['av1', 'vp9', 'avc', 'hevc'] });
+    expect(r.format).toMatchObject({ height: 1080, videoCodec: 'av01.0.08M.08', sourceContainer: 'mp4', container: 'mp4' });
+    expect(r.selection).toMatchObject({ audio: { audioCodec: 'mp4a.40.2', sourceContainer: 'm4a' }, mux: 'mp4' });
+    expect(r.probe.format.format_name).toContain('mp4');
+    expect(codecs(r.probe)).toEqual(['audio aac', 'video av1']);
+    await expectMuxed(r.file, media.av1_1080, media.aac);
+    expect(streamed(s.fake)).toEqual(['audio 0', 'video 1080 0']);
+  });
+
+  it('container webm: VP9 + Opus kept in WebM', async () => {
+    const s = await setup();
+    const r = await job(s, { quality: '1080', container: 'webm' });
+    expect(r.format).toMatchObject({ height: 1080, videoCodec: 'vp09.00.50.08', container: 'webm' });
+    expect(r.selection).toMatchObject({ audio: { audioCodec: 'opus' }, mux: 'webm' });
+    expect(r.probe.format.format_name).toBe('matroska,webm');
+    expect(codecs(r.probe)).toEqual(['audio opus', 'video vp9']);
+    await expectMuxed(r.file, media.vp9_1080, media.opus);
+    expect(streamed(s.fake)).toEqual(['audio 1', 'video 1080 1']);
+  });
+
+  it('audio as M4A: the AAC track, not the higher-bitrate Opus, saved as M4A audio', async () => {
+    const s = await setup();
+    const r = await job(s, { quality: 'audio', audioFormat: 'm4a' });
+    expect(r.format).toMatchObject({ kind: 'audio', audioCodec: 'mp4a.40.2', bitrateKbps: 128, container: 'm4a' });
+    expect(r.selection).toMatchObject({ audio: null, mux: 'mp4' });
+    expect(r.probe.format.format_name).toContain('m4a');
+    expect(codecs(r.probe)).toEqual(['audio aac']);
+    await expectMuxed(r.file, null, media.aac);
+    expect(streamed(s.fake)).toEqual(['audio 0']);
   });
 });
 
@@ -533,8 +652,8 @@ describe('VidPickr errors, retries and rate limits', () => {
     const info = await provider.resolve(WATCH);
     fake.fault('stream', { kind: 'upstream_failed' }, 1);
     const t = target('stream502');
-    await provider.download(info, { format: pickFormat(info.formats, '360'), subtitles: [] }, downloadContext({ target: t.target }));
-    await expectMuxed(t.paths.media, media.h264_360, media.opus);
+    await provider.download(info, { format: pickFormat(info.formats, '480'), subtitles: [] }, downloadContext({ target: t.target }));
+    await expectMuxed(t.paths.media, media.h264_480, media.opus);
     expect(sleeps).toEqual([2000]);
   });
 
@@ -602,10 +721,16 @@ describe('VidPickr errors, retries and rate limits', () => {
   it('maps 400 bad_request and the token errors; the fake answers each one as the contract says', async () => {
     const { fake } = await setup();
     const info = (await raw(fake, `/v1/info?url=${encodeURIComponent(WATCH)}`)).body;
-    const merge = info.resolutions[0].download_token as string;
+    // The documented video has no resolution-level merge tokens: MergeOnly01 has nothing else.
+    expect(info.resolutions.every((r: any) => r.download_token === undefined && r.video_only.length > 0)).toBe(true);
+    const mergeInfo = (await raw(fake, `/v1/info?url=${encodeURIComponent(MERGE_ONLY)}`)).body;
+    expect(mergeInfo.resolutions.every((r: any) => r.endpoint === 'merge' && r.video_only === undefined)).toBe(true);
+    const merge = mergeInfo.resolutions[0].download_token as string;
+    const video = info.resolutions[0].video_only[0].download_token as string;
     const sub = info.subtitles[0].download_token as string;
     const audio = info.audio_only[0].download_token as string;
     expect(merge.startsWith('v1.eyJ')).toBe(true);
+    expect(video.startsWith('v1.eyJ')).toBe(true);
     expect(sub.startsWith('s1.')).toBe(true);
     expect(audio.startsWith('a1.')).toBe(true);
 
@@ -614,8 +739,10 @@ describe('VidPickr errors, retries and rate limits', () => {
       [`/v1/info?url=${encodeURIComponent('https://vimeo.com/123')}`, 400, 'url must be a YouTube watch URL or youtu.be link'],
       [`/v1/stream?token=${sub}`, 400, 'token has no source'],
       [`/v1/split_token?token=${audio}`, 400, 'token is not a merge token'],
+      [`/v1/split_token?token=${video}`, 400, 'token is not a merge token'],
+      [`/v1/stream?token=${merge}`, 400, 'merge tokens cannot be streamed; exchange it at /v1/split_token'],
       [`/v1/stream?token=${merge.slice(0, -3)}xyz`, 400, 'invalid token'],
-      [`/v1/stream?token=${fake.mintToken('v1', { E: 9e9, k: 'video', vid: 'dQw4w9WgXcQ', h: 360 }, { sign: false })}`, 400, 'invalid token'],
+      [`/v1/stream?token=${fake.mintToken('v1', { E: 9e9, k: 'video', vid: 'dQw4w9WgXcQ', h: 480 }, { sign: false })}`, 400, 'invalid token'],
       [`/v1/subtitle?token=${sub}&format=ass`, 400, 'format must be srt, vtt or txt'],
     ];
     for (const [path, status, message] of cases) {

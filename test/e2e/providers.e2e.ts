@@ -20,7 +20,7 @@ import { chromiumFakeHostArgs, testTls } from '../harness/tls';
 const SHOTS = resolve(import.meta.dirname, '../../test-results/screenshots');
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 const md5s = async (file: string, map: string) =>
-  (await ffmpeg(['-i', file, '-map', map, '-c', 'copy', '-f', 'framemd5', '-'])).split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(',')[5]!.trim());
+  (await ffmpeg(['-copyts', '-i', file, '-map', map, '-c', 'copy', '-f', 'framemd5', '-'])).split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(',')[5]!.trim());
 
 let vidpickr: VidPickrFake;
 let renderio: RenderIoFake;
@@ -82,7 +82,34 @@ async function openWatchPage(id: string): Promise<Page> {
 }
 
 describe('YouTube through the providers, at their real hostnames', () => {
-  it('with a VidPickr key, one click on a watch page saves one MP4 muxed from VidPickr’s two tracks', async () => {
+  /** The fake's source files for a height/codec and an audio codec of the documented video. */
+  const sources = (videoId: string, height: number, vcodec: string, acodec: string) => {
+    const fake = vidpickr.videos.get(videoId)!;
+    const video = fake.resolutions.find((r) => r.height === height)!.variants.find((v) => v.vcodec.startsWith(vcodec))!;
+    const audio = fake.audio.find((x) => x.acodec.startsWith(acodec))!;
+    return { video, audio };
+  };
+
+  /** Moves a codec to the top of the options page's codec order (wherever it was). */
+  async function rankFirst(options: Page, codec: string): Promise<void> {
+    const up = options.getByRole('button', { name: `Prefer ${codec} more` });
+    while (await up.isEnabled()) await up.click();
+    await expect.poll(() => options.getByTestId('codec-item').first().textContent()).toContain(codec);
+  }
+
+  /** Saves the options page's settings and waits until they are stored. */
+  async function saveSettings(options: Page): Promise<void> {
+    await options.getByRole('button', { name: 'Save settings' }).click();
+    await expect.poll(() => options.getByText('Saved.').count()).toBe(1);
+  }
+
+  /** Packets of the saved file equal the served tracks' (WebM or MP4), stream by stream. */
+  async function expectPackets(file: string, src: { video: { file: string }; audio: { file: string } }): Promise<void> {
+    expect(await md5s(file, '0:v')).toEqual(await md5s(src.video.file, '0:v'));
+    expect(await md5s(file, '0:a')).toEqual(await md5s(src.audio.file, '0:a'));
+  }
+
+  it('with a VidPickr key and VidPickr answering as its documentation shows, one click saves 1080p VP9 + Opus (both served as WebM) in one MP4', async () => {
     const options = await addKey('vidpickr', VIDPICKR_TEST_KEY);
     await options.screenshot({ path: `${SHOTS}/options-keys.png`, fullPage: true });
     await options.close();
@@ -93,14 +120,72 @@ describe('YouTube through the providers, at their real hostnames', () => {
     expect(done.state, done.error).toBe('complete');
     expect(basename(done.filename)).toBe('Fake Clip - Night Drive (4K).mp4');
     const probe = await ffprobeJson(done.filename);
-    expect(probe.streams.map((s: { codec_type: string }) => s.codec_type)).toEqual(['video', 'audio']);
-    // Packet for packet what the fake served for the 720p H.264 track.
-    const fake = vidpickr.videos.get(video.id)!;
-    const h264 = fake.resolutions.find((r) => r.height === 720)!.variants.find((v) => v.vcodec.startsWith('avc1'))!;
-    expect(await md5s(done.filename, '0:v')).toEqual(await md5s(h264.file, '0:v'));
+    expect(probe.format.format_name).toContain('mp4');
+    expect(probe.streams.map((s: { codec_name: string }) => s.codec_name)).toEqual(['vp9', 'opus']);
+    expect(probe.streams[0].height).toBe(1080);
+    // Packet for packet what the fake served: its 1080p VP9 WebM and its Opus WebM.
+    const src = sources(video.id, 1080, 'vp09', 'opus');
+    expect(src.video.ext).toBe('webm');
+    expect(src.audio.ext).toBe('webm');
+    await expectPackets(done.filename, src);
     // Every request that carried the key went to api.vidpickr.com.
     expect(vidpickr.requests.length).toBeGreaterThan(0);
+
+    // The popup's format list says how each format is saved, in one line.
+    const popup = await browser.openExtensionPage(`popup.html?tabId=${await tabIdOf(browser, page.url())}`);
+    await popup.setViewportSize({ width: 410, height: 800 });
+    const plans = popup.getByTestId('format-plan');
+    await expect.poll(() => plans.allTextContents(), { timeout: 20_000 }).toContain('VP9 + Opus in MP4');
+    const all = await plans.allTextContents();
+    expect(all).toContain('AV1 + AAC in MP4');
+    expect(all).toContain('H.264 + AAC in MP4');
+    expect(all).toContain('AAC in M4A');
+    await popup.screenshot({ path: `${SHOTS}/popup-picker-webm-sources.png`, fullPage: true });
+    await popup.close();
     await page.close();
+  });
+
+  it('AV1 ranked first on the options page: one click saves 1080p AV1 + the AAC that comes with it, in MP4', async () => {
+    const options = await browser.openExtensionPage('options.html');
+    await rankFirst(options, 'AV1');
+    await saveSettings(options);
+    await options.close();
+    const video = FAKE_VIDEOS[0]!;
+    const page = await openWatchPage(video.id);
+    const done = await downloadFrom(browser, () => clickVidmuxButton(page), 90_000);
+    expect(done.state, done.error).toBe('complete');
+    const probe = await ffprobeJson(done.filename);
+    expect(probe.streams.map((s: { codec_name: string }) => s.codec_name)).toEqual(['av1', 'aac']);
+    await expectPackets(done.filename, sources(video.id, 1080, 'av01', 'mp4a'));
+    await page.close();
+  });
+
+  it('"WebM when the source is WebM" on the options page: one click saves the 1080p VP9 + Opus as a .webm, packets unchanged', async () => {
+    const options = await browser.openExtensionPage('options.html');
+    // Back to VP9 before AV1, then keep WebM.
+    await rankFirst(options, 'VP9');
+    await options.getByLabel('WebM when the source is WebM').check();
+    await saveSettings(options);
+    await options.close();
+    const video = FAKE_VIDEOS[0]!;
+    const page = await openWatchPage(video.id);
+    try {
+      const done = await downloadFrom(browser, () => clickVidmuxButton(page), 90_000);
+      expect(done.state, done.error).toBe('complete');
+      expect(basename(done.filename)).toBe('Fake Clip - Night Drive (4K).webm');
+      const probe = await ffprobeJson(done.filename);
+      expect(probe.format.format_name).toBe('matroska,webm');
+      expect(probe.streams.map((s: { codec_name: string }) => s.codec_name)).toEqual(['vp9', 'opus']);
+      await expectPackets(done.filename, sources(video.id, 1080, 'vp09', 'opus'));
+    } finally {
+      await page.close();
+      // Back to the defaults for the tests after this one.
+      const reset = await browser.openExtensionPage('options.html');
+      await reset.getByLabel(/MP4 \(plays everywhere/).check();
+      await rankFirst(reset, 'H.264 (AVC)');
+      await saveSettings(reset);
+      await reset.close();
+    }
   });
 
   it('when VidPickr fails, RenderIO takes over, and the popup says so', async () => {
