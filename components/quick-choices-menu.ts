@@ -1,5 +1,5 @@
 /**
- * The quick-choices menu that opens from the arrow beside the YouTube Download button: Best MP4,
+ * The quick-choices menu that opens from the arrow beside the YouTube Download button: Best quality,
  * 1080p, 720p, Audio M4A, Audio MP3, Subtitles. A WAI-ARIA menu button: Enter/Space/ArrowDown open it on the
  * first choice, ArrowUp on the last; arrows, Home and End move; Enter/Space choose; Escape closes
  * and gives focus back to the arrow; Tab and a click outside close it.
@@ -18,7 +18,7 @@ export interface QuickChoice {
 }
 
 export const QUICK_CHOICES: readonly QuickChoice[] = [
-  { id: 'best', label: 'Best MP4', hint: 'Highest quality, video and audio in one MP4', choice: { quality: 'best' } },
+  { id: 'best', label: 'Best quality', hint: 'Highest quality, video and audio in one file (MP4, or WebM if you keep WebM)', choice: { quality: 'best' } },
   { id: '1080', label: '1080p', hint: 'Up to 1080p', choice: { quality: '1080' } },
   { id: '720', label: '720p', hint: 'Up to 720p', choice: { quality: '720' } },
   { id: 'm4a', label: 'Audio M4A', hint: 'Audio only, M4A', choice: { quality: 'audio', audioFormat: 'm4a' } },

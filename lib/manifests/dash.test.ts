@@ -68,11 +68,12 @@ describe('bestAudioTrack', () => {
     expect(audio.language).toBe('en');
     expect(bestAudioTrack({ ...m, audio: [...m.audio].reverse() })!.id).toBe('aac-128');
   });
-  it('prefers AAC or Opus; E-AC-3 only when there is nothing else; null when no audio can be muxed', () => {
+  it('prefers AAC or Opus; E-AC-3, then Vorbis (WebM only) when there is nothing else; null when no audio can be saved', () => {
     const withEac3 = { ...m, audio: [...m.audio, { ...m.audio[0]!, id: 'eac3-640', codecs: 'ec-3', bandwidth: 640_000 }] };
     expect(bestAudioTrack(withEac3)!.id).toBe('aac-128');
     expect(bestAudioTrack({ ...m, audio: m.audio.map((a) => ({ ...a, codecs: 'ec-3' })) })!.codecs).toBe('ec-3');
-    expect(bestAudioTrack({ ...m, audio: m.audio.map((a) => ({ ...a, codecs: 'vorbis' })) })).toBeNull();
+    expect(bestAudioTrack({ ...m, audio: m.audio.map((a) => ({ ...a, codecs: 'vorbis' })) })!.codecs).toBe('vorbis');
+    expect(bestAudioTrack({ ...m, audio: m.audio.map((a) => ({ ...a, codecs: 'flac' })) })).toBeNull();
   });
 });
 

@@ -8,7 +8,7 @@
  */
 import { parse, type MpdPlaylist, type MpdSegment } from 'mpd-parser';
 import { VidmuxError } from '../errors';
-import { muxableCodec } from '../codecs';
+import { engineCodec, muxableCodec } from '../codecs';
 
 /** One piece of a track: a URL, optionally a byte range of it (inclusive end). */
 export interface TrackSegment {
@@ -169,6 +169,7 @@ export function singleFile(segments: readonly TrackSegment[]): string | null {
  * (lib/jobs/choose-format.ts).
  */
 export function bestAudioTrack(m: ParsedManifest): ManifestTrack | null {
-  const best = (opts: { allAudio?: boolean }) => m.audio.filter((t) => muxableCodec(t.codecs, opts)?.kind === 'audio').sort((a, b) => b.bandwidth - a.bandwidth)[0];
-  return best({}) ?? best({ allAudio: true }) ?? null;
+  const best = (fits: (codec: string) => boolean) => m.audio.filter((t) => fits(t.codecs)).sort((a, b) => b.bandwidth - a.bandwidth)[0];
+  // Vorbis (WebM output only) last: a VP9 + Vorbis stream still keeps its sound.
+  return best((c) => muxableCodec(c)?.kind === 'audio') ?? best((c) => muxableCodec(c, { allAudio: true })?.kind === 'audio') ?? best((c) => engineCodec(c)?.kind === 'audio') ?? null;
 }

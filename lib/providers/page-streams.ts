@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { VidmuxError } from '../errors';
-import { muxableCodec } from '../codecs';
+import { engineCodec, muxableCodec } from '../codecs';
 import { bestAudioTrack, parseDashManifest, type ManifestTrack, type ParsedManifest } from '../manifests/dash';
 import { parseHls, trackSegments, type HlsMaster, type HlsMedia, type HlsRendition, type HlsVariant } from '../manifests/hls';
 import type { ByteSink, ByteSource } from '../io';
@@ -132,7 +132,7 @@ export function dashKey(t: ManifestTrack): string {
 /** One format per savable video representation (with the best audio), one per audio. */
 export function dashFormats(manifest: ParsedManifest, manifestUrl: string, add: AddFormat): StreamFacts {
   // Any audio the engine copies may be picked (an explicit audio-only choice); pairing prefers AAC and Opus.
-  const usable = (t: ManifestTrack, kind: 'video' | 'audio') => muxableCodec(t.codecs, { allAudio: true })?.kind === kind && !t.protected && !t.initChanges && !t.partial;
+  const usable = (t: ManifestTrack, kind: 'video' | 'audio') => engineCodec(t.codecs, { allAudio: true })?.kind === kind && !t.protected && !t.initChanges && !t.partial;
   const audio = (() => {
     const best = bestAudioTrack({ ...manifest, audio: manifest.audio.filter((a) => usable(a, 'audio')) });
     return best;
@@ -157,6 +157,7 @@ export function dashFormats(manifest: ParsedManifest, manifestUrl: string, add: 
       kind: 'video+audio',
       container: 'mp4',
       delivery: 'tracks',
+      sourceContainer: trackContainer(v),
       videoCodec: v.codecs,
       audioCodec: audio?.codecs ?? null,
       width: v.width,
@@ -170,11 +171,19 @@ export function dashFormats(manifest: ParsedManifest, manifestUrl: string, add: 
   }
   for (const a of manifest.audio) {
     if (!usable(a, 'audio')) continue;
-    offer(plan(null, a), { kind: 'audio', container: 'm4a', delivery: 'tracks', audioCodec: a.codecs, bitrateKbps: Math.round(a.bandwidth / 1000), language: a.language });
+    offer(plan(null, a), { kind: 'audio', container: 'm4a', delivery: 'tracks', sourceContainer: trackContainer(a), audioCodec: a.codecs, bitrateKbps: Math.round(a.bandwidth / 1000), language: a.language });
     added++;
   }
   if (!added) throw dashRefusal(manifest);
   return { duration: manifest.duration };
+}
+
+/** The container a DASH track's files are in, by their names (`.webm`: WebM; `.mp4`, `.m4s`...: MP4), or null. */
+function trackContainer(t: ManifestTrack): string | null {
+  const name = withoutQuery(t.singleFileUrl ?? t.segments[0]?.url ?? '').toLowerCase();
+  if (/\.(webm|mkv)$/.test(name)) return 'webm';
+  if (/\.(mp4|m4s|m4v|m4a|cmfv|cmfa)$/.test(name)) return 'mp4';
+  return null;
 }
 
 /** Why no track of a DASH manifest can be saved. */
@@ -183,12 +192,12 @@ function dashRefusal(manifest: ParsedManifest): VidmuxError {
   if (tracks.length && tracks.every((t) => t.protected)) {
     return new VidmuxError('protected', 'This DASH stream is protected (DRM: ContentProtection); it can only be played by a licensed player, not saved.', { provider: 'page' });
   }
-  const muxable = tracks.filter((t) => muxableCodec(t.codecs, { allAudio: true }) && !t.protected);
+  const muxable = tracks.filter((t) => engineCodec(t.codecs, { allAudio: true }) && !t.protected);
   if (muxable.length && muxable.every((t) => t.initChanges || t.partial)) {
     return new VidmuxError('unsupported', 'This DASH stream changes its encoding between periods (an ad break?), so its parts do not make one file.', { provider: 'page' });
   }
   const offered = [...new Set(tracks.map((t) => t.codecs || 'unknown'))].join(', ');
-  return new VidmuxError('unsupported', `None of this stream's tracks can be saved as MP4 (codecs: ${offered}).`, { provider: 'page' });
+  return new VidmuxError('unsupported', `None of this stream's tracks can be saved without re-encoding (codecs: ${offered}).`, { provider: 'page' });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +10,9 @@ import { NodeFileSink } from '../node/files';
 import { PageProvider } from './page';
 import { scanPageHtml } from './page-html';
 import { downloadContext } from '../jobs/download-context';
-import { chooseFormat, pickFormat } from '../jobs/choose-format';
+import { chooseFormat, pickFormat, planFormat } from '../jobs/choose-format';
+import { webmInputs } from '../../test/fixtures/webm-media';
+import { downloadWithFallback } from './registry';
 import { HttpClient } from '../net/http';
 import { DEFAULT_CODEC_PREFERENCE } from '../schemas/ids';
 
@@ -158,9 +160,10 @@ describe('PageProvider: a DASH page honours the user’s quality and codec prefe
   const clicked = { id: 'v1', kind: 'manifest' as const, src: mpdUrl, mimeType: 'application/dash+xml', width: 1280, height: 720, duration: 10 };
   const wish = (over: Partial<Parameters<typeof chooseFormat>[1]> = {}) => ({ quality: 'best' as const, codecPreference: DEFAULT_CODEC_PREFERENCE, ...over });
 
-  it('offers each muxable video with the best audio, and each audio; never WebM', async () => {
+  it('offers each video the engine can save (WebM too) with the best audio, and each audio', async () => {
     const info = await new PageProvider({ http }).resolve('https://site.example/watch', { media: clicked });
     expect(info.formats.map((f) => [f.kind, f.height, f.videoCodec, f.audioCodec])).toEqual([
+      ['video+audio', 2160, 'vp9', 'mp4a.40.2'],
       ['video+audio', 720, 'avc1.64001f', 'mp4a.40.2'],
       ['video+audio', 1080, 'avc1.640028', 'mp4a.40.2'],
       ['video+audio', 1080, 'av01.0.08M.08', 'mp4a.40.2'],
@@ -168,20 +171,76 @@ describe('PageProvider: a DASH page honours the user’s quality and codec prefe
       ['audio', null, null, 'mp4a.40.2'],
     ]);
     expect(info.formats[0]!.language).toBe('en');
+    expect(info.formats.map((f) => f.sourceContainer)).toEqual(['webm', 'mp4', 'mp4', 'mp4', 'mp4', 'mp4']);
   });
 
   it('the same chooser as every provider: height cap, then the user’s codec order, then bitrate', async () => {
     const info = await new PageProvider({ http }).resolve('https://site.example/watch', { media: clicked });
     const pick = (w: Parameters<typeof chooseFormat>[1]) => { const f = chooseFormat(info, w); return [f.height, f.videoCodec ?? f.audioCodec]; };
-    expect(pick(wish())).toEqual([1080, 'avc1.640028']);
-    expect(pick(wish({ codecPreference: ['av1', 'avc', 'vp9', 'hevc'] }))).toEqual([1080, 'av01.0.08M.08']);
+    // Best is the tallest: the 4K VP9 (served as WebM, with the AAC beside it: saved as MP4).
+    expect(pick(wish())).toEqual([2160, 'vp9']);
+    expect(pick(wish({ quality: '1080' }))).toEqual([1080, 'avc1.640028']);
+    expect(pick(wish({ quality: '1080', codecPreference: ['av1', 'avc', 'vp9', 'hevc'] }))).toEqual([1080, 'av01.0.08M.08']);
     expect(pick(wish({ quality: '720' }))).toEqual([720, 'avc1.64001f']);
     expect(pick(wish({ quality: 'audio' }))).toEqual([null, 'mp4a.40.2']);
   });
 
   it('says which codecs it found when none can be saved', async () => {
-    const webmOnly = MPD.replace(/<AdaptationSet mimeType="(video|audio)\/mp4"[\s\S]*?<\/AdaptationSet>/g, '');
-    const only = new HttpClient({ fetch: (async () => new Response(webmOnly, { headers: { 'content-type': 'application/dash+xml' } })) as typeof fetch });
-    await expect(new PageProvider({ http: only }).resolve('https://site.example/watch', { media: clicked })).rejects.toMatchObject({ code: 'unsupported', message: /codecs: vp9/ });
+    const theoraOnly = MPD.replace(/<AdaptationSet mimeType="(video|audio)\/mp4"[\s\S]*?<\/AdaptationSet>/g, '').replace('codecs="vp9"', 'codecs="theora"');
+    const only = new HttpClient({ fetch: (async () => new Response(theoraOnly, { headers: { 'content-type': 'application/dash+xml' } })) as typeof fetch });
+    await expect(new PageProvider({ http: only }).resolve('https://site.example/watch', { media: clicked })).rejects.toMatchObject({ code: 'unsupported', message: /codecs: theora/ });
+  });
+});
+
+describe('PageProvider: a DASH stream served as WebM (as YouTube-style players load it)', () => {
+  /** VP9 video and Opus audio, each one WebM file (SegmentBase), as a single-file DASH manifest lists them. */
+  const mpd = (vp9: string, opus: string) => `<?xml version="1.0"?>
+<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static" mediaPresentationDuration="PT2S" profiles="urn:mpeg:dash:profile:webm-on-demand:2012">
+ <Period>
+  <AdaptationSet mimeType="video/webm"><Representation id="vp9" codecs="vp9" bandwidth="200000" width="160" height="120"><BaseURL>${vp9}</BaseURL><SegmentBase indexRange="0-1"/></Representation></AdaptationSet>
+  <AdaptationSet mimeType="audio/webm" lang="en"><Representation id="opus" codecs="opus" bandwidth="64000"><BaseURL>${opus}</BaseURL><SegmentBase indexRange="0-1"/></Representation></AdaptationSet>
+ </Period>
+</MPD>`;
+  let webmSite: DemoSite;
+  let files: { video: string; audio: string };
+  beforeAll(async () => {
+    files = { video: await webmInputs.vp9Only(), audio: await webmInputs.opusOnly() };
+    const manifest = join(out, 'webm-manifest.mpd');
+    writeFileSync(manifest, mpd('v.webm', 'a.webm'));
+    webmSite = await startDemoSite({ 'webm/manifest.mpd': manifest, 'webm/v.webm': files.video, 'webm/a.webm': files.audio });
+  });
+  afterAll(() => webmSite?.close());
+
+  const packets = async (file: string, map: string) =>
+    (await ffmpeg(['-copyts', '-i', file, '-map', map, '-c', 'copy', '-f', 'framemd5', '-'])).split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(',')[5]!.trim());
+
+  /** Downloads what the wish picks, through the registry (which hands the planned container to the muxer). */
+  async function save(path: string, wish: Parameters<typeof chooseFormat>[1]) {
+    const page = new PageProvider();
+    return downloadWithFallback(`${webmSite.url}/media/webm/manifest.mpd`, [page], (info) => {
+      const format = chooseFormat(info, wish);
+      const plan = planFormat(info, format, wish);
+      return { format: { ...format, container: plan.container }, audio: plan.audio, mux: plan.mux, subtitles: [] };
+    }, downloadContext({ target: target(path) }));
+  }
+
+  it('saves the VP9 + Opus as one MP4 by default, packets unchanged', async () => {
+    const path = join(out, 'dash-webm.mp4');
+    const { selection } = await save(path, { quality: 'best' });
+    expect(selection.format).toMatchObject({ videoCodec: 'vp9', audioCodec: 'opus', sourceContainer: 'webm', container: 'mp4' });
+    const probe = await ffprobeJson(path);
+    expect(probe.format.format_name).toContain('mp4');
+    expect(probe.streams.map((s: { codec_name: string }) => s.codec_name)).toEqual(['vp9', 'opus']);
+    expect(await packets(path, '0:v')).toEqual(await packets(files.video, '0:v'));
+    expect(await packets(path, '0:a')).toEqual(await packets(files.audio, '0:a'));
+  });
+
+  it('keeps WebM when the user asks to keep WebM', async () => {
+    const path = join(out, 'dash-webm.webm');
+    const { selection } = await save(path, { quality: 'best', container: 'webm' });
+    expect(selection.format.container).toBe('webm');
+    const probe = await ffprobeJson(path);
+    expect(probe.format.format_name).toBe('matroska,webm');
+    expect(await packets(path, '0:v')).toEqual(await packets(files.video, '0:v'));
   });
 });

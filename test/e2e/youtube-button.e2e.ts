@@ -168,7 +168,7 @@ describe('YouTube with a VidPickr key', () => {
     expect(await page.evaluate(() => document.activeElement?.localName)).toBe(BUTTON);
     await page.keyboard.press('ArrowDown');
     await expect.poll(() => attr(page, 'data-menu')).toBe('open');
-    // Best MP4 -> 1080p -> 720p (and ArrowUp wraps: End/Home work too).
+    // Best quality -> 1080p -> 720p (and ArrowUp wraps: End/Home work too).
     await page.keyboard.press('End');
     await page.keyboard.press('Home');
     await page.keyboard.press('ArrowDown');
