@@ -87,7 +87,7 @@ describe('options: provider keys', () => {
 });
 
 describe('popup: format picker and queue', () => {
-  it('lists the provider’s formats grouped, preselects the preset, and saves the one picked (720p)', async () => {
+  it('lists the provider’s formats grouped with how each is saved, preselects the preset, and saves the one picked (720p)', async () => {
     const video = FAKE_VIDEOS[0]!;
     const page = await browser.context.newPage();
     await page.goto(`https://www.youtube.com/watch?v=${video.id}`);
@@ -98,7 +98,8 @@ describe('popup: format picker and queue', () => {
     await picker.waitFor({ timeout: 20_000 });
     expect(await picker.textContent()).toContain('Never Gonna Give You Up');
     const checked = picker.locator('input[type=radio]:checked');
-    expect(await checked.locator('xpath=..').textContent()).toMatch(/^360p · H\.264/);
+    // The 360p preset: VidPickr's lowest is 480p (H.264 + its AAC, as the plan line says).
+    expect(await checked.locator('xpath=..').textContent()).toMatch(/^480p · H\.264 · MP4H\.264 \+ AAC in MP4/);
     expect(await picker.getByRole('group', { name: 'Audio' }).count()).toBe(1);
     await shoot(popup, 'popup-picker');
 
