@@ -218,7 +218,7 @@ async function benchCase(what: string, ffmpeg: string, js: string[], inputs: { v
   const inputBytes = statSync(inputs.video).size + statSync(inputs.audio).size;
   const outFile = (name: string) => join(benchDir, `out-${name}.mp4`);
   const contenders: Array<{ name: string; out: string; cmd: string[] }> = [
-    { name: 'ffmpeg -c copy', out: outFile('ffmpeg'), cmd: [ffmpeg, '-v', 'error', '-y', '-i', inputs.video, '-i', inputs.audio, '-map', '0:v', '-map', '1:a', '-c', 'copy', outFile('ffmpeg')] },
+    { name: 'ffmpeg -c copy', out: outFile('ffmpeg'), cmd: [ffmpeg, '-v', 'error', '-y', '-i', inputs.video, '-i', inputs.audio, '-map', '0:v', '-map', '1:a', '-c', 'copy', '-strict', 'experimental', outFile('ffmpeg')] },
     { name: 'vidmux (ours)', out: outFile('ours'), cmd: [...js, '--child', 'ours', inputs.video, inputs.audio, outFile('ours')] },
     { name: 'mediabunny', out: outFile('mediabunny'), cmd: [...js, '--child', 'mediabunny', inputs.video, inputs.audio, outFile('mediabunny')] },
   ];
