@@ -8,6 +8,7 @@ const commands: Record<string, () => Promise<{ run: (argv: string[]) => Promise<
   mux: () => import('./commands/mux.js'),
   download: () => import('./commands/download.js'),
   info: () => import('./commands/info.js'),
+  reel: () => import('./commands/reel.js'),
 };
 
 async function main(): Promise<number> {

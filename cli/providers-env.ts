@@ -15,6 +15,7 @@ export const ENV_NAMES: Record<KeyedProvider, { key: string; baseUrl: string }> 
   vidpickr: { key: 'VIDPICKR_API_KEY', baseUrl: 'VIDPICKR_BASE_URL' },
   renderio: { key: 'RENDERIO_API_KEY', baseUrl: 'RENDERIO_BASE_URL' },
   tornado: { key: 'TORNADO_API_KEY', baseUrl: 'TORNADO_BASE_URL' },
+  vidio: { key: 'VIDIO_API_KEY', baseUrl: 'VIDIO_BASE_URL' },
 };
 
 /** The providers to try, in order, with their keys: only `only` when given (it must have a key). */

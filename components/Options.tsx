@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react';
 import { isoDate, renderFilename } from '@/lib/filename';
 import { FILENAME_TOKENS, templateProblem } from '@/lib/schemas/filename-template';
 import { loadSettings, saveSettings } from '@/lib/platform/storage';
-import { QUALITIES, type ProviderId } from '@/lib/schemas/ids';
+import { KEYED_PROVIDER_IDS, QUALITIES, type ProviderId } from '@/lib/schemas/ids';
 import { DEFAULT_SETTINGS, type Settings } from '@/lib/schemas/settings';
 import { ProviderKeys } from './ProviderKeys';
 import { TornadoStorage } from './TornadoStorage';
@@ -129,9 +129,11 @@ export function Options() {
 
       <details>
         <summary>Advanced: provider base URLs (proxies, self-hosting)</summary>
-        {(['vidpickr', 'renderio', 'tornado'] as const).map((p) => (
+        {KEYED_PROVIDER_IDS.map((p) => (
           <p key={p}>
-            <label htmlFor={`base-${p}`}>{PROVIDER_NAMES[p]} base URL (empty for the real one)</label>
+            <label htmlFor={`base-${p}`}>
+              {p === 'vidio' ? 'VIDIO base URL (its HTTP API is not public: the default is inferred; empty for that)' : `${PROVIDER_NAMES[p]} base URL (empty for the real one)`}
+            </label>
             <input
               id={`base-${p}`}
               type="text"

@@ -3,7 +3,7 @@ import { keyHint, KEY_PREFIXES } from '@/lib/keys';
 import type { KeyedProvider } from '@/lib/schemas/ids';
 import { sendToBackground } from '@/lib/platform/messaging';
 
-const NAMES: Record<KeyedProvider, string> = { vidpickr: 'VidPickr', renderio: 'RenderIO', tornado: 'Tornado' };
+const NAMES: Record<KeyedProvider, string> = { vidpickr: 'VidPickr', renderio: 'RenderIO', tornado: 'Tornado', vidio: 'VIDIO (highlight reels)' };
 
 /** One provider's key: add (masked once saved), test with the provider, remove. */
 function KeyRow({ provider, masked, onChange }: { provider: KeyedProvider; masked: string | null; onChange: () => void }) {

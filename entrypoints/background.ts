@@ -5,6 +5,7 @@ import { createBackground, type Background } from '@/lib/background/app';
 import type { EngineHost } from '@/lib/jobs/downloads';
 import { HttpClient } from '@/lib/net/http';
 import { createProviders } from '@/lib/providers';
+import { VidioProvider } from '@/lib/providers/vidio';
 import { cancelBrowserDownload, describeInterrupt, getBrowserDownload, onBrowserDownloadChanged, startBrowserDownload } from '@/lib/platform/downloads';
 import { InProcessEngineHost, OffscreenEngineHost } from '@/lib/platform/engine-host';
 import { IdbKeyStore } from '@/lib/platform/key-store';
@@ -43,6 +44,7 @@ export default defineBackground(() => {
     downloads: { start: startBrowserDownload, get: getBrowserDownload, cancel: cancelBrowserDownload, describeInterrupt },
     engine,
     createProviders: (setups, tornadoStorage) => createProviders(setups, { http, tornadoStorage }),
+    createReelService: (apiKey, baseUrl) => new VidioProvider({ apiKey, baseUrl, http }),
   });
   const background = app;
 

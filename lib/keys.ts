@@ -4,7 +4,7 @@ import type { KeyedProvider } from './schemas/ids';
 import type { TornadoStorage } from './schemas/tornado-storage';
 
 /** What each provider's keys usually start with (a hint for the user, not a rule). */
-export const KEY_PREFIXES: Record<KeyedProvider, string> = { vidpickr: 'vpk_', renderio: 'ffsk_', tornado: 'sk_' };
+export const KEY_PREFIXES: Record<KeyedProvider, string> = { vidpickr: 'vpk_', renderio: 'ffsk_', tornado: 'sk_', vidio: '' }; // VIDIO's key format is not public
 
 /** A hint when a key does not look like the provider's (pasted into the wrong field?), else null. */
 export function keyHint(provider: KeyedProvider, key: string): string | null {

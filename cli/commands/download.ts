@@ -38,6 +38,7 @@ import {
 import { JobSpecSchema } from '../../lib/schemas/job-spec';
 import { DEFAULT_FILENAME_TEMPLATE, templateProblem } from '../../lib/schemas/filename-template';
 import { formatBytes } from '../../lib/format';
+import { moveTo } from '../output-files';
 import { ProgressLine } from '../progress-line';
 import { providersFor, setupsFromEnv } from '../providers-env';
 
@@ -181,18 +182,3 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 /** Moves a finished output to `dir/relative` (folders from the template made), never overwriting: `name (1).ext`. */
-async function moveTo(from: string, dir: string, relative: string): Promise<string> {
-  const target = freeName(join(dir, relative));
-  await mkdir(dirname(target), { recursive: true });
-  await rename(from, target);
-  return target;
-}
-
-function freeName(path: string): string {
-  const dot = path.lastIndexOf('.');
-  const [stem, ext] = dot > path.lastIndexOf('/') ? [path.slice(0, dot), path.slice(dot)] : [path, ''];
-  for (let i = 0; ; i++) {
-    const candidate = i === 0 ? path : `${stem} (${i})${ext}`;
-    if (!existsSync(candidate)) return candidate;
-  }
-}

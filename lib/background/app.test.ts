@@ -106,6 +106,7 @@ function setup(opts: { keys?: Record<string, string>; session?: MemorySession; p
     downloads,
     engine: enginePort,
     createProviders: (setups) => (built.push(setups), opts.providers ?? []),
+    createReelService: () => ({ checkKey: async () => ({ summary: 'Key works', details: {} }) }),
   });
   apps.push(app);
   const send = <T extends MessageType>(type: T, payload: Request<T>, sender: SenderInfo) => dispatch(app.handlers, makeMessage(type, payload), sender);
@@ -225,9 +226,17 @@ describe('background', () => {
     const { send, keys } = setup({ providers: [provider] });
     expect(await send('keys.set', { provider: 'renderio', key: 'ffsk_0123456789abcdefWXYZ' }, PAGE)).toEqual({ ok: true, value: { masked: 'ffsk_...WXYZ' } });
     const list = await send('keys.list', {}, PAGE);
-    expect(list).toEqual({ ok: true, value: { keys: [{ provider: 'vidpickr', masked: null }, { provider: 'renderio', masked: 'ffsk_...WXYZ' }, { provider: 'tornado', masked: null }] } });
+    expect(list).toEqual({
+      ok: true,
+      value: { keys: [{ provider: 'vidpickr', masked: null }, { provider: 'renderio', masked: 'ffsk_...WXYZ' }, { provider: 'tornado', masked: null }, { provider: 'vidio', masked: null }] },
+    });
     expect(JSON.stringify(list)).not.toContain('0123456789abcdef');
     expect(await send('keys.test', { provider: 'renderio' }, PAGE)).toEqual({ ok: true, value: { summary: 'Key works', details: {} } });
+    expect(checked).toEqual(['renderio']);
+    // VIDIO (reels, not a download provider) is tested by its own client; without a key it says so.
+    expect(await send('keys.test', { provider: 'vidio' }, PAGE)).toMatchObject({ ok: false, error: { code: 'unauthorized', message: 'No key is set for VIDIO.' } });
+    await send('keys.set', { provider: 'vidio', key: 'vidio_test_k3y_studio_0001' }, PAGE);
+    expect(await send('keys.test', { provider: 'vidio' }, PAGE)).toEqual({ ok: true, value: { summary: 'Key works', details: {} } });
     expect(checked).toEqual(['renderio']);
     expect(await send('keys.set', { provider: 'renderio', key: 'short' }, PAGE)).toMatchObject({ ok: false });
     await send('keys.remove', { provider: 'renderio' }, PAGE);

@@ -8,7 +8,7 @@ import type { MessageType, Request } from '../messages';
 import type { ProviderSetup } from '../schemas/job-spec';
 import type { Settings } from '../schemas/settings';
 import type { TornadoStorage } from '../schemas/tornado-storage';
-import type { Provider } from '../providers/types';
+import type { AccountInfo, Provider } from '../providers/types';
 import type { DownloadBackend, EngineHost } from '../jobs/downloads';
 
 /** API keys and Tornado bucket credentials, kept where content scripts cannot read them. */
@@ -56,5 +56,7 @@ export interface BackgroundPorts {
   engine: EngineHost;
   /** Providers on the background's one HTTP client (the picker, key tests, playlists). */
   createProviders(setups: ProviderSetup[], tornadoStorage: TornadoStorage | null): Provider[];
+  /** VIDIO (highlight reels: not a download provider) on the same client, for its key test. */
+  createReelService(apiKey: string | null, baseUrl: string | null): { checkKey(): Promise<AccountInfo> };
   now?: () => number;
 }

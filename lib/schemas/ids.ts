@@ -9,8 +9,11 @@ export const PROVIDER_IDS = ['page', 'vidpickr', 'renderio', 'tornado'] as const
 export const ProviderIdSchema = z.enum(PROVIDER_IDS);
 export type ProviderId = z.infer<typeof ProviderIdSchema>;
 
-/** Providers that need an API key. */
-export const KEYED_PROVIDER_IDS = ['vidpickr', 'renderio', 'tornado'] as const;
+/**
+ * Services that need an API key: the keyed download providers, and VIDIO (highlight reels from a
+ * saved video; it resolves no page, so it is not in PROVIDER_IDS or the provider order).
+ */
+export const KEYED_PROVIDER_IDS = ['vidpickr', 'renderio', 'tornado', 'vidio'] as const;
 export const KeyedProviderSchema = z.enum(KEYED_PROVIDER_IDS);
 export type KeyedProvider = z.infer<typeof KeyedProviderSchema>;
 

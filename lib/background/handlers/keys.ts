@@ -8,7 +8,7 @@ import type { Handlers } from '../../messages';
 import { KEYED_PROVIDER_IDS } from '../../schemas/ids';
 import type { BackgroundPorts } from '../ports';
 
-export function keyHandlers(ports: Pick<BackgroundPorts, 'keys' | 'loadSettings' | 'createProviders'>): Handlers {
+export function keyHandlers(ports: Pick<BackgroundPorts, 'keys' | 'loadSettings' | 'createProviders' | 'createReelService'>): Handlers {
   const { keys } = ports;
   return {
     'keys.list': async () => ({
@@ -26,7 +26,12 @@ export function keyHandlers(ports: Pick<BackgroundPorts, 'keys' | 'loadSettings'
     },
     'keys.test': async ({ provider }) => {
       const settings = await ports.loadSettings();
-      const [p] = ports.createProviders([{ id: provider, apiKey: await keys.get(provider), baseUrl: settings.baseUrls[provider] ?? null }], null);
+      const apiKey = await keys.get(provider);
+      if (provider === 'vidio') {
+        if (!apiKey) throw new VidmuxError('unauthorized', 'No key is set for VIDIO.');
+        return ports.createReelService(apiKey, settings.baseUrls.vidio ?? null).checkKey();
+      }
+      const [p] = ports.createProviders([{ id: provider, apiKey, baseUrl: settings.baseUrls[provider] ?? null }], null);
       if (!p) throw new VidmuxError('unauthorized', 'No key is set for this provider.');
       return p.checkKey();
     },

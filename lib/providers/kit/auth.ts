@@ -4,13 +4,15 @@
  * key passes through {@link keyHeaders}.
  */
 import { maskKey, VidmuxError } from '../../errors';
-import type { ProviderId } from '../../schemas/ids';
+import type { KeyedProvider } from '../../schemas/ids';
 
 /** The real API base URLs: the shipped defaults. */
-export const DEFAULT_BASE_URLS: Record<Exclude<ProviderId, 'page'>, string> = {
+export const DEFAULT_BASE_URLS: Record<KeyedProvider, string> = {
   vidpickr: 'https://api.vidpickr.com/v1',
   renderio: 'https://renderio.dev/api/v1',
   tornado: 'https://api.tornadoapi.io',
+  // INFERRED (../shared/providers.md 4.3): VIDIO documents only its Python client, not its HTTP API.
+  vidio: 'https://api.vidio.ai/v1',
 };
 
 function isLoopback(hostname: string): boolean {

@@ -11,7 +11,7 @@ const copies = seedCopies();
 
 describe('verbatim seed copies', () => {
   it('each names its source and holds excerpts', () => {
-    expect(copies.map((c) => c.name)).toEqual(['renderio-000.txt', 'renderio-providers-md.txt', 'tornado-002.txt', 'vidpickr-001.txt']);
+    expect(copies.map((c) => c.name)).toEqual(['renderio-000.txt', 'renderio-providers-md.txt', 'tornado-002.txt', 'vidio-003.txt', 'vidpickr-001.txt']);
     for (const c of copies) {
       expect(c.source, c.name).toMatch(/^(seeds\/\d{3}_[0-9a-f]{16}\.txt|providers\.md)$/);
       expect(c.excerpts.size, c.name).toBeGreaterThan(0);
