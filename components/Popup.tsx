@@ -9,12 +9,12 @@ import { notAFileReason } from '@/lib/page-media';
 import type { Format, MediaCandidate, MediaInfo } from '@/lib/schemas/media';
 import { sendToBackground, serveMessages } from '@/lib/platform/messaging';
 import { loadSettings } from '@/lib/platform/storage';
-import { currentTabId } from '@/lib/platform/tabs';
+import { currentTabId, openExtensionPage } from '@/lib/platform/tabs';
 import type { UserChoice } from '@/lib/schemas/request';
 import type { Settings } from '@/lib/schemas/settings';
 
 type TabState = Response<'tab.state'>;
-const PROVIDER_NAMES: Record<string, string> = { page: 'the page itself', vidpickr: 'VidPickr', renderio: 'RenderIO', tornado: 'Tornado' };
+const PROVIDER_NAMES: Record<string, string> = { page: 'the page itself', vidpickr: 'VidPickr', renderio: 'RenderIO', tornado: 'Tornado', vidio: 'VIDIO' };
 const STAGES: Record<string, string> = { queued: 'Queued', resolving: 'Provider is preparing the file', downloading: 'Downloading', recording: 'Recording the live stream: Stop saves what was recorded', muxing: 'Joining video and audio', saving: 'Saving to disk' };
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
@@ -280,7 +280,11 @@ function ProgressBar({ label, progress }: { label: string; progress: Progress })
   );
 }
 
-function JobItem({ job, onError }: { job: Job; onError: (e: string) => void }) {
+/** A saved video a highlight reel can be made of (the reel page asks for the file: the browser does not hand downloads back). */
+const REELABLE = /\.(mp4|m4v|mov|webm|mkv|ts)$/i;
+
+/** One queue entry: progress (in the service's words when it gives them), actions, the outcome. Also shown on the reel page. */
+export function JobItem({ job, onError }: { job: Job; onError: (e: string) => void }) {
   const p = job.progress.overall;
   const active = !FINISHED_STAGES.has(job.progress.stage);
   const tracks = Object.entries(job.progress.tracks);
@@ -301,11 +305,16 @@ function JobItem({ job, onError }: { job: Job; onError: (e: string) => void }) {
         {job.progress.stage === 'done' && job.downloadId !== null && (
           <button onClick={() => act(sendToBackground('download.show', { jobId: job.id }))} aria-label={`Show ${job.filename} in folder`}>Show</button>
         )}
+        {job.progress.stage === 'done' && job.provider !== 'vidio' && !job.remoteLocation && REELABLE.test(job.filename) && (
+          <button onClick={() => act(openExtensionPage(`reel.html?from=${encodeURIComponent(job.file ?? job.filename)}`))} aria-label={`Make a highlight reel of ${job.filename}`}>
+            Reel
+          </button>
+        )}
       </div>
       <ProviderNote job={job} />
       {active && (
         <>
-          <div className="muted">{STAGES[job.progress.stage] ?? job.progress.stage}</div>
+          <div className="muted" data-testid="job-stage-words">{job.progress.words ?? STAGES[job.progress.stage] ?? job.progress.stage}</div>
           {tracks.length > 1 ? (
             tracks.map(([name, t]) => (
               <div key={name} className="row" style={{ gap: 6 }}>

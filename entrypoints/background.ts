@@ -23,10 +23,15 @@ export default defineBackground(() => {
   // with an engine loaded on the first job (so Chrome's worker bundle never carries it).
   const engine: EngineHost = import.meta.env.FIREFOX
     ? new InProcessEngineHost(async () => {
-        const [{ JobRunner }, { OpfsOutputs }] = await Promise.all([import('@/lib/jobs/job-runner'), import('@/lib/platform/opfs-outputs')]);
+        const [{ JobRunner }, { OpfsOutputs }, { OpfsInputs }] = await Promise.all([
+          import('@/lib/jobs/job-runner'),
+          import('@/lib/platform/opfs-outputs'),
+          import('@/lib/platform/opfs-inputs'),
+        ]);
         return new JobRunner({
           providers: (spec) => createProviders(spec.providers, { http, tornadoStorage: spec.tornadoStorage, connections: spec.connections }),
           outputs: new OpfsOutputs(),
+          reels: { maker: (reel) => new VidioProvider({ apiKey: reel.apiKey, baseUrl: reel.baseUrl, http }), inputs: new OpfsInputs() },
           emit: (jobId, event) => void app?.onEngineEvent(jobId, event),
         });
       })

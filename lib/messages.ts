@@ -11,7 +11,8 @@ import { KeyedProviderSchema } from './schemas/ids';
 import { JobSchema } from './schemas/job';
 import { MediaCandidateSchema, MediaInfoSchema, PageSchema } from './schemas/media';
 import { DownloadRequestSchema } from './schemas/request';
-import { EngineEventSchema, JobSpecSchema } from './schemas/job-spec';
+import { EngineEventSchema, JobSpecSchema, ReelSpecSchema } from './schemas/job-spec';
+import { ReelOptionsSchema } from './schemas/reel';
 
 /**
  * Who sends a message: a content script in a web page (`tab`, never trusted with more than its own
@@ -46,6 +47,15 @@ export const protocol = {
     /** `media`: a video of the page (a stream's renditions are the page provider's formats for it). */
     request: z.object({ url: z.string().url().max(8192), media: MediaCandidateSchema.nullable().default(null) }),
     response: z.object({ info: MediaInfoSchema, attempts: z.array(AttemptSchema) }),
+  },
+  /**
+   * reel page -> background: make a VIDIO highlight reel of these videos (already in the engine's
+   * input store, in order); it runs and is saved like any download.
+   */
+  'reel.start': {
+    from: PAGE,
+    request: z.object({ inputs: ReelSpecSchema.shape.inputs, options: ReelOptionsSchema }),
+    response: z.object({ job: JobSchema }),
   },
   /** popup -> background: run a failed or cancelled job again, as it was asked. */
   'download.retry': {

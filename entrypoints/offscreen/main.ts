@@ -4,13 +4,16 @@ import { JobRunner } from '@/lib/jobs/job-runner';
 import { HttpClient } from '@/lib/net/http';
 import { createProviders } from '@/lib/providers';
 import { sendToBackground, serveMessages } from '@/lib/platform/messaging';
+import { OpfsInputs } from '@/lib/platform/opfs-inputs';
 import { OpfsOutputs } from '@/lib/platform/opfs-outputs';
+import { VidioProvider } from '@/lib/providers/vidio';
 
 // One client for every job of this document: the per-host connection cap holds across jobs.
 const http = new HttpClient();
 const runner = new JobRunner({
   providers: (spec) => createProviders(spec.providers, { http, tornadoStorage: spec.tornadoStorage, connections: spec.connections }),
   outputs: new OpfsOutputs(),
+  reels: { maker: (reel) => new VidioProvider({ apiKey: reel.apiKey, baseUrl: reel.baseUrl, http }), inputs: new OpfsInputs() },
   emit: (jobId, event) => void sendToBackground('engine.event', { jobId, event }).catch(() => undefined),
 });
 void runner.sweep().catch(() => undefined);

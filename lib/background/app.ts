@@ -14,6 +14,7 @@ import { FINISHED_STAGES } from '../schemas/progress';
 import { contextMenuRequest, type MenuClick } from './context-menu';
 import { downloadHandlers } from './handlers/downloads';
 import { keyHandlers } from './handlers/keys';
+import { reelHandlers } from './handlers/reels';
 import type { BackgroundPorts } from './ports';
 import { TabMediaRegistry } from './tab-media';
 
@@ -95,6 +96,7 @@ export function createBackground(ports: BackgroundPorts): Background {
   const handlers: Handlers = {
     ...downloadHandlers({ ready, store, downloads, requests, tabs, surfaces: ports.surfaces, providerPage, changed }),
     ...keyHandlers(ports),
+    ...reelHandlers({ ready, downloads, keys: ports.keys, loadSettings: ports.loadSettings }),
     'engine.event': async ({ jobId, event }) => {
       await ready;
       await downloads.onEngineEvent(jobId, event);

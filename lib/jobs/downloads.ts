@@ -89,7 +89,7 @@ export class DownloadService {
         title,
         filename: renderFilename(req.filenameTemplate, { title, ext, host: hostnameOf(req.page.url), date: isoDate() }),
         sourceUrl: req.spec.media?.kind === 'file' ? req.spec.media.src : req.spec.url,
-        provider: req.spec.entry?.provider ?? req.spec.providers[0]!.id,
+        provider: req.spec.reel ? 'vidio' : (req.spec.entry?.provider ?? req.spec.providers[0]!.id),
         filenameTemplate: req.filenameTemplate,
         request: req.request ?? null,
       }),

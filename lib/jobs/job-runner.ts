@@ -7,11 +7,13 @@ import { toVidmuxError } from '../errors';
 import type { Provider } from '../providers/types';
 import type { EngineEvent, JobSpec } from '../schemas/job-spec';
 import type { OutputStore } from './outputs';
-import { runJob } from './run-job';
+import { runJob, type RunJobDeps } from './run-job';
 
 export interface JobRunnerDeps {
   providers(spec: JobSpec): Provider[];
   outputs: OutputStore;
+  /** Highlight reels (see {@link RunJobDeps.reels}); a context without it cannot make them. */
+  reels?: RunJobDeps['reels'];
   /** Every event of every job, in order: progress and provider events, then ready, remote or failed. */
   emit(jobId: string, event: EngineEvent): void;
 }
@@ -32,7 +34,7 @@ export class JobRunner {
     const emit = (event: EngineEvent) => {
       if (!abort.signal.aborted) this.deps.emit(spec.jobId, event);
     };
-    runJob(spec, { providers: (s) => this.deps.providers(s), outputs: this.deps.outputs, onEvent: emit, signal: abort.signal, finish: finish.signal }).then(({ outcome }) => emit(outcome), (err: unknown) =>
+    runJob(spec, { providers: (s) => this.deps.providers(s), outputs: this.deps.outputs, ...(this.deps.reels ? { reels: this.deps.reels } : {}), onEvent: emit, signal: abort.signal, finish: finish.signal }).then(({ outcome }) => emit(outcome), (err: unknown) =>
       emit({ type: 'failed', error: pick(toVidmuxError(err).toJSON()) }),
     );
   }

@@ -10,7 +10,9 @@ import { mimeTypeFor } from '../media-types';
 import { cancelledError } from '../net/retry-policy';
 import { downloadWithFallback } from '../providers/registry';
 import type { DownloadResult, Format, MediaInfo, Provider, Selection } from '../providers/types';
-import type { EngineEvent, JobOutcome, JobSpec, Made } from '../schemas/job-spec';
+import type { EngineEvent, JobOutcome, JobSpec, Made, ReelSpec } from '../schemas/job-spec';
+import type { VidioProvider } from '../providers/vidio';
+import type { InputStore } from './inputs';
 import { chooseFormat, pickSubtitles, planFormat } from './choose-format';
 import { downloadContext } from './download-context';
 import type { OutputFile, OutputStore } from './outputs';
@@ -25,7 +27,15 @@ export interface RunJobDeps {
   signal: AbortSignal;
   /** Finishes a recording: what was recorded is saved (see {@link DownloadContext.finish}). */
   finish?: AbortSignal;
+  /**
+   * Highlight reels (a spec with `reel`): VIDIO's client on the context's HTTP client, and the
+   * store the reel page put the videos in. A context without it cannot make reels.
+   */
+  reels?: { maker(spec: ReelSpec): ReelMaker; inputs: InputStore };
 }
+
+/** What makes a reel (lib/providers/vidio.ts `VidioProvider`). */
+export type ReelMaker = Pick<VidioProvider, 'makeReel'>;
 
 /** The format and subtitles a spec's wish gets from one provider's offer. */
 export function selectionFor(info: MediaInfo, spec: Pick<JobSpec, 'wish'>): Selection {
@@ -49,6 +59,7 @@ export async function runJob(spec: JobSpec, deps: RunJobDeps): Promise<{ outcome
   const files = new JobFiles(deps.outputs, spec.jobId);
   const ctx = downloadContext({ target: files, signal: deps.signal, ...(deps.finish ? { finish: deps.finish } : {}), onProgress: (progress) => deps.onEvent({ type: 'progress', progress }) });
   try {
+    if (spec.reel) return { outcome: await runReel(spec.reel, deps, files), format: null };
     const providers = deps.providers(spec);
     let provider: Provider;
     let result: DownloadResult;
@@ -88,6 +99,26 @@ export async function runJob(spec: JobSpec, deps: RunJobDeps): Promise<{ outcome
     await files.discardAll();
     if (deps.signal.aborted) throw cancelledError(deps.signal);
     throw err;
+  }
+}
+
+/**
+ * A highlight reel: the stored videos go to VIDIO (in order), the rendered reel comes back into the
+ * job's output; the stored videos are deleted once the job is over, whatever its end.
+ */
+async function runReel(reel: ReelSpec, deps: RunJobDeps, files: JobFiles): Promise<JobOutcome> {
+  if (!deps.reels) throw new VidmuxError('unsupported', 'Highlight reels cannot be made here.');
+  const { maker, inputs } = deps.reels;
+  try {
+    const sources = await Promise.all(reel.inputs.map(async (i) => ({ source: await inputs.open(i.id), name: i.name })));
+    const sink = await files.media();
+    const result = await maker(reel).makeReel(sources, reel.options, { sink, signal: deps.signal, onProgress: (progress) => deps.onEvent({ type: 'progress', progress }) });
+    if (deps.signal.aborted) throw cancelledError(deps.signal);
+    const first = reel.inputs[0]!.name.replace(/\.[^.]+$/, '');
+    const made = { provider: 'vidio' as const, title: `${first} (${reel.options.aspect} reel)`, container: 'mp4', height: null, mediaId: result.jobId, attempts: [] };
+    return await files.publish({ bytes: result.bytes, subtitles: [] }, made);
+  } finally {
+    await Promise.all(reel.inputs.map((i) => inputs.remove(i.id).catch(() => undefined)));
   }
 }
 

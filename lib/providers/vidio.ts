@@ -156,6 +156,9 @@ export interface VidioOptions {
 /** Called with every new status of a job (not again while it stays the same). */
 export type ReelStatusListener = (status: ReelJobStatus, words: string, job: ReelJob) => void;
 
+/** A {@link ByteSource} that may also be a Blob the browser holds (an OPFS File): uploaded as such. */
+export type UploadSource = ByteSource & { blob?: Blob };
+
 export interface UploadOptions {
   /** The file's name as VIDIO is told it (and as errors name it). */
   name: string;
@@ -546,6 +549,15 @@ export class VidioProvider {
     const size = source.size;
     const max = c.maxUploadBytes;
 
+    // A file the browser holds (an OPFS File): browsers stream request bodies only over HTTP/2,
+    // so the multipart body is a Blob (read from disk, never copied into memory), sent with
+    // XMLHttpRequest where there is one: fetch reports no upload progress.
+    const blob = (source as UploadSource).blob;
+    if (blob && typeof XMLHttpRequest !== 'undefined') {
+      const headers = { accept: 'application/json', 'content-type': `multipart/form-data; boundary=${boundary}`, ...keyed };
+      return this.sendBlobUpload(url, new Blob([head as BlobPart, blob, tail as BlobPart]), headers, opts, head.length, size);
+    }
+
     const ctrl = new AbortController();
     let why: 'stalled' | 'no_answer' | null = null;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -659,6 +671,57 @@ export class VidioProvider {
       clearTimeout(timer);
       if (st.phase !== 'done') await st.reader?.cancel().catch(() => {});
     }
+  }
+
+  /** Sends a Blob body with XMLHttpRequest (upload progress, cancel, the same stall limit). */
+  private sendBlobUpload(url: string, body: Blob, headers: Record<string, string>, opts: UploadOptions, headBytes: number, size: number | null): Promise<string> {
+    const { signal } = opts;
+    const c = this.contract;
+    const where = describe(url);
+    return new Promise<string>((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const arm = (ms: number, fail: () => unknown) => {
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+          xhr.abort();
+          reject(fail());
+        }, ms);
+      };
+      const stalled = () => new HttpFailure('stalled', 'timeout', `The upload to ${where} took no data for ${fmtDuration(c.uploadStallMs)}.`, { provider: PROVIDER });
+      const onAbort = () => {
+        clearTimeout(timer);
+        xhr.abort();
+        reject(cancelledError(signal!));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      xhr.open('POST', url);
+      for (const [k, v] of Object.entries(headers)) xhr.setRequestHeader(k, v);
+      xhr.upload.onprogress = (e) => {
+        arm(c.uploadStallMs, stalled);
+        opts.onProgress?.(Math.max(0, Math.min(size ?? Infinity, e.loaded - headBytes)), size);
+      };
+      xhr.upload.onload = () => arm(c.uploadAnswerTimeoutMs, () => new HttpFailure('timeout', 'timeout', `${where} did not answer within ${fmtDuration(c.uploadAnswerTimeoutMs)} of the upload's end.`, { provider: PROVIDER }));
+      xhr.onerror = () => {
+        done();
+        reject(new HttpFailure('network', 'network', `Could not upload to ${where}: the connection failed.`, { provider: PROVIDER }));
+      };
+      xhr.onload = () => {
+        done();
+        const text = xhr.responseText.slice(0, 64 * 1024);
+        if (xhr.status >= 200 && xhr.status < 300) return resolve(text);
+        const retryAfter = xhr.getResponseHeader('retry-after');
+        reject(statusFailure(new Response(text, { status: xhr.status, headers: retryAfter ? { 'retry-after': retryAfter } : {} }), text, where));
+      };
+      if (signal?.aborted) return onAbort();
+      arm(c.uploadStallMs, stalled);
+      opts.onProgress?.(0, size);
+      xhr.send(body);
+    });
   }
 
   /** A failure in VIDIO's words (cancellation and errors already worded pass through). */

@@ -9,6 +9,10 @@ export const PROVIDER_IDS = ['page', 'vidpickr', 'renderio', 'tornado'] as const
 export const ProviderIdSchema = z.enum(PROVIDER_IDS);
 export type ProviderId = z.infer<typeof ProviderIdSchema>;
 
+/** Who can make a saved file: a download provider, or VIDIO (a highlight reel). */
+export const MakerIdSchema = z.enum([...PROVIDER_IDS, 'vidio']);
+export type MakerId = z.infer<typeof MakerIdSchema>;
+
 /**
  * Services that need an API key: the keyed download providers, and VIDIO (highlight reels from a
  * saved video; it resolves no page, so it is not in PROVIDER_IDS or the provider order).

@@ -4,9 +4,10 @@
  */
 import { z } from 'zod';
 import { AttemptSchema, WireErrorSchema } from './error';
-import { AudioCodecPreferenceSchema, AudioFormatSchema, CodecPreferenceSchema, ContainerPreferenceSchema, DEFAULT_CODEC_PREFERENCE, ProviderIdSchema, QualitySchema } from './ids';
+import { AudioCodecPreferenceSchema, AudioFormatSchema, CodecPreferenceSchema, ContainerPreferenceSchema, DEFAULT_CODEC_PREFERENCE, MakerIdSchema, ProviderIdSchema, QualitySchema } from './ids';
 import { MediaCandidateSchema, MediaInfoSchema } from './media';
 import { JobProgressSchema } from './progress';
+import { ReelOptionsSchema } from './reel';
 import { TornadoStorageSchema } from './tornado-storage';
 
 /** What the user wants of whatever a provider offers (lib/jobs/choose-format.ts picks by it). */
@@ -63,7 +64,8 @@ export const JobSpecSchema = z.object({
   /** The video clicked on that page, if any: what the page provider saves. */
   media: MediaCandidateSchema.nullable().default(null),
   wish: WishSchema,
-  providers: z.array(ProviderSetupSchema).min(1).max(4),
+  /** At least one, except for a reel. */
+  providers: z.array(ProviderSetupSchema).max(4),
   /** Tornado inline storage, when the user configured their own bucket. */
   tornadoStorage: TornadoStorageSchema.nullable().default(null),
   /** Parallel connections per track (the page's own files). */
@@ -72,8 +74,26 @@ export const JobSpecSchema = z.object({
   resolved: MediaInfoSchema.nullable().default(null),
   /** One video of a playlist: the provider's own job for it. */
   entry: PlaylistEntrySchema.nullable().default(null),
+  /** A VIDIO highlight reel instead of a download: `providers` is then empty (see {@link ReelSpecSchema}). */
+  reel: z.lazy(() => ReelSpecSchema).nullable().default(null),
 });
 export type JobSpec = z.infer<typeof JobSpecSchema>;
+
+/**
+ * A highlight reel: local videos the reel page put in the engine's input store (in order), the
+ * reel options, and VIDIO's key (keys travel only inside the extension: background -> engine).
+ */
+export const ReelSpecSchema = z.object({
+  inputs: z
+    .array(z.object({ id: z.string().regex(/^[\w-]{1,80}$/), name: z.string().min(1).max(300), size: z.number().int().nonnegative() }))
+    .min(1)
+    .max(20),
+  options: ReelOptionsSchema,
+  apiKey: z.string().min(1).max(600),
+  /** null: the inferred default (lib/providers/vidio.ts VIDIO_CONTRACT). */
+  baseUrl: z.string().url().nullable(),
+});
+export type ReelSpec = z.infer<typeof ReelSpecSchema>;
 export type JobSpecInput = z.input<typeof JobSpecSchema>;
 
 /** A finished output: where it is (a `blob:` URL in the browser, a path in Node) and its size. */
@@ -81,7 +101,7 @@ const OutputSchema = z.object({ url: z.string().min(1).max(8192), bytes: z.numbe
 
 /** What was made, so the file can be named (provider, container, height, the video id). */
 export const MadeSchema = z.object({
-  provider: ProviderIdSchema,
+  provider: MakerIdSchema,
   title: z.string().max(2000),
   container: z.string().max(10),
   height: z.number().int().nullable(),

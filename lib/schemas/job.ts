@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AttemptSchema, WireErrorSchema } from './error';
-import { ProviderIdSchema } from './ids';
+import { MakerIdSchema } from './ids';
 import { JobProgressSchema } from './progress';
 import { DownloadRequestSchema } from './request';
 
@@ -13,7 +13,7 @@ export const JobSchema = z.object({
   /** Relative name asked of the browser. */
   filename: z.string().max(2000),
   sourceUrl: z.string().max(8192),
-  provider: ProviderIdSchema,
+  provider: MakerIdSchema,
   progress: JobProgressSchema,
   error: WireErrorSchema.nullable(),
   /** Absolute path of the saved file, once done. */

@@ -31,5 +31,7 @@ export const JobProgressSchema = z.object({
   stage: z.enum(JOB_STAGES),
   tracks: z.record(z.string().max(40), ProgressSchema),
   overall: ProgressSchema,
+  /** Where a remote service is, in words ("Queued at VIDIO", "Uploading match.mp4"), when it says. */
+  words: z.string().max(300).optional(),
 });
 export type JobProgress = z.infer<typeof JobProgressSchema>;

@@ -176,6 +176,8 @@ export interface VidioFake {
   /** The API's base URL (`…/v1`), as a client is configured with it. */
   baseUrl: string;
   origin: string;
+  /** The ports both servers listen on (127.0.0.1): what a browser maps the hostnames to. */
+  ports: { api: number; files: number };
   /** Origin of the file host (output_url): another origin than the API. */
   filesOrigin: string;
   clock: { now(): number; advance(ms: number): void; set(ms: number): void };
@@ -610,6 +612,7 @@ export async function startVidioFake(opts: VidioFakeOptions = {}): Promise<Vidio
   filesOrigin = originOf(filesServer, opts.filesHostname);
 
   return {
+    ports: { api: (apiServer.address() as AddressInfo).port, files: (filesServer.address() as AddressInfo).port },
     baseUrl: `${origin}/v1`,
     origin,
     filesOrigin,

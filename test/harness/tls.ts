@@ -23,6 +23,8 @@ export const FAKE_HOSTS = [
   'youtu.be',
   'vimeo.com',
   'www.tiktok.com',
+  'api.vidio.ai',
+  'files.vidio.ai',
 ];
 
 export interface TestTls {
@@ -36,8 +38,10 @@ const DIR = resolve(import.meta.dirname, '../../.cache/tls');
 
 /** The cached test key and certificate (made on first use). */
 export function testTls(): TestTls {
-  const keyPath = join(DIR, 'key.pem');
-  const certPath = join(DIR, 'cert.pem');
+  // Named after the host list: adding a host makes a new certificate, not a stale one.
+  const tag = createHash('sha256').update(FAKE_HOSTS.join(',')).digest('hex').slice(0, 12);
+  const keyPath = join(DIR, `key-${tag}.pem`);
+  const certPath = join(DIR, `cert-${tag}.pem`);
   if (!existsSync(certPath)) {
     mkdirSync(DIR, { recursive: true });
     const tmp = `${DIR}/tmp-${process.pid}`;

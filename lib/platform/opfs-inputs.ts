@@ -1,0 +1,49 @@
+/**
+ * The browser's {@link InputStore}: a user's files for a job (the videos of a highlight reel) are
+ * copied by the reel page into OPFS (`reel-inputs/`), which the engine (offscreen document or
+ * Firefox's background page, the same origin) reads as Blobs from disk, and deletes once read.
+ * A `File` cannot cross contexts through messages; an OPFS file can be named in one.
+ */
+import { VidmuxError } from '../errors';
+import type { ByteSource } from '../io';
+import type { InputStore } from '../jobs/inputs';
+
+const DIR = 'reel-inputs';
+
+async function inputsDir(): Promise<FileSystemDirectoryHandle> {
+  const root = await navigator.storage.getDirectory();
+  return root.getDirectoryHandle(DIR, { create: true });
+}
+
+/** Copies `file` into the store (streamed to disk); returns the id a job names it by. */
+export async function storeInput(file: File): Promise<{ id: string; name: string; size: number }> {
+  const id = `in-${crypto.randomUUID()}`;
+  const handle = await (await inputsDir()).getFileHandle(id, { create: true });
+  const writable = await handle.createWritable({ keepExistingData: false });
+  // pipeTo closes the writable when done and aborts it (the swap file is dropped) on failure.
+  await file.stream().pipeTo(writable);
+  return { id, name: file.name || 'video', size: file.size };
+}
+
+/** A Blob as a {@link ByteSource} that also hands out the Blob itself (uploads send it as is). */
+export function blobSource(blob: Blob): ByteSource & { blob: Blob } {
+  return {
+    size: blob.size,
+    blob,
+    stream: (start = 0, end = blob.size) => blob.slice(start, end).stream(),
+  };
+}
+
+export class OpfsInputs implements InputStore {
+  async open(id: string): Promise<ByteSource & { blob: Blob }> {
+    if (!/^[\w-]{1,80}$/.test(id)) throw new Error(`bad input id ${id}`);
+    const handle = await (await inputsDir()).getFileHandle(id).catch(() => null);
+    if (!handle) throw new VidmuxError('not_found', 'The file for this reel is no longer here; choose it again on the reel page.');
+    return blobSource(await handle.getFile());
+  }
+
+  async remove(id: string): Promise<void> {
+    if (!/^[\w-]{1,80}$/.test(id)) return;
+    await (await inputsDir()).removeEntry(id).catch(() => undefined);
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * Highlight reels end to end: the built extension in Chromium reaches the VIDIO fake at VIDIO's
+ * (inferred) hostname with the shipped default base URL. A VIDIO key is added on the options page;
+ * a page video is downloaded; from that finished download the popup's "Reel" opens the reel page,
+ * the saved file is chosen, portrait / 15 s / music, and the reel comes back through the queue and
+ * the browser's downloads. A file VIDIO cannot read shows VIDIO's reason.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoMedia } from '../fakes/demo-media';
+import { startDemoSite, type DemoSite } from '../fakes/demo-site';
+import { startVidioFake, VIDIO_TEST_KEY, type VidioFake } from '../fakes/vidio-server';
+import { ffprobeJson } from '../fixtures/ffmpeg';
+import { clickVidmuxButton, downloadFrom, launchExtensionBrowser, tabIdOf, type ExtensionBrowser } from '../harness/extension-browser';
+import { chromiumFakeHostArgs, testTls } from '../harness/tls';
+
+const SHOTS = resolve(import.meta.dirname, '../../test-results/screenshots');
+let site: DemoSite;
+let vidio: VidioFake;
+let browser: ExtensionBrowser;
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  const tls = testTls();
+  site = await startDemoSite((await demoMedia()).files);
+  // Real time, short stages: the client's own poll interval (5 s, inferred) sets the pace.
+  vidio = await startVidioFake({
+    tls,
+    hostname: 'api.vidio.ai',
+    filesHostname: 'files.vidio.ai',
+    realTime: true,
+    timings: { submittedMs: 300, queuedMs: 300, processingMs: 600, renderingMs: 600 },
+  });
+  browser = await launchExtensionBrowser({
+    extraArgs: chromiumFakeHostArgs({ 'api.vidio.ai': vidio.ports.api, 'files.vidio.ai': vidio.ports.files }, tls),
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await Promise.all([site?.close(), vidio?.close()]);
+});
+
+describe('a VIDIO highlight reel from a finished download', () => {
+  it('a VIDIO key is added and tested on the options page (masked)', async () => {
+    const options = await browser.openExtensionPage('options.html');
+    const card = options.getByTestId('provider-vidio');
+    await card.getByLabel(/API key/).fill(VIDIO_TEST_KEY);
+    await card.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => card.getByTestId('masked-key').textContent()).toMatch(new RegExp(`^vidio_.*\\.\\.\\.${VIDIO_TEST_KEY.slice(-4)}$`));
+    expect(await options.content()).not.toContain(VIDIO_TEST_KEY);
+    await card.getByRole('button', { name: 'Test' }).click();
+    await expect.poll(() => card.getByTestId('key-status').textContent(), { timeout: 20_000 }).toMatch(/^Works: /);
+    await options.close();
+  });
+
+  it('"Reel" on the download opens the reel page; portrait, 15 s, music: the reel is saved as a portrait MP4', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(`${site.url}/watch/plain.html`);
+    await page.waitForFunction(() => (document.querySelector('video') as HTMLVideoElement).readyState >= 1);
+    await page.locator('video').hover();
+    const saved = await downloadFrom(browser, () => clickVidmuxButton(page));
+    expect(saved.state, saved.error).toBe('complete');
+
+    const popup = await browser.openExtensionPage(`popup.html?tabId=${await tabIdOf(browser, page.url())}`);
+    const job = popup.getByTestId('job-item').first();
+    await expect.poll(() => job.getAttribute('data-stage'), { timeout: 10_000 }).toBe('done');
+    const opened = browser.context.waitForEvent('page');
+    await job.getByRole('button', { name: /^Make a highlight reel of / }).click();
+    const reel = await opened;
+    await reel.waitForLoadState();
+    expect(reel.url()).toContain('/reel.html?from=');
+    await expect.poll(() => reel.getByTestId('reel-from').textContent()).toContain('.mp4');
+
+    await reel.setInputFiles('#reel-files', saved.filename);
+    await expect.poll(() => reel.getByTestId('reel-file').count()).toBe(1);
+    await reel.getByLabel('Category').selectOption('travel');
+    await reel.getByLabel('Length (seconds)').fill('15');
+    await reel.getByLabel('portrait').check();
+    await reel.getByLabel('Music', { exact: true }).selectOption('sports');
+    await reel.screenshot({ path: `${SHOTS}/reel-page.png`, fullPage: true });
+    const done = await downloadFrom(browser, () => reel.getByRole('button', { name: 'Make the reel' }).click(), 120_000);
+    expect(done.state, done.error).toBe('complete');
+    expect(done.filename).toMatch(/portrait reel.*\.mp4$/);
+    const probe = await ffprobeJson(done.filename);
+    const v = probe.streams.find((s: { codec_type: string }) => s.codec_type === 'video');
+    expect(v.height).toBeGreaterThan(v.width);
+    // VIDIO was asked for what was chosen, and the key never went to the file host.
+    const created = [...vidio.jobs.values()].at(-1)!;
+    expect(created).toMatchObject({ request: expect.objectContaining({ aspect_ratio: 'portrait', output_length: 15, music_category: 'sports', video_category: 'travel' }) });
+    expect(vidio.keyLeaks()).toEqual([]);
+    // The reel page shows it done; the input copies are gone from the extension's storage.
+    await expect.poll(() => reel.getByTestId('job-item').getAttribute('data-stage'), { timeout: 10_000 }).toBe('done');
+    await reel.screenshot({ path: `${SHOTS}/reel-done.png`, fullPage: true });
+    const left = await reel.evaluate(async () => {
+      const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('reel-inputs', { create: true });
+      const names: string[] = [];
+      for await (const name of (dir as unknown as { keys(): AsyncIterable<string> }).keys()) names.push(name);
+      return names;
+    });
+    expect(left).toEqual([]);
+    await Promise.all([reel.close(), popup.close(), page.close()]);
+  });
+
+  it('a file VIDIO cannot read shows VIDIO’s reason on the reel page', async () => {
+    const notVideo = join(tmpdir(), `vidmux-not-a-video-${process.pid}.mp4`);
+    writeFileSync(notVideo, 'this is a text file, not a video\n'.repeat(100));
+    const reel = await browser.openExtensionPage('reel.html');
+    await reel.setInputFiles('#reel-files', notVideo);
+    await reel.getByLabel('Length (seconds)').fill('15');
+    await reel.getByRole('button', { name: 'Make the reel' }).click();
+    const failed = reel.getByTestId('job-item');
+    await expect.poll(() => failed.getAttribute('data-stage'), { timeout: 60_000 }).toBe('failed');
+    const why = await failed.getByRole('alert').textContent();
+    expect(why).toMatch(/VIDIO cannot read .*as a video/);
+    await reel.close();
+  });
+});
