@@ -3,11 +3,20 @@ import { isoDate, renderFilename } from '@/lib/filename';
 import { FILENAME_TOKENS, templateProblem } from '@/lib/schemas/filename-template';
 import { loadSettings, saveSettings } from '@/lib/platform/storage';
 import { KEYED_PROVIDER_IDS, QUALITIES, type ProviderId } from '@/lib/schemas/ids';
+import { VidioContractOverrideSchema } from '@/lib/schemas/reel';
 import { DEFAULT_SETTINGS, type Settings } from '@/lib/schemas/settings';
 import { ProviderKeys } from './ProviderKeys';
 import { TornadoStorage } from './TornadoStorage';
 
 const SAMPLE = { title: 'My trip: day 1/2', id: 'dQw4w9WgXcQ', height: 1080, provider: 'vidpickr', date: isoDate(), host: 'www.example.com', ext: 'mp4' };
+/** VIDIO's inferred contract, field by field, as the advanced section shows it (defaults: lib/providers/vidio.ts). */
+const VIDIO_CONTRACT_FIELDS: Array<[keyof Settings['vidioContract'], string, string]> = [
+  ['keyHeader', 'key header', 'X-API-Key'],
+  ['uploadPath', 'upload path', '/uploads'],
+  ['reelsPath', 'reel creation path', '/highlight-reels'],
+  ['jobPath', 'job path', '/jobs/{id}'],
+  ['renderPath', 'render path', '/jobs/{id}/render'],
+];
 const CODEC_NAMES: Record<Settings['codecPreference'][number], string> = { avc: 'H.264 (AVC)', hevc: 'H.265 (HEVC)', av1: 'AV1', vp9: 'VP9' };
 const PROVIDER_NAMES: Record<ProviderId, string> = { vidpickr: 'VidPickr', renderio: 'RenderIO', tornado: 'Tornado', page: 'The page itself' };
 
@@ -36,6 +45,13 @@ export function Options() {
   const problem = templateProblem(settings.filenameTemplate);
   const save = async () => {
     if (problem) return;
+    // Settings fall back field by field on anything invalid: say so instead of dropping it quietly.
+    const contract = VidioContractOverrideSchema.safeParse(settings.vidioContract);
+    if (!contract.success) {
+      const issue = contract.error.issues[0]!;
+      setStatus(`Not saved: VIDIO ${String(issue.path[0] ?? 'contract')}: ${issue.message}`);
+      return;
+    }
     try {
       setSettings(await saveSettings(settings));
       setStatus('Saved.');
@@ -139,6 +155,24 @@ export function Options() {
               type="text"
               value={settings.baseUrls[p] ?? ''}
               onChange={(e) => update({ baseUrls: { ...settings.baseUrls, [p]: e.target.value.trim() || null } })}
+            />
+          </p>
+        ))}
+        <p className="muted">
+          VIDIO publishes no HTTP reference: its key header and paths below are inferred. Correct them here if VIDIO tells you otherwise (empty keeps the inferred one).
+        </p>
+        {VIDIO_CONTRACT_FIELDS.map(([field, label, inferred]) => (
+          <p key={field}>
+            <label htmlFor={`vidio-${field}`}>VIDIO {label} (inferred: {inferred})</label>
+            <input
+              id={`vidio-${field}`}
+              type="text"
+              value={settings.vidioContract[field] ?? ''}
+              onChange={(e) => {
+                const { [field]: _old, ...rest } = settings.vidioContract;
+                const value = e.target.value.trim();
+                update({ vidioContract: value ? { ...rest, [field]: value } : rest });
+              }}
             />
           </p>
         ))}

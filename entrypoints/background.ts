@@ -31,7 +31,7 @@ export default defineBackground(() => {
         return new JobRunner({
           providers: (spec) => createProviders(spec.providers, { http, tornadoStorage: spec.tornadoStorage, connections: spec.connections }),
           outputs: new OpfsOutputs(),
-          reels: { maker: (reel) => new VidioProvider({ apiKey: reel.apiKey, baseUrl: reel.baseUrl, http }), inputs: new OpfsInputs() },
+          reels: { maker: (reel) => new VidioProvider({ apiKey: reel.apiKey, baseUrl: reel.baseUrl, contract: reel.contract, http }), inputs: new OpfsInputs() },
           emit: (jobId, event) => void app?.onEngineEvent(jobId, event),
         });
       })
@@ -49,7 +49,7 @@ export default defineBackground(() => {
     downloads: { start: startBrowserDownload, get: getBrowserDownload, cancel: cancelBrowserDownload, describeInterrupt },
     engine,
     createProviders: (setups, tornadoStorage) => createProviders(setups, { http, tornadoStorage }),
-    createReelService: (apiKey, baseUrl) => new VidioProvider({ apiKey, baseUrl, http }),
+    createReelService: (apiKey, baseUrl, contract) => new VidioProvider({ apiKey, baseUrl, contract, http }),
   });
   const background = app;
 

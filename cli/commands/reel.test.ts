@@ -86,6 +86,17 @@ describe('vidmux reel (CLI)', () => {
     expect(visible(out)).toEqual([]);
   });
 
+  it('VIDIO_CONTRACT corrects the inferred contract; a bad one is a clear error', async () => {
+    const out = join(dir, 'contract');
+    const bad = await cli([video, '--category', 'travel', '--length', '15', '--aspect', 'portrait', '--out', out], { VIDIO_CONTRACT: '{"jobPath":"/jobs"}' });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr.trim().split('\n').at(-1)).toMatch(/^error: VIDIO_CONTRACT jobPath: The job path must hold \{id\}/);
+    // The fake's own paths, written out: the same reel is made.
+    const ok = await cli([video, '--category', 'travel', '--length', '15', '--aspect', 'square', '--out', out, '--json'], { VIDIO_CONTRACT: '{"keyHeader":"X-API-Key","jobPath":"/jobs/{id}"}' });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout).file).toMatch(/square reel/);
+  });
+
   it('usage errors exit 2; a missing key exits 1', async () => {
     const bad = await cli([video, '--category', 'travel', '--length', '15', '--aspect', 'diagonal', '--out', dir]);
     expect(bad.code).toBe(2);

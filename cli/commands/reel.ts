@@ -4,7 +4,8 @@
  *   [--name TEMPLATE] [--json]`
  *
  * A VIDIO highlight reel of local videos (in the order given), with `VIDIO_API_KEY` and
- * `VIDIO_BASE_URL` (and `VIDIO_POLL_MS`, the inferred poll interval) from the environment: the files are uploaded, VIDIO analyses and renders, and
+ * `VIDIO_BASE_URL` (and `VIDIO_CONTRACT`, corrections to the inferred contract as JSON, and
+ * `VIDIO_POLL_MS`, the inferred poll interval) from the environment: the files are uploaded, VIDIO analyses and renders, and
  * the reel is saved in --out, named by the template like any download. Progress (every stage, in
  * words) on stderr; with --json stdout gets exactly one object `{"file", "job_id", "outputs"}`.
  * Failure: exit 1, one line on stderr naming the cause, and no file left behind.
@@ -21,13 +22,30 @@ import { NodeOutputs } from '../../lib/node/outputs';
 import type { JobProgress } from '../../lib/progress';
 import { VidioProvider } from '../../lib/providers/vidio';
 import { DEFAULT_FILENAME_TEMPLATE, templateProblem } from '../../lib/schemas/filename-template';
-import { ASPECT_RATIOS, MUSIC_CATEGORIES, ReelOptionsSchema, VIDEO_CATEGORIES } from '../../lib/schemas/reel';
+import { ASPECT_RATIOS, MUSIC_CATEGORIES, ReelOptionsSchema, VIDEO_CATEGORIES, VidioContractOverrideSchema, type VidioContractOverride } from '../../lib/schemas/reel';
 import { moveTo } from '../output-files';
 import { ProgressLine } from '../progress-line';
 import { cliHttp, ENV_NAMES } from '../providers-env';
 
 const USAGE =
   'usage: vidmux reel <file>... --category C --length SECONDS --aspect landscape|portrait|square [--music M] [--music-volume N] [--original-volume N] [--output-index N] --out DIR [--name TEMPLATE] [--json]';
+
+/** `VIDIO_CONTRACT` parsed and checked; a bad one is a clear error, not ignored. */
+function contractFromEnv(raw: string | undefined): VidioContractOverride {
+  if (!raw) return {};
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw new VidmuxError('bad_input', 'VIDIO_CONTRACT is not JSON (e.g. {"keyHeader":"Authorization"}).');
+  }
+  const parsed = VidioContractOverrideSchema.strict().safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new VidmuxError('bad_input', `VIDIO_CONTRACT ${issue.path.join('.') || ''}: ${issue.message}.`);
+  }
+  return parsed.data;
+}
 
 /** Runs the command; resolves to the exit code (0 ok, 1 failure, 2 usage, 130 interrupted). */
 export async function run(argv: string[]): Promise<number> {
@@ -112,13 +130,14 @@ export async function run(argv: string[]): Promise<number> {
       }),
     );
     await mkdir(outDir, { recursive: true });
-    // The poll interval is one of the contract's inferred facts: VIDIO_POLL_MS overrides it (scripts, tests).
+    // The inferred contract, corrected from the environment: VIDIO_CONTRACT (JSON: keyHeader,
+    // uploadPath, reelsPath, jobPath, renderPath...) and VIDIO_POLL_MS (the poll interval).
     const pollMs = Number(process.env.VIDIO_POLL_MS);
     const vidio = new VidioProvider({
       apiKey,
       baseUrl: process.env[ENV_NAMES.vidio.baseUrl] || null,
       http: cliHttp,
-      ...(pollMs > 0 ? { contract: { pollIntervalMs: pollMs } } : {}),
+      contract: { ...contractFromEnv(process.env.VIDIO_CONTRACT), ...(pollMs > 0 ? { pollIntervalMs: pollMs } : {}) },
     });
     const out = await outputs.create(jobId, 'reel');
     let result;

@@ -13,7 +13,7 @@ const http = new HttpClient();
 const runner = new JobRunner({
   providers: (spec) => createProviders(spec.providers, { http, tornadoStorage: spec.tornadoStorage, connections: spec.connections }),
   outputs: new OpfsOutputs(),
-  reels: { maker: (reel) => new VidioProvider({ apiKey: reel.apiKey, baseUrl: reel.baseUrl, http }), inputs: new OpfsInputs() },
+  reels: { maker: (reel) => new VidioProvider({ apiKey: reel.apiKey, baseUrl: reel.baseUrl, contract: reel.contract, http }), inputs: new OpfsInputs() },
   emit: (jobId, event) => void sendToBackground('engine.event', { jobId, event }).catch(() => undefined),
 });
 void runner.sweep().catch(() => undefined);

@@ -4,6 +4,7 @@
  */
 import type { Job } from '../schemas/job';
 import type { KeyedProvider } from '../schemas/ids';
+import type { VidioContractOverride } from '../schemas/reel';
 import type { MessageType, Request } from '../messages';
 import type { ProviderSetup } from '../schemas/job-spec';
 import type { Settings } from '../schemas/settings';
@@ -57,6 +58,6 @@ export interface BackgroundPorts {
   /** Providers on the background's one HTTP client (the picker, key tests, playlists). */
   createProviders(setups: ProviderSetup[], tornadoStorage: TornadoStorage | null): Provider[];
   /** VIDIO (highlight reels: not a download provider) on the same client, for its key test. */
-  createReelService(apiKey: string | null, baseUrl: string | null): { checkKey(): Promise<AccountInfo> };
+  createReelService(apiKey: string | null, baseUrl: string | null, contract: VidioContractOverride): { checkKey(): Promise<AccountInfo> };
   now?: () => number;
 }

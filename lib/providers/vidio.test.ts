@@ -17,7 +17,8 @@ import { NodeFileSink, NodeFileSource } from '../node/files';
 import { cancelledError } from '../net/retry-policy';
 import type { JobProgress } from '../progress';
 import { JobProgressSchema } from '../schemas/progress';
-import { ASPECT_RATIOS, REEL_STATUS_WORDS, REEL_STATUSES, ReelOptionsSchema, type ReelOptionsInput } from '../schemas/reel';
+import { ASPECT_RATIOS, REEL_STATUS_WORDS, REEL_STATUSES, ReelOptionsSchema, VidioContractOverrideSchema, type ReelOptionsInput } from '../schemas/reel';
+import { HttpClient } from '../net/http';
 import { reelBody, VIDIO_CONTRACT, VidioProvider, type ReelProgress, type VidioOptions } from './vidio';
 
 const OPTIONS: ReelOptionsInput = { category: 'ball-sports', lengthSeconds: 30, aspect: 'landscape' };
@@ -141,6 +142,25 @@ describe('VidioProvider: the contract it assumes', () => {
     expect(p.contract.renderPath).toBe(VIDIO_CONTRACT.renderPath);
     expect(new VidioProvider({ apiKey: 'k', baseUrl: fake.baseUrl }).baseUrl).toBe(fake.baseUrl);
     expect(() => new VidioProvider({ apiKey: 'k', baseUrl: 'http://example.com/v1' })).toThrow(/https/);
+  });
+
+  it('a user’s corrections to the inferred contract (options page, VIDIO_CONTRACT) change the header and paths it uses', async () => {
+    const seen: Array<{ url: string; header: string | null; defaultHeader: string | null }> = [];
+    const http = new HttpClient({
+      fetch: (async (input: RequestInfo | URL, init?: RequestInit) => {
+        const headers = new Headers(init?.headers);
+        seen.push({ url: String(input), header: headers.get('x-vidio-key'), defaultHeader: headers.get('x-api-key') });
+        return new Response(JSON.stringify({ job_id: 'j1', status: 'queued', outputs: [] }), { headers: { 'content-type': 'application/json' } });
+      }) as typeof fetch,
+    });
+    const contract = VidioContractOverrideSchema.parse({ keyHeader: 'X-Vidio-Key', jobPath: '/v2/reel-jobs/{id}' });
+    const p = new VidioProvider({ apiKey: 'vidio_k3y_0001', baseUrl: 'https://api.vidio.example/api', contract, http });
+    expect((await p.getJob('j1')).status).toBe('queued');
+    expect(seen).toEqual([{ url: 'https://api.vidio.example/api/v2/reel-jobs/j1', header: 'vidio_k3y_0001', defaultHeader: null }]);
+    // What the options page and the CLI refuse, with a reason.
+    for (const bad of [{ keyHeader: 'X API Key' }, { jobPath: '/jobs' }, { renderPath: 'jobs/{id}/render' }, { uploadPath: '/up?x=1' }]) {
+      expect(VidioContractOverrideSchema.safeParse(bad).success, JSON.stringify(bad)).toBe(false);
+    }
   });
 
   it('reel options: VIDIO’s defaults filled in, anything out of range refused', () => {

@@ -7,7 +7,7 @@ import { AttemptSchema, WireErrorSchema } from './error';
 import { AudioCodecPreferenceSchema, AudioFormatSchema, CodecPreferenceSchema, ContainerPreferenceSchema, DEFAULT_CODEC_PREFERENCE, MakerIdSchema, ProviderIdSchema, QualitySchema } from './ids';
 import { MediaCandidateSchema, MediaInfoSchema } from './media';
 import { JobProgressSchema } from './progress';
-import { ReelOptionsSchema } from './reel';
+import { ReelOptionsSchema, VidioContractOverrideSchema } from './reel';
 import { TornadoStorageSchema } from './tornado-storage';
 
 /** What the user wants of whatever a provider offers (lib/jobs/choose-format.ts picks by it). */
@@ -92,6 +92,8 @@ export const ReelSpecSchema = z.object({
   apiKey: z.string().min(1).max(600),
   /** null: the inferred default (lib/providers/vidio.ts VIDIO_CONTRACT). */
   baseUrl: z.string().url().nullable(),
+  /** The user's corrections to the inferred contract (options page, advanced). */
+  contract: VidioContractOverrideSchema.default({}),
 });
 export type ReelSpec = z.infer<typeof ReelSpecSchema>;
 export type JobSpecInput = z.input<typeof JobSpecSchema>;

@@ -83,3 +83,21 @@ export const REEL_STATUS_WORDS: Readonly<Record<ReelJobStatus, string>> = {
 export function reelStatusWords(status: ReelJobStatus): string {
   return REEL_STATUS_WORDS[status];
 }
+
+/**
+ * The parts of VIDIO's HTTP contract a user may correct (the options page's advanced section, or
+ * `VIDIO_CONTRACT` as JSON for the CLI): none of it is public, so every default is inferred
+ * (lib/providers/vidio.ts VIDIO_CONTRACT). Paths start with "/"; a job path holds `{id}`.
+ */
+const ApiPath = z.string().max(200).regex(/^\/[\w\-./{}]*$/, { message: 'A path starts with "/" and holds only letters, digits, - _ . / and {id}' });
+export const VidioContractOverrideSchema = z
+  .object({
+    keyHeader: z.string().max(100).regex(/^[A-Za-z0-9-]+$/, { message: 'A header name holds only letters, digits and -' }),
+    uploadPath: ApiPath,
+    uploadField: z.string().max(100).regex(/^[\w-]+$/),
+    reelsPath: ApiPath,
+    jobPath: ApiPath.refine((p) => p.includes('{id}'), { message: 'The job path must hold {id}' }),
+    renderPath: ApiPath.refine((p) => p.includes('{id}'), { message: 'The render path must hold {id}' }),
+  })
+  .partial();
+export type VidioContractOverride = z.infer<typeof VidioContractOverrideSchema>;

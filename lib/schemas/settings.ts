@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_FILENAME_TEMPLATE, templateProblem } from './filename-template';
+import { VidioContractOverrideSchema } from './reel';
 import { AudioCodecPreferenceSchema, AudioFormatSchema, CODEC_FAMILIES, ContainerPreferenceSchema, DEFAULT_CODEC_PREFERENCE, KeyedProviderSchema, PROVIDER_IDS, ProviderIdSchema, QualitySchema } from './ids';
 
 /**
@@ -36,6 +37,8 @@ export const SettingsSchema = z.object({
   container: ContainerPreferenceSchema.catch('mp4').default('mp4'),
   /** The sound that goes with a video: the one that comes with it, or AAC / Opus when offered. */
   audioCodec: AudioCodecPreferenceSchema.catch('auto').default('auto'),
+  /** Corrections to VIDIO's inferred HTTP contract (header, paths): empty uses the inferred defaults. */
+  vidioContract: VidioContractOverrideSchema.catch({}).default({}),
   /** Parallel connections per track. */
   connections: z.number().int().min(1).max(10).catch(4).default(4),
 });

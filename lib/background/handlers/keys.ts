@@ -29,7 +29,7 @@ export function keyHandlers(ports: Pick<BackgroundPorts, 'keys' | 'loadSettings'
       const apiKey = await keys.get(provider);
       if (provider === 'vidio') {
         if (!apiKey) throw new VidmuxError('unauthorized', 'No key is set for VIDIO.');
-        return ports.createReelService(apiKey, settings.baseUrls.vidio ?? null).checkKey();
+        return ports.createReelService(apiKey, settings.baseUrls.vidio ?? null, settings.vidioContract).checkKey();
       }
       const [p] = ports.createProviders([{ id: provider, apiKey, baseUrl: settings.baseUrls[provider] ?? null }], null);
       if (!p) throw new VidmuxError('unauthorized', 'No key is set for this provider.');

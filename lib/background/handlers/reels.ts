@@ -14,7 +14,7 @@ export function reelHandlers(d: { ready: Promise<void>; downloads: DownloadServi
       const first = inputs[0]!.name.replace(/\.[^.]+$/, '');
       const job = await d.downloads.start({
         // The key goes to the engine inside the spec, like the download providers' keys.
-        spec: { url: 'https://vidio.ai/', wish: { quality: 'best' }, providers: [], reel: { inputs, options, apiKey, baseUrl: settings.baseUrls.vidio ?? null } },
+        spec: { url: 'https://vidio.ai/', wish: { quality: 'best' }, providers: [], reel: { inputs, options, apiKey, baseUrl: settings.baseUrls.vidio ?? null, contract: settings.vidioContract } },
         page: { title: `${first} (${options.aspect} reel)`, url: 'https://vidio.ai/' },
         tabId: null,
         filenameTemplate: settings.filenameTemplate,
