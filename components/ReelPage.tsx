@@ -8,7 +8,7 @@
 import { useEffect, useState } from 'react';
 import type { Job } from '@/lib/schemas/job';
 import { sendToBackground, serveMessages } from '@/lib/platform/messaging';
-import { storeInput } from '@/lib/platform/opfs-inputs';
+import { removeInputs, storeInput } from '@/lib/platform/opfs-inputs';
 import { ASPECT_RATIOS, MUSIC_CATEGORIES, VIDEO_CATEGORIES, type ReelOptionsInput } from '@/lib/schemas/reel';
 import { JobItem } from './Popup';
 
@@ -50,11 +50,15 @@ export function ReelPage() {
   const start = async () => {
     setBusy(true);
     setError(null);
+    const inputs: Array<{ id: string; name: string; size: number }> = [];
     try {
-      const inputs = [];
+      // No copying gigabytes for a start that cannot work.
+      const { keys } = await sendToBackground('keys.list', {});
+      if (!keys.find((k) => k.provider === 'vidio')?.masked) throw new Error('Add a VIDIO key on the options page to make highlight reels.');
       for (const f of files) inputs.push(await storeInput(f));
       setJob((await sendToBackground('reel.start', { inputs, options })).job);
     } catch (e) {
+      await removeInputs(inputs.map((i) => i.id));
       setError(errorText(e));
     } finally {
       setBusy(false);

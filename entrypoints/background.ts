@@ -28,6 +28,7 @@ export default defineBackground(() => {
           import('@/lib/platform/opfs-outputs'),
           import('@/lib/platform/opfs-inputs'),
         ]);
+        void new OpfsInputs().sweep().catch(() => undefined);
         return new JobRunner({
           providers: (spec) => createProviders(spec.providers, { http, tornadoStorage: spec.tornadoStorage, connections: spec.connections }),
           outputs: new OpfsOutputs(),

@@ -17,6 +17,7 @@ const runner = new JobRunner({
   emit: (jobId, event) => void sendToBackground('engine.event', { jobId, event }).catch(() => undefined),
 });
 void runner.sweep().catch(() => undefined);
+void new OpfsInputs().sweep().catch(() => undefined);
 
 serveMessages(
   {

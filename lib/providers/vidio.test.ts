@@ -163,6 +163,20 @@ describe('VidioProvider: the contract it assumes', () => {
     }
   });
 
+  it('a render answered 409 because the job already rendered meanwhile is done, not retried for minutes', async () => {
+    const calls: string[] = [];
+    const http = new HttpClient({
+      fetch: (async (input: RequestInfo | URL, init?: RequestInit) => {
+        calls.push(`${init?.method ?? 'GET'} ${new URL(String(input)).pathname}`);
+        if (init?.method === 'POST') return new Response(JSON.stringify({ error: { code: 'conflict', message: 'already rendering' } }), { status: 409, headers: { 'content-type': 'application/json' } });
+        return new Response(JSON.stringify({ job_id: 'j1', status: 'rendered', outputs: [], output_url: 'https://files.vidio.example/r.mp4' }), { headers: { 'content-type': 'application/json' } });
+      }) as typeof fetch,
+    });
+    const p = new VidioProvider({ apiKey: 'vidio_k3y_0001', baseUrl: 'https://api.vidio.example/v1', http, sleep: async () => undefined });
+    expect(await p.render('j1', 0)).toMatchObject({ status: 'rendered', output_url: 'https://files.vidio.example/r.mp4' });
+    expect(calls).toEqual(['POST /v1/jobs/j1/render', 'GET /v1/jobs/j1']);
+  });
+
   it('reel options: VIDIO’s defaults filled in, anything out of range refused', () => {
     expect(ReelOptionsSchema.parse(OPTIONS)).toEqual({ ...OPTIONS, musicVolume: 100, originalVolume: 100, outputIndex: 0 });
     for (const bad of [{ lengthSeconds: 0 }, { lengthSeconds: 3601 }, { lengthSeconds: 1.5 }, { aspect: 'wide' }, { music: 'jazz' }, { musicVolume: 101 }, { originalVolume: -1 }, { outputIndex: -1 }]) {

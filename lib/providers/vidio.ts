@@ -361,7 +361,8 @@ export class VidioProvider {
         opts.onStatus?.(job.status, REEL_STATUS_WORDS[job.status], job);
       }
       if (job.status === 'failed') throw failedError(job);
-      if (job.status === 'rendering') return { job_id: job.job_id, status: 'rendering', output_url: null };
+      // Already rendering (or done by now): the render asked for is under way.
+      if (job.status === 'rendering' || job.status === 'rendered') return { job_id: job.job_id, status: job.status, output_url: job.output_url ?? null };
       const waited = this.now() - started;
       if (waited >= this.contract.renderConflictMaxMs) {
         throw new VidioError(
@@ -550,13 +551,11 @@ export class VidioProvider {
     const max = c.maxUploadBytes;
 
     // A file the browser holds (an OPFS File): browsers stream request bodies only over HTTP/2,
-    // so the multipart body is a Blob (read from disk, never copied into memory), sent with
-    // XMLHttpRequest where there is one: fetch reports no upload progress.
+    // so the multipart body is a Blob (read from disk, never copied into memory). Sent with fetch
+    // and `redirect: 'manual'` like every keyed call: XMLHttpRequest would report upload progress
+    // but follows redirects with the key header to wherever they point. Progress: start and end.
     const blob = (source as UploadSource).blob;
-    if (blob && typeof XMLHttpRequest !== 'undefined') {
-      const headers = { accept: 'application/json', 'content-type': `multipart/form-data; boundary=${boundary}`, ...keyed };
-      return this.sendBlobUpload(url, new Blob([head as BlobPart, blob, tail as BlobPart]), headers, opts, head.length, size);
-    }
+    const blobBody = blob ? new Blob([head as BlobPart, blob, tail as BlobPart]) : null;
 
     const ctrl = new AbortController();
     let why: 'stalled' | 'no_answer' | null = null;
@@ -647,15 +646,24 @@ export class VidioProvider {
     const headers: Record<string, string> = {
       accept: 'application/json',
       'content-type': `multipart/form-data; boundary=${boundary}`,
-      ...(size === null ? {} : { 'content-length': String(head.length + size + tail.length) }),
+      // A Blob body has its own length (and browsers refuse to be told one).
+      ...(size === null || blobBody ? {} : { 'content-length': String(head.length + size + tail.length) }),
       ...keyed,
     };
     const where = describe(url);
     try {
       let res: Response;
       try {
-        // `duplex: 'half'`: how fetch sends a stream body (Node requires it; browsers stream over HTTP/2).
-        res = await this.fetchImpl(url, { method: 'POST', headers, body, signal: fetchSignal, redirect: 'manual', duplex: 'half' } as RequestInit);
+        if (blobBody) {
+          opts.onProgress?.(0, size);
+          // Nothing tells how far a Blob upload is: one limit for sending it and the answer.
+          arm(c.uploadAnswerTimeoutMs + c.uploadStallMs, 'no_answer');
+          res = await this.fetchImpl(url, { method: 'POST', headers, body: blobBody, signal: fetchSignal, redirect: 'manual' });
+          opts.onProgress?.(size ?? 0, size);
+        } else {
+          // `duplex: 'half'`: how fetch sends a stream body (Node requires it; browsers stream over HTTP/2).
+          res = await this.fetchImpl(url, { method: 'POST', headers, body, signal: fetchSignal, redirect: 'manual', duplex: 'half' } as RequestInit);
+        }
       } catch (err) {
         if (signal?.aborted) throw cancelledError(signal);
         if (st.bodyError) throw st.bodyError;
@@ -663,65 +671,22 @@ export class VidioProvider {
         if (why === 'no_answer') throw new HttpFailure('timeout', 'timeout', `${where} did not answer within ${fmtDuration(c.uploadAnswerTimeoutMs)} of the upload's end.`, { provider: PROVIDER, cause: err });
         throw new HttpFailure('network', 'network', `Could not upload to ${where}: ${errorText(err)}.`, { provider: PROVIDER, cause: err });
       }
+      // The answer's body is read under the same "no answer" limit (a server may stall after its headers).
+      let text: string;
+      try {
+        text = await readText(res, 64 * 1024, fetchSignal);
+      } catch (err) {
+        if (signal?.aborted) throw cancelledError(signal);
+        if (why === 'no_answer') throw new HttpFailure('timeout', 'timeout', `${where} did not finish answering within ${fmtDuration(c.uploadAnswerTimeoutMs)} of the upload's end.`, { provider: PROVIDER, cause: err });
+        throw err;
+      }
       clearTimeout(timer);
-      const text = await readText(res, 64 * 1024, signal);
       if (res.status >= 200 && res.status < 300) return text;
       throw statusFailure(res, text, where);
     } finally {
       clearTimeout(timer);
       if (st.phase !== 'done') await st.reader?.cancel().catch(() => {});
     }
-  }
-
-  /** Sends a Blob body with XMLHttpRequest (upload progress, cancel, the same stall limit). */
-  private sendBlobUpload(url: string, body: Blob, headers: Record<string, string>, opts: UploadOptions, headBytes: number, size: number | null): Promise<string> {
-    const { signal } = opts;
-    const c = this.contract;
-    const where = describe(url);
-    return new Promise<string>((resolve, reject) => {
-      const xhr = new XMLHttpRequest();
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const arm = (ms: number, fail: () => unknown) => {
-        clearTimeout(timer);
-        timer = setTimeout(() => {
-          xhr.abort();
-          reject(fail());
-        }, ms);
-      };
-      const stalled = () => new HttpFailure('stalled', 'timeout', `The upload to ${where} took no data for ${fmtDuration(c.uploadStallMs)}.`, { provider: PROVIDER });
-      const onAbort = () => {
-        clearTimeout(timer);
-        xhr.abort();
-        reject(cancelledError(signal!));
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      const done = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-      };
-      xhr.open('POST', url);
-      for (const [k, v] of Object.entries(headers)) xhr.setRequestHeader(k, v);
-      xhr.upload.onprogress = (e) => {
-        arm(c.uploadStallMs, stalled);
-        opts.onProgress?.(Math.max(0, Math.min(size ?? Infinity, e.loaded - headBytes)), size);
-      };
-      xhr.upload.onload = () => arm(c.uploadAnswerTimeoutMs, () => new HttpFailure('timeout', 'timeout', `${where} did not answer within ${fmtDuration(c.uploadAnswerTimeoutMs)} of the upload's end.`, { provider: PROVIDER }));
-      xhr.onerror = () => {
-        done();
-        reject(new HttpFailure('network', 'network', `Could not upload to ${where}: the connection failed.`, { provider: PROVIDER }));
-      };
-      xhr.onload = () => {
-        done();
-        const text = xhr.responseText.slice(0, 64 * 1024);
-        if (xhr.status >= 200 && xhr.status < 300) return resolve(text);
-        const retryAfter = xhr.getResponseHeader('retry-after');
-        reject(statusFailure(new Response(text, { status: xhr.status, headers: retryAfter ? { 'retry-after': retryAfter } : {} }), text, where));
-      };
-      if (signal?.aborted) return onAbort();
-      arm(c.uploadStallMs, stalled);
-      opts.onProgress?.(0, size);
-      xhr.send(body);
-    });
   }
 
   /** A failure in VIDIO's words (cancellation and errors already worded pass through). */

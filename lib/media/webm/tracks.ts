@@ -152,6 +152,9 @@ function trackEntry(b: Uint8Array, entry: Element, base: number): WebmTrackEntry
  * putting the stripped bytes back; encryption and real compression (zlib, bzlib, lzo) are named
  * so the demuxer can refuse the track.
  */
+/** The longest stripped header read (header compression takes off a codec's few constant leading bytes). */
+const MAX_STRIPPED_HEADER_BYTES = 256;
+
 function contentEncodings(b: Uint8Array, encodings: Element | undefined, base: number): { strippedHeader: Uint8Array | null; encoding: string | null } {
   if (!encodings) return { strippedHeader: null, encoding: null };
   let strippedHeader: Uint8Array | null = null;
@@ -169,7 +172,11 @@ function contentEncodings(b: Uint8Array, encodings: Element | undefined, base: n
     const algo = algoElement ? readUint(b, algoElement, base) : 0;
     if (algo !== 3) return { strippedHeader: null, encoding: `compressed (${['zlib', 'bzlib', 'lzo1x'][algo] ?? `algorithm ${algo}`})` };
     const settings = child(c, ID.ContentCompSettings);
-    if (settings && settings.end > settings.data) strippedHeader = b.slice(settings.data, settings.end);
+    if (settings && settings.end > settings.data) {
+      // Real stripped headers are a few bytes, copied in front of every frame: a big one is an attack.
+      if (settings.end - settings.data > MAX_STRIPPED_HEADER_BYTES) return { strippedHeader: null, encoding: `header-stripped by ${settings.end - settings.data} bytes (more than ${MAX_STRIPPED_HEADER_BYTES})` };
+      strippedHeader = b.slice(settings.data, settings.end);
+    }
   }
   return { strippedHeader, encoding: null };
 }
