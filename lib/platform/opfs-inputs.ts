@@ -10,15 +10,16 @@ import type { InputStore } from '../jobs/inputs';
 
 const DIR = 'reel-inputs';
 
-async function inputsDir(): Promise<FileSystemDirectoryHandle> {
+/** The inputs' directory; made only to store a file (null when there is none yet). */
+async function inputsDir(create = false): Promise<FileSystemDirectoryHandle | null> {
   const root = await navigator.storage.getDirectory();
-  return root.getDirectoryHandle(DIR, { create: true });
+  return root.getDirectoryHandle(DIR, { create }).catch(() => null);
 }
 
 /** Copies `file` into the store (streamed to disk); returns the id a job names it by. */
 export async function storeInput(file: File): Promise<{ id: string; name: string; size: number }> {
   const id = `in-${crypto.randomUUID()}`;
-  const dir = await inputsDir();
+  const dir = (await inputsDir(true))!;
   const handle = await dir.getFileHandle(id, { create: true });
   try {
     const writable = await handle.createWritable({ keepExistingData: false });
@@ -52,14 +53,14 @@ export function blobSource(blob: Blob): ByteSource & { blob: Blob } {
 export class OpfsInputs implements InputStore {
   async open(id: string): Promise<ByteSource & { blob: Blob }> {
     if (!/^[\w-]{1,80}$/.test(id)) throw new Error(`bad input id ${id}`);
-    const handle = await (await inputsDir()).getFileHandle(id).catch(() => null);
+    const handle = (await (await inputsDir())?.getFileHandle(id).catch(() => null)) ?? null;
     if (!handle) throw new VidmuxError('not_found', 'The file for this reel is no longer here; choose it again on the reel page.');
     return blobSource(await handle.getFile());
   }
 
   async remove(id: string): Promise<void> {
     if (!/^[\w-]{1,80}$/.test(id)) return;
-    await (await inputsDir()).removeEntry(id).catch(() => undefined);
+    await (await inputsDir())?.removeEntry(id).catch(() => undefined);
   }
 
   /**
@@ -68,6 +69,7 @@ export class OpfsInputs implements InputStore {
    */
   async sweep(now = Date.now()): Promise<void> {
     const dir = await inputsDir();
+    if (!dir) return;
     for await (const [name, handle] of (dir as unknown as { entries(): AsyncIterable<[string, FileSystemHandle]> }).entries()) {
       if (handle.kind !== 'file') continue;
       const file = await (handle as FileSystemFileHandle).getFile().catch(() => null);
