@@ -55,7 +55,7 @@ import type { DemuxedTrack, DemuxedTrackInfo, OpenTrackOptions, Packet, TrackWan
 import { SharedPass, type PassProducer, type TrackKind } from './shared-pass';
 import { AudioStream, TS_CLOCK, VideoStream, type EsContext } from './ts/elementary';
 import { parsePat, parsePmt, SectionAssembler, type ProgramMap, type TsStream } from './ts/psi';
-import { handlerBox } from './ts/sample-entries';
+import { handlerBox } from './sample-entry-boxes';
 
 /** Where the packets start and how long they are. */
 export interface TsLayout {

@@ -5,52 +5,9 @@
  * (avcC, hvcC), 14496-1/-14 (esds) and ETSI TS 102 366 Annex F (dac3, dec3).
  */
 import { makeBox, writeU32 } from '../boxes';
+import { audioEntry, fullBox, stsd, u16, u32, visualEntry } from '../sample-entry-boxes';
 import type { Ac3Header, AdtsHeader, Eac3Header, MpegAudioHeader } from './audio';
 import type { AvcSps, HevcSps } from './nal';
-
-/** A full box (version 0, flags 0) around `parts`. */
-function fullBox(type: string, ...parts: Uint8Array[]): Uint8Array {
-  return makeBox(type, new Uint8Array(4), ...parts);
-}
-
-function u16(v: number): Uint8Array {
-  return new Uint8Array([(v >> 8) & 0xff, v & 0xff]);
-}
-
-function u32(v: number): Uint8Array {
-  const b = new Uint8Array(4);
-  writeU32(b, 0, v >>> 0);
-  return b;
-}
-
-/** `stsd` with one entry. */
-function stsd(entry: Uint8Array): Uint8Array {
-  return fullBox('stsd', u32(1), entry);
-}
-
-/** The `hdlr` ffmpeg writes for a track of `kind`. */
-export function handlerBox(kind: 'video' | 'audio'): Uint8Array {
-  const name = new TextEncoder().encode(kind === 'video' ? 'VideoHandler\0' : 'SoundHandler\0');
-  return fullBox('hdlr', u32(0), new TextEncoder().encode(kind === 'video' ? 'vide' : 'soun'), new Uint8Array(12), name);
-}
-
-/** VisualSampleEntry of `type` around its configuration boxes. */
-function visualEntry(type: string, width: number, height: number, ...boxes: Uint8Array[]): Uint8Array {
-  const fields = new Uint8Array(78);
-  fields[7] = 1; // data_reference_index
-  fields[24] = (width >> 8) & 0xff;
-  fields[25] = width & 0xff;
-  fields[26] = (height >> 8) & 0xff;
-  fields[27] = height & 0xff;
-  writeU32(fields, 28, 0x00480000); // 72 dpi
-  writeU32(fields, 32, 0x00480000);
-  fields[41] = 1; // frame_count
-  fields[74] = 0x00;
-  fields[75] = 0x18; // depth
-  fields[76] = 0xff; // pre_defined = -1
-  fields[77] = 0xff;
-  return makeBox(type, fields, ...boxes);
-}
 
 /** `pasp` when the pixels aren't square. */
 function pasp(sps: { sarWidth: number; sarHeight: number }): Uint8Array[] {
@@ -125,18 +82,6 @@ export function hevcSampleDescription(sps: HevcSps, arrays: Array<{ type: number
     for (const n of a.nals) parts.push(u16(n.length), n);
   }
   return stsd(visualEntry('hvc1', sps.width, sps.height, makeBox('hvcC', ...parts), ...pasp(sps)));
-}
-
-/** AudioSampleEntry of `type` around its configuration box. */
-function audioEntry(type: string, channels: number, sampleRate: number, config: Uint8Array): Uint8Array {
-  const fields = new Uint8Array(28);
-  fields[7] = 1; // data_reference_index
-  fields[16] = (channels >> 8) & 0xff;
-  fields[17] = channels & 0xff;
-  fields[19] = 16; // samplesize
-  // samplerate is 16.16 fixed point; rates above 65535 Hz don't fit (the mdhd timescale has them).
-  writeU32(fields, 24, sampleRate < 0x10000 ? sampleRate * 0x10000 : 0);
-  return makeBox(type, fields, config);
 }
 
 /** An MPEG-4 descriptor: tag, size (one byte while it fits, else four), body. */

@@ -47,7 +47,7 @@ import type { ByteSource } from '../../io';
 import { releaseBuffer, retainBuffer, SequentialReader } from '../byte-reader';
 import type { DemuxedTrack, DemuxedTrackInfo, EditEntry, OpenTrackOptions, TrackWant } from '../demux';
 import { SharedPass, type PassProducer, type TrackKind } from '../shared-pass';
-import { handlerBox } from '../ts/sample-entries';
+import { handlerBox } from '../sample-entry-boxes';
 import { blockFrames, blockHeader, KEYFRAME_FLAG, opusPacketSamples } from './block';
 import { child, children, EbmlError, ID, readString, readUint, SEGMENT_CHILDREN, UNKNOWN_SIZE, vintLength } from './ebml';
 import { av1SampleDescription, opusSampleDescription, parseOpusHead, parseVp9Header, vp9SampleDescription, type OpusHead } from './sample-entries';

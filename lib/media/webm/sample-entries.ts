@@ -12,52 +12,10 @@
  * - Opus: `Opus` + `dOps` (Encapsulation of Opus in ISO BMFF, 4.3.2) from the OpusHead in
  *   CodecPrivate: the same fields, big-endian instead of little-endian, version 0.
  */
-import { makeBox, writeU32 } from '../boxes';
+import { concatBytes, makeBox, writeU32 } from '../boxes';
+import { audioEntry, fullBox, stsd, u16, u32, visualEntry } from '../sample-entry-boxes';
 import { BitReader } from '../ts/bits';
 import type { TrackColour } from './tracks';
-
-function u16(v: number): Uint8Array {
-  return new Uint8Array([(v >> 8) & 0xff, v & 0xff]);
-}
-
-function u32(v: number): Uint8Array {
-  const b = new Uint8Array(4);
-  writeU32(b, 0, v >>> 0);
-  return b;
-}
-
-/** `stsd` with one entry. */
-function stsd(entry: Uint8Array): Uint8Array {
-  return makeBox('stsd', new Uint8Array(4), u32(1), entry);
-}
-
-/** VisualSampleEntry of `type` around its configuration boxes. */
-function visualEntry(type: string, width: number, height: number, ...boxes: Uint8Array[]): Uint8Array {
-  const fields = new Uint8Array(78);
-  fields[7] = 1; // data_reference_index
-  fields[24] = (width >> 8) & 0xff;
-  fields[25] = width & 0xff;
-  fields[26] = (height >> 8) & 0xff;
-  fields[27] = height & 0xff;
-  writeU32(fields, 28, 0x00480000); // 72 dpi
-  writeU32(fields, 32, 0x00480000);
-  fields[41] = 1; // frame_count
-  fields[75] = 0x18; // depth
-  fields[76] = 0xff; // pre_defined = -1
-  fields[77] = 0xff;
-  return makeBox(type, fields, ...boxes);
-}
-
-/** AudioSampleEntry of `type` around its configuration box. */
-function audioEntry(type: string, channels: number, sampleRate: number, config: Uint8Array): Uint8Array {
-  const fields = new Uint8Array(28);
-  fields[7] = 1; // data_reference_index
-  fields[16] = (channels >> 8) & 0xff;
-  fields[17] = channels & 0xff;
-  fields[19] = 16; // samplesize
-  writeU32(fields, 24, sampleRate < 0x10000 ? sampleRate * 0x10000 : 0);
-  return makeBox(type, fields, config);
-}
 
 /** `pasp` when the display size says the pixels aren't square. */
 function pasp(width: number, height: number, displayWidth: number | null, displayHeight: number | null): Uint8Array[] {
@@ -370,11 +328,11 @@ export function av1SampleDescription(
   const seq = firstKeyframe ? av1SequenceHeader(firstKeyframe) : null;
   let av1C: Uint8Array;
   if (codecPrivate && codecPrivate.length >= 4 && codecPrivate[0] === 0x81) {
-    av1C = codecPrivate.length === 4 && seq ? concat(codecPrivate, seq.obu) : codecPrivate;
+    av1C = codecPrivate.length === 4 && seq ? concatBytes([codecPrivate, seq.obu]) : codecPrivate;
   } else {
     const config = seq ? parseAv1SequenceHeader(seq.payload) : null;
     if (!seq || !config) return null;
-    av1C = concat(av1ConfigHeader(config), seq.obu);
+    av1C = concatBytes([av1ConfigHeader(config), seq.obu]);
   }
   const profile = av1C[1]! >> 5;
   const level = av1C[1]! & 0x1f;
@@ -384,12 +342,7 @@ export function av1SampleDescription(
   return { stsd: stsd(entry), codec: `av01.${profile}.${two(level)}${tier}.${two(bitDepth)}` };
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}
+
 
 /** What an OpusHead (RFC 7845 5.1) says. */
 export interface OpusHead {
