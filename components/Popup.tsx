@@ -3,7 +3,8 @@ import { formatBytes, formatDuration } from '@/lib/format';
 import { progressFraction, type Progress } from '@/lib/progress';
 import { chooseFormat, planFormat, qualityOf } from '@/lib/jobs/choose-format';
 import type { Job } from '@/lib/schemas/job';
-import { FINISHED_STAGES } from '@/lib/schemas/progress';
+import { FINISHED_STAGES, type JobChoice } from '@/lib/schemas/progress';
+import { isReelable } from '@/lib/schemas/reel';
 import type { Response } from '@/lib/messages';
 import { notAFileReason } from '@/lib/page-media';
 import type { Format, MediaCandidate, MediaInfo } from '@/lib/schemas/media';
@@ -280,8 +281,36 @@ function ProgressBar({ label, progress }: { label: string; progress: Progress })
   );
 }
 
-/** A saved video a highlight reel can be made of (the reel page asks for the file: the browser does not hand downloads back). */
-const REELABLE = /\.(mp4|m4v|mov|webm|mkv|ts)$/i;
+/** The results a job waits on (VIDIO's proposed reels): each with its picture and length, and a button to go on with it. */
+function Choices({ job, choices, act }: { job: Job; choices: JobChoice[]; act: (what: Promise<unknown>) => void }) {
+  const [picked, setPicked] = useState<number | null>(null);
+  return (
+    <ul aria-label="Proposed reels" style={{ listStyle: 'none', padding: 0, display: 'flex', flexWrap: 'wrap', gap: 8 }}>
+      {choices.map((c) => {
+        const label = `Reel ${c.index + 1}${c.durationSeconds === null ? '' : ` (${formatDuration(c.durationSeconds)})`}`;
+        return (
+          <li key={c.index} data-testid="job-choice" style={{ width: 120 }}>
+            {c.thumbnail ? <img src={c.thumbnail} alt={label} style={{ width: 120, height: 68, objectFit: 'cover', borderRadius: 4 }} /> : <div className="muted" style={{ height: 68 }}>No picture</div>}
+            <div className="muted">{label}{c.index === 0 ? ' · VIDIO’s best' : ''}</div>
+            <button
+              disabled={picked !== null}
+              aria-label={`Render ${label}`}
+              onClick={() => {
+                setPicked(c.index);
+                act(sendToBackground('download.choose', { jobId: job.id, index: c.index }).catch((e: unknown) => {
+                  setPicked(null);
+                  throw e;
+                }));
+              }}
+            >
+              {picked === c.index ? 'Chosen' : 'Render this'}
+            </button>
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
 
 /** One queue entry: progress (in the service's words when it gives them), actions, the outcome. Also shown on the reel page. */
 export function JobItem({ job, onError }: { job: Job; onError: (e: string) => void }) {
@@ -305,8 +334,8 @@ export function JobItem({ job, onError }: { job: Job; onError: (e: string) => vo
         {job.progress.stage === 'done' && job.downloadId !== null && (
           <button onClick={() => act(sendToBackground('download.show', { jobId: job.id }))} aria-label={`Show ${job.filename} in folder`}>Show</button>
         )}
-        {job.progress.stage === 'done' && job.provider !== 'vidio' && !job.remoteLocation && REELABLE.test(job.filename) && (
-          <button onClick={() => act(openExtensionPage(`reel.html?from=${encodeURIComponent(job.file ?? job.filename)}`))} aria-label={`Make a highlight reel of ${job.filename}`}>
+        {job.progress.stage === 'done' && isReelable(job) && (
+          <button onClick={() => act(openExtensionPage(`reel.html?job=${encodeURIComponent(job.id)}&from=${encodeURIComponent(job.file ?? job.filename)}`))} aria-label={`Make a highlight reel of ${job.filename}`}>
             Reel
           </button>
         )}
@@ -315,7 +344,8 @@ export function JobItem({ job, onError }: { job: Job; onError: (e: string) => vo
       {active && (
         <>
           <div className="muted" data-testid="job-stage-words">{job.progress.words ?? STAGES[job.progress.stage] ?? job.progress.stage}</div>
-          {tracks.length > 1 ? (
+          {job.progress.choices && <Choices job={job} choices={job.progress.choices} act={act} />}
+          {job.progress.choices ? null : tracks.length > 1 ? (
             tracks.map(([name, t]) => (
               <div key={name} className="row" style={{ gap: 6 }}>
                 <span className="muted" style={{ width: 44 }}>{name}</span>
@@ -325,7 +355,7 @@ export function JobItem({ job, onError }: { job: Job; onError: (e: string) => vo
           ) : (
             <ProgressBar label="Progress" progress={p} />
           )}
-          <div className="muted">
+          <div className="muted" hidden={!!job.progress.choices}>
             {p.bytesTotal === null && p.segments ? `${p.segments.done} of ${p.segments.total} segments · ${formatBytes(p.bytesDone)}` : `${formatBytes(p.bytesDone)} of ${formatBytes(p.bytesTotal)}`}
             {p.speedBps > 0 && ` · ${formatBytes(p.speedBps)}/s`}
             {p.etaSeconds !== null && p.etaSeconds > 0 && ` · ${formatDuration(p.etaSeconds)} left`}

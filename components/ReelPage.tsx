@@ -2,23 +2,32 @@
  * The highlight-reel page: local videos (picker or drag and drop, reorderable), the reel options
  * VIDIO documents, then one queued job whose every stage shows here and in the popup. The videos
  * are copied into the engine's input store first (a File cannot cross contexts by message).
- * From a finished download (`?from=<saved file>`) it names the file to choose: the browser does
- * not hand an extension back the files it saved.
+ * From a finished download (`?job=<id>&from=<saved file>`) the video is already chosen when the
+ * engine kept the job's file for a reel (with a VIDIO key it keeps the last saved video for an
+ * hour: lib/platform/opfs-inputs.ts); otherwise the page names the file to choose, since the
+ * browser does not hand an extension back the files it saved.
  */
 import { useEffect, useState } from 'react';
 import type { Job } from '@/lib/schemas/job';
 import { sendToBackground, serveMessages } from '@/lib/platform/messaging';
-import { removeInputs, storeInput } from '@/lib/platform/opfs-inputs';
-import { ASPECT_RATIOS, MUSIC_CATEGORIES, VIDEO_CATEGORIES, type ReelOptionsInput } from '@/lib/schemas/reel';
+import { keptInput, removeInputs, storeInput } from '@/lib/platform/opfs-inputs';
+import { ASPECT_RATIOS, keptInputId, MUSIC_CATEGORIES, VIDEO_CATEGORIES, type ReelOptionsInput } from '@/lib/schemas/reel';
 import { JobItem } from './Popup';
 
 const words = (s: string) => s.replace(/[-_]/g, ' ').replace(/\band\b/g, '&');
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
+const baseName = (path: string) => path.split(/[\\/]/).pop() ?? path;
+
+/** A video of the reel: a file the user gave, or a finished download the engine kept for it. */
+type ReelVideo = { kind: 'file'; file: File; name: string } | { kind: 'kept'; id: string; name: string; size: number };
 
 export function ReelPage() {
-  const from = new URLSearchParams(location.search).get('from');
-  const [files, setFiles] = useState<File[]>([]);
-  const [options, setOptions] = useState<ReelOptionsInput>({ category: 'others', lengthSeconds: 30, aspect: 'portrait', music: null, musicVolume: 100, originalVolume: 100, outputIndex: 0 });
+  const params = new URLSearchParams(location.search);
+  const from = params.get('from');
+  const fromJob = params.get('job');
+  const [files, setFiles] = useState<ReelVideo[]>([]);
+  const [keptChecked, setKeptChecked] = useState(!fromJob);
+  const [options, setOptions] = useState<ReelOptionsInput>({ category: 'others', lengthSeconds: 30, aspect: 'portrait', music: null, musicVolume: 100, originalVolume: 100, outputIndex: 0, chooseOutput: false });
   const [job, setJob] = useState<Job | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -37,7 +46,15 @@ export function ReelPage() {
     [],
   );
 
-  const add = (list: FileList | null) => list && setFiles((f) => [...f, ...Array.from(list)]);
+  // The finished download, if the engine kept it for a reel: chosen already, nothing to pick.
+  useEffect(() => {
+    if (!fromJob) return;
+    void keptInput(keptInputId(fromJob))
+      .then((kept) => kept && setFiles((f) => [{ kind: 'kept', id: kept.id, size: kept.size, name: baseName(from ?? 'video.mp4') }, ...f]))
+      .finally(() => setKeptChecked(true));
+  }, [fromJob, from]);
+
+  const add = (list: FileList | null) => list && setFiles((f) => [...f, ...Array.from(list, (file) => ({ kind: 'file' as const, file, name: file.name }))]);
   const move = (i: number, by: -1 | 1) =>
     setFiles((f) => {
       const next = [...f];
@@ -55,10 +72,23 @@ export function ReelPage() {
       // No copying gigabytes for a start that cannot work.
       const { keys } = await sendToBackground('keys.list', {});
       if (!keys.find((k) => k.provider === 'vidio')?.masked) throw new Error('Add a VIDIO key on the options page to make highlight reels.');
-      for (const f of files) inputs.push(await storeInput(f));
-      setJob((await sendToBackground('reel.start', { inputs, options })).job);
+      const copied: string[] = [];
+      for (const f of files) {
+        if (f.kind === 'kept') inputs.push({ id: f.id, name: f.name, size: f.size });
+        else {
+          const stored = await storeInput(f.file);
+          copied.push(stored.id);
+          inputs.push(stored);
+        }
+      }
+      try {
+        setJob((await sendToBackground('reel.start', { inputs, options })).job);
+      } catch (e) {
+        // Copies this page made go; the kept download stays for another try.
+        await removeInputs(copied);
+        throw e;
+      }
     } catch (e) {
-      await removeInputs(inputs.map((i) => i.id));
       setError(errorText(e));
     } finally {
       setBusy(false);
@@ -69,9 +99,10 @@ export function ReelPage() {
     <main style={{ maxWidth: 640, margin: '0 auto', padding: 24 }}>
       <h1>Highlight reel</h1>
       <p className="muted">VIDIO makes a short reel of your videos. They are uploaded to VIDIO with your VIDIO key (set on the options page).</p>
-      {from && (
+      {from && keptChecked && !files.some((f) => f.kind === 'kept') && (
         <p data-testid="reel-from">
-          Choose the file you saved, <strong>{from.split(/[\\/]/).pop()}</strong>: the browser does not let extensions read your downloads.
+          Choose the file you saved, <strong>{baseName(from)}</strong>: the browser does not let extensions read your downloads, and Vidmux keeps a copy of
+          the last one only while a VIDIO key is set, for an hour.
         </p>
       )}
       <div
@@ -88,8 +119,11 @@ export function ReelPage() {
       </div>
       <ol aria-label="Videos, in reel order" style={{ paddingLeft: 20 }}>
         {files.map((f, i) => (
-          <li key={`${f.name}-${i}`} className="row" data-testid="reel-file">
-            <span className="ellipsis">{f.name}</span>
+          <li key={`${f.kind}-${f.name}-${i}`} className="row" data-testid="reel-file" data-kind={f.kind}>
+            <span className="ellipsis">
+              {f.name}
+              {f.kind === 'kept' && <span className="muted"> (your download)</span>}
+            </span>
             <span>
               <button aria-label={`Move ${f.name} up`} disabled={i === 0} onClick={() => move(i, -1)}>↑</button>{' '}
               <button aria-label={`Move ${f.name} down`} disabled={i === files.length - 1} onClick={() => move(i, 1)}>↓</button>{' '}
@@ -125,8 +159,13 @@ export function ReelPage() {
       <label htmlFor="reel-original-volume">Original sound</label>{' '}
       <input id="reel-original-volume" type="range" min={0} max={100} value={options.originalVolume} onChange={(e) => set({ originalVolume: Number(e.target.value) })} />
       <p />
-      <label htmlFor="reel-output">Which proposed reel (0 is VIDIO's best)</label>{' '}
-      <input id="reel-output" type="number" min={0} value={options.outputIndex} onChange={(e) => set({ outputIndex: Math.max(0, Math.round(Number(e.target.value) || 0)) })} style={{ width: 70 }} />
+      <label>
+        <input type="checkbox" checked={!!options.chooseOutput} onChange={(e) => set({ chooseOutput: e.target.checked })} /> Let me choose among the reels VIDIO
+        proposes (with their pictures and lengths)
+      </label>
+      <p />
+      <label htmlFor="reel-output">Otherwise, which proposed reel (0 is VIDIO's best)</label>{' '}
+      <input id="reel-output" type="number" min={0} disabled={!!options.chooseOutput} value={options.outputIndex} onChange={(e) => set({ outputIndex: Math.max(0, Math.round(Number(e.target.value) || 0)) })} style={{ width: 70 }} />
       <p />
       <button className="primary" disabled={!files.length || busy} onClick={() => void start()}>
         Make the reel

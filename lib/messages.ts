@@ -110,6 +110,21 @@ export const protocol = {
     request: z.object({ jobId: z.string().max(100) }),
     response: z.object({ job: JobSchema.nullable() }),
   },
+  /**
+   * popup or reel page -> background: the result a waiting job should go on with (one of the
+   * reels VIDIO proposed, by its index in `progress.choices`).
+   */
+  'download.choose': {
+    from: PAGE,
+    request: z.object({ jobId: z.string().max(100), index: z.number().int().nonnegative().max(100) }),
+    response: z.object({ job: JobSchema.nullable() }),
+  },
+  /** background -> offscreen: the choice a waiting job goes on with. */
+  'engine.choose': {
+    from: BACKGROUND,
+    request: z.object({ jobId: z.string(), index: z.number().int().nonnegative() }),
+    response: z.object({}),
+  },
   /** background -> offscreen: finish a recording; the job then ends as usual (ready, or failed). */
   'engine.finish': {
     from: BACKGROUND,
@@ -128,10 +143,13 @@ export const protocol = {
     request: z.object({ jobId: z.string() }),
     response: z.object({}),
   },
-  /** background -> offscreen: the browser has the file (or gave up): free its blob URL and OPFS file. */
+  /**
+   * background -> offscreen: the browser has the file (or gave up): free its blob URL and OPFS
+   * file. `keepAs`: keep the main file instead, as that reel input (a highlight reel may be made of it).
+   */
   'engine.release': {
     from: BACKGROUND,
-    request: z.object({ jobId: z.string() }),
+    request: z.object({ jobId: z.string(), keepAs: z.string().regex(/^saved-[\w-]{1,70}$/).optional() }),
     response: z.object({}),
   },
   /** offscreen -> background: progress, then ready or failed, of a job. */

@@ -33,8 +33,12 @@ serveMessages(
       runner.finish(jobId);
       return {};
     },
-    'engine.release': async ({ jobId }) => {
-      await runner.release(jobId);
+    'engine.choose': ({ jobId, index }) => {
+      runner.choose(jobId, index);
+      return {};
+    },
+    'engine.release': async ({ jobId, keepAs }) => {
+      await runner.release(jobId, keepAs);
       return {};
     },
   },

@@ -88,12 +88,16 @@ function setup(opts: { keys?: Record<string, string>; session?: MemorySession; p
     toTab: async (tabId, type, payload) => void pushed.push({ to: `tab ${tabId}`, type, payload }),
     toPages: async (type, payload) => void pushed.push({ to: 'pages', type, payload }),
   };
-  const engine = { started: [] as JobSpec[], released: [] as string[], finished: [] as string[] };
+  const engine = { started: [] as JobSpec[], released: [] as string[], kept: [] as string[], finished: [] as string[], chosen: [] as Array<[string, number]> };
   const enginePort: EngineHost = {
     start: async (s) => void engine.started.push(s),
     cancel: async () => undefined,
     finish: async (id) => void engine.finished.push(id),
-    release: async (id) => void engine.released.push(id),
+    choose: async (id, index) => void engine.chosen.push([id, index]),
+    release: async (id, keepAs) => {
+      engine.released.push(id);
+      if (keepAs) engine.kept.push(keepAs);
+    },
   };
   const downloads = new BrowserDownloads();
   const built: ProviderSetup[][] = [];

@@ -11,6 +11,7 @@ import { providerHandles } from '../providers/coverage';
 import type { Job } from '../schemas/job';
 import type { EngineEvent } from '../schemas/job-spec';
 import { FINISHED_STAGES } from '../schemas/progress';
+import { isReelable } from '../schemas/reel';
 import { contextMenuRequest, type MenuClick } from './context-menu';
 import { downloadHandlers } from './handlers/downloads';
 import { keyHandlers } from './handlers/keys';
@@ -38,7 +39,11 @@ export interface Background {
 export function createBackground(ports: BackgroundPorts): Background {
   const store = new JobStore();
   const tabs = new TabMediaRegistry();
-  const downloads = new DownloadService(store, ports.downloads, ports.engine, ports.now ? { now: ports.now } : {});
+  const downloads = new DownloadService(store, ports.downloads, ports.engine, {
+    ...(ports.now ? { now: ports.now } : {}),
+    // With a VIDIO key, the last saved video stays in the engine's storage for "Make a highlight reel".
+    keepForReel: async (job) => isReelable(job) && !!(await ports.keys.get('vidio')),
+  });
   const requests = new DownloadRequests({
     loadSettings: ports.loadSettings,
     getApiKey: (p) => ports.keys.get(p),

@@ -27,7 +27,7 @@ afterAll(() => tornado?.close());
 
 function setup(keys: Partial<Record<KeyedProvider, string>>, settings: Partial<Settings> = {}, opts: { providers?: (setups: Parameters<typeof createProviders>[0]) => Provider[] } = {}) {
   const started: JobSpec[] = [];
-  const engine: EngineHost = { start: async (s) => void started.push(s), cancel: async () => undefined, finish: async () => undefined, release: async () => undefined };
+  const engine: EngineHost = { start: async (s) => void started.push(s), cancel: async () => undefined, finish: async () => undefined, choose: async () => undefined, release: async () => undefined };
   const store = new JobStore();
   let n = 0;
   const http = new HttpClient();

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { JobStore } from './job';
+import { keptInputId } from '../schemas/reel';
 import { DownloadService, type DownloadBackend, type DownloadState, type EngineHost } from './downloads';
 import type { JobSpec, Made } from '../schemas/job-spec';
 
@@ -48,8 +49,14 @@ class RecordingEngine implements EngineHost {
   async finish(id: string) {
     this.finished.push(id);
   }
-  async release(id: string) {
+  chosen: Array<[string, number]> = [];
+  async choose(id: string, index: number) {
+    this.chosen.push([id, index]);
+  }
+  kept: Array<[string, string]> = [];
+  async release(id: string, keepAs?: string) {
     this.released.push(id);
+    if (keepAs) this.kept.push([id, keepAs]);
   }
 }
 
@@ -102,6 +109,52 @@ describe('DownloadService', () => {
     expect(done.file).toBe('/dl/Clip - one.mp4');
     expect(done.progress.overall).toMatchObject({ bytesDone: 1000, bytesTotal: 1000, etaSeconds: 0 });
     expect(engine.released).toEqual(['job1']);
+  });
+
+  it('with keepForReel, a saved video stays in the engine as a reel input; without it (or for other files) it is released', async () => {
+    const store = new JobStore();
+    const browser = new FakeBrowserDownloads();
+    const engine = new RecordingEngine();
+    let n = 0;
+    const asked: string[] = [];
+    const service = new DownloadService(store, browser, engine, {
+      pollMs: 60_000,
+      newId: () => `job${++n}`,
+      keepForReel: async (job) => (asked.push(job.filename), job.filename.endsWith('.mp4')),
+    });
+    services.push(service);
+    await service.start(req);
+    await service.onEngineEvent('job1', ready('blob:chrome-extension://x/1', 1000));
+    expect(engine.kept).toEqual([]); // not before the browser has it
+    browser.set(1, { bytesReceived: 1000, state: 'complete' });
+    await service.refresh();
+    expect(store.get('job1')!.progress.stage).toBe('done');
+    expect(engine.kept).toEqual([['job1', keptInputId('job1')]]);
+    expect(keptInputId('job1')).toBe('saved-job1');
+    // A failed save is never kept.
+    await service.start(req);
+    await service.onEngineEvent('job2', ready('blob:chrome-extension://x/2', 1000));
+    browser.set(2, { bytesReceived: 10, state: 'interrupted', error: 'FILE_FAILED' });
+    await service.refresh();
+    expect(engine.kept).toHaveLength(1);
+    expect(engine.released).toEqual(['job1', 'job2']);
+    expect(asked).toEqual(['Clip - one.mp4']);
+  });
+
+  it('a job waiting on choices goes on with the one picked; a pick it did not offer, or a job not waiting, is refused', async () => {
+    const { store, engine, service } = setup();
+    await service.start(req);
+    await expect(service.choose('job1', 0)).rejects.toThrow('This download is not waiting for a choice.');
+    const choices = [0, 1].map((index) => ({ index, durationSeconds: 15.2, thumbnail: null }));
+    await service.onEngineEvent('job1', { type: 'progress', progress: { stage: 'resolving', tracks: {}, overall: progress(0).overall, words: 'Choose one', choices } });
+    expect(store.get('job1')!.progress.choices).toEqual(choices);
+    await expect(service.choose('job1', 5)).rejects.toThrow('There is no choice 5 (there are 2).');
+    await service.choose('job1', 1);
+    expect(engine.chosen).toEqual([['job1', 1]]);
+    // The next progress no longer offers them.
+    await service.onEngineEvent('job1', { type: 'progress', progress: progress(10) });
+    expect(store.get('job1')!.progress.choices).toBeUndefined();
+    expect(await service.choose('nope', 0)).toBeNull();
   });
 
   it('a provider reporting "done" in its progress does not end the job; the remote result does', async () => {

@@ -10,6 +10,7 @@ import type { Job } from '../schemas/job';
 import { JobSpecSchema, type EngineEvent, type JobSpec, type JobSpecInput } from '../schemas/job-spec';
 import { FINISHED_STAGES } from '../schemas/progress';
 import type { DownloadRequest as UserRequest } from '../schemas/request';
+import { keptInputId } from '../schemas/reel';
 import { hostnameOf } from '../sites';
 import { newJob, type JobStore } from './job';
 import { mainFileName, subtitleFileName } from './output-names';
@@ -42,8 +43,26 @@ export interface EngineHost {
   cancel(jobId: string): Promise<void>;
   /** Finishes a recording: the job saves what it has and ends as usual. */
   finish(jobId: string): Promise<void>;
-  /** Frees what a job left behind: its blob URL and its OPFS file. */
-  release(jobId: string): Promise<void>;
+  /** The result a job waiting on `progress.choices` goes on with. */
+  choose(jobId: string, index: number): Promise<void>;
+  /**
+   * Frees what a job left behind: its blob URL and its OPFS file; with `keepAs`, the main file is
+   * kept as that reel input instead (see {@link DownloadServiceOptions.keepForReel}).
+   */
+  release(jobId: string, keepAs?: string): Promise<void>;
+}
+
+export interface DownloadServiceOptions {
+  pollMs?: number;
+  newId?: () => string;
+  now?: () => number;
+  /**
+   * Whether a job's file, once the browser has saved it, stays in the engine's storage as a reel
+   * input (`saved-<job id>`), so "Make a highlight reel" needs no file picker (the browser never
+   * hands an extension back the files it saved). Deleted when a reel has read it, when another
+   * file is kept, or after an hour (lib/platform/opfs-inputs.ts).
+   */
+  keepForReel?(job: Job): Promise<boolean>;
 }
 
 /** What a job needs to start: the spec the engine runs, and what the queue shows and keeps. */
@@ -70,7 +89,7 @@ export class DownloadService {
     private readonly store: JobStore,
     private readonly backend: DownloadBackend,
     private readonly engine: EngineHost,
-    private readonly opts: { pollMs?: number; newId?: () => string; now?: () => number } = {},
+    private readonly opts: DownloadServiceOptions = {},
   ) {}
 
   /**
@@ -175,6 +194,17 @@ export class DownloadService {
     return this.store.get(jobId) ?? null;
   }
 
+  /** A job waiting on its `progress.choices` goes on with choice `index`. */
+  async choose(jobId: string, index: number): Promise<Job | null> {
+    const job = this.store.get(jobId);
+    if (!job) return null;
+    const choices = job.progress.choices;
+    if (FINISHED_STAGES.has(job.progress.stage) || !choices) throw new VidmuxError('bad_input', 'This download is not waiting for a choice.');
+    if (!choices.some((c) => c.index === index)) throw new VidmuxError('bad_input', `There is no choice ${index} (there are ${choices.length}).`);
+    await this.engine.choose(jobId, index);
+    return this.store.get(jobId) ?? null;
+  }
+
   /** Finishes a recording (a live stream): what was recorded is saved. */
   async finish(jobId: string): Promise<Job | null> {
     const job = this.store.get(jobId);
@@ -229,6 +259,8 @@ export class DownloadService {
       meter.setTotal(state.bytesReceived);
       const extraFiles = extras.filter((e): e is DownloadState => e?.state === 'complete').map((e) => e.filename);
       this.store.update(job.id, { file: state.filename, extraFiles, progress: { ...job.progress, stage: 'done', overall: meter.snapshot() } });
+      const keep = this.opts.keepForReel ? await this.opts.keepForReel(this.store.get(job.id)!).catch(() => false) : false;
+      if (keep) return this.engine.release(job.id, keptInputId(job.id));
     } else {
       this.meters.delete(job.id);
       const code = state.error === 'USER_CANCELED' ? 'cancelled' : 'download_failed';

@@ -83,4 +83,40 @@ describe('JobRunner', () => {
     expect(events.map(([, e]) => e.type)).toEqual(['provider', 'progress']);
     expect(readdirSync(dir)).toEqual([]);
   });
+
+  it('a job waiting for a choice gets the one picked; cancel ends the wait', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vidmux-runner-'));
+    const waiting: Array<Promise<number>> = [];
+    // The reel path is the one that asks: a maker whose makeReel waits on the chooser.
+    const runner = new JobRunner({
+      providers: () => [],
+      outputs: new NodeOutputs(dir),
+      reels: {
+        inputs: { open: async () => ({ size: 1, stream: () => new ReadableStream() }), remove: async () => undefined },
+        maker: () => ({
+          makeReel: async (_inputs, _options, ctx) => {
+            const picked = ctx.chooseOutput!();
+            waiting.push(picked);
+            const index = await picked;
+            const sink = ctx.sink;
+            await sink.write(0, new Uint8Array([index]));
+            await sink.close();
+            return { bytes: 1, jobId: `vidio-${index}`, outputs: [] };
+          },
+        }),
+      },
+      emit: () => undefined,
+    });
+    const spec = (jobId: string) =>
+      JobSpecSchema.parse({ jobId, url: 'https://vidio.ai/', wish: { quality: 'best' }, providers: [], reel: { inputs: [{ id: 'in-1', name: 'a.mp4', size: 1 }], options: { category: 'others', lengthSeconds: 15, aspect: 'portrait', chooseOutput: true }, apiKey: 'k', baseUrl: null, contract: {} } });
+    runner.start(spec('r1'));
+    runner.start(spec('r2'));
+    await settle();
+    expect(waiting).toHaveLength(2);
+    runner.choose('r1', 2);
+    expect(await waiting[0]).toBe(2);
+    runner.choose('r1', 0); // no longer waiting: ignored
+    runner.cancel('r2');
+    await expect(waiting[1]).rejects.toThrow('Cancelled');
+  });
 });

@@ -21,6 +21,8 @@ export interface JobRunnerDeps {
 export class JobRunner {
   private readonly jobs = new Map<string, AbortController>();
   private readonly finishers = new Map<string, AbortController>();
+  /** Jobs waiting for the user's pick among their `progress.choices`. */
+  private readonly choosers = new Map<string, (index: number) => void>();
 
   constructor(private readonly deps: JobRunnerDeps) {}
 
@@ -34,7 +36,7 @@ export class JobRunner {
     const emit = (event: EngineEvent) => {
       if (!abort.signal.aborted) this.deps.emit(spec.jobId, event);
     };
-    runJob(spec, { providers: (s) => this.deps.providers(s), outputs: this.deps.outputs, ...(this.deps.reels ? { reels: this.deps.reels } : {}), onEvent: emit, signal: abort.signal, finish: finish.signal }).then(({ outcome }) => emit(outcome), (err: unknown) =>
+    runJob(spec, { providers: (s) => this.deps.providers(s), outputs: this.deps.outputs, ...(this.deps.reels ? { reels: this.deps.reels } : {}), onEvent: emit, signal: abort.signal, finish: finish.signal, choose: () => this.waitChoice(spec.jobId, abort.signal) }).then(({ outcome }) => emit(outcome), (err: unknown) =>
       emit({ type: 'failed', error: pick(toVidmuxError(err).toJSON()) }),
     );
   }
@@ -44,17 +46,40 @@ export class JobRunner {
     this.jobs.get(jobId)?.abort(new DOMException('Cancelled', 'AbortError'));
   }
 
+  /** A job waiting on its choices goes on with `index` (ignored when it is not waiting). */
+  choose(jobId: string, index: number): void {
+    const resolve = this.choosers.get(jobId);
+    this.choosers.delete(jobId);
+    resolve?.(index);
+  }
+
+  private waitChoice(jobId: string, signal: AbortSignal): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const stop = () => {
+        this.choosers.delete(jobId);
+        reject(signal.reason);
+      };
+      if (signal.aborted) return stop();
+      signal.addEventListener('abort', stop, { once: true });
+      this.choosers.set(jobId, (index) => {
+        signal.removeEventListener('abort', stop);
+        resolve(index);
+      });
+    });
+  }
+
   /** Finishes a recording: the job saves what it recorded and ends as usual. */
   finish(jobId: string): void {
     this.finishers.get(jobId)?.abort();
   }
 
   /** The saver has the job's files (or gave up): free them. */
-  async release(jobId: string): Promise<void> {
+  async release(jobId: string, keepMainAs?: string): Promise<void> {
     this.jobs.get(jobId)?.abort(new DOMException('Released', 'AbortError'));
     this.jobs.delete(jobId);
     this.finishers.delete(jobId);
-    await this.deps.outputs.release(jobId);
+    this.choosers.delete(jobId);
+    await this.deps.outputs.release(jobId, keepMainAs);
   }
 
   /** Removes outputs an earlier run of this context left behind. */

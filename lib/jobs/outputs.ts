@@ -22,8 +22,12 @@ export interface OutputFile {
 export interface OutputStore {
   /** A new output of job `jobId`; `name` tells a job's outputs apart ("main", "sub0"). */
   create(jobId: string, name: string): Promise<OutputFile>;
-  /** Frees everything job `jobId` made (blob URLs, files) once the saver has it or gave up. */
-  release(jobId: string): Promise<void>;
+  /**
+   * Frees everything job `jobId` made (blob URLs, files) once the saver has it or gave up. With
+   * `keepMainAs`, the main file is moved into the input store under that id instead of deleted
+   * (a highlight reel may be made of it); a store that cannot do that deletes it.
+   */
+  release(jobId: string, keepMainAs?: string): Promise<void>;
   /** Removes outputs an earlier run of this context left behind (their jobs died with it). */
   sweep(): Promise<void>;
 }

@@ -28,6 +28,11 @@ export interface RunJobDeps {
   /** Finishes a recording: what was recorded is saved (see {@link DownloadContext.finish}). */
   finish?: AbortSignal;
   /**
+   * Waits for the user's pick among the choices the job last reported (`progress.choices`);
+   * rejects when the job is cancelled. A context without it cannot ask (the CLI).
+   */
+  choose?(): Promise<number>;
+  /**
    * Highlight reels (a spec with `reel`): VIDIO's client on the context's HTTP client, and the
    * store the reel page put the videos in. A context without it cannot make reels.
    */
@@ -112,7 +117,12 @@ async function runReel(reel: ReelSpec, deps: RunJobDeps, files: JobFiles): Promi
   try {
     const sources = await Promise.all(reel.inputs.map(async (i) => ({ source: await inputs.open(i.id), name: i.name })));
     const sink = await files.media();
-    const result = await maker(reel).makeReel(sources, reel.options, { sink, signal: deps.signal, onProgress: (progress) => deps.onEvent({ type: 'progress', progress }) });
+    const result = await maker(reel).makeReel(sources, reel.options, {
+      sink,
+      signal: deps.signal,
+      onProgress: (progress) => deps.onEvent({ type: 'progress', progress }),
+      ...(deps.choose ? { chooseOutput: deps.choose } : {}),
+    });
     if (deps.signal.aborted) throw cancelledError(deps.signal);
     const first = reel.inputs[0]!.name.replace(/\.[^.]+$/, '');
     const made = { provider: 'vidio' as const, title: `${first} (${reel.options.aspect} reel)`, container: 'mp4', height: null, mediaId: result.jobId, attempts: [] };

@@ -32,8 +32,12 @@ export class OffscreenEngineHost implements EngineHost {
     if (await this.hasDocument()) await sendToEngine('engine.cancel', { jobId });
   }
 
-  async release(jobId: string): Promise<void> {
-    if (await this.hasDocument()) await sendToEngine('engine.release', { jobId }).catch(() => undefined);
+  async release(jobId: string, keepAs?: string): Promise<void> {
+    if (await this.hasDocument()) await sendToEngine('engine.release', { jobId, ...(keepAs ? { keepAs } : {}) }).catch(() => undefined);
+  }
+
+  async choose(jobId: string, index: number): Promise<void> {
+    if (await this.hasDocument()) await sendToEngine('engine.choose', { jobId, index });
   }
 
   async finish(jobId: string): Promise<void> {
@@ -63,7 +67,8 @@ export interface LocalEngine {
   start(spec: JobSpec): void;
   cancel(jobId: string): void;
   finish(jobId: string): void;
-  release(jobId: string): Promise<void>;
+  choose(jobId: string, index: number): void;
+  release(jobId: string, keepAs?: string): Promise<void>;
   sweep(): Promise<void>;
 }
 
@@ -88,8 +93,12 @@ export class InProcessEngineHost implements EngineHost {
     if (this.engine) (await this.engine).finish(jobId);
   }
 
-  async release(jobId: string): Promise<void> {
-    if (this.engine) await (await this.engine).release(jobId);
+  async choose(jobId: string, index: number): Promise<void> {
+    if (this.engine) (await this.engine).choose(jobId, index);
+  }
+
+  async release(jobId: string, keepAs?: string): Promise<void> {
+    if (this.engine) await (await this.engine).release(jobId, keepAs);
   }
 
   private runner(): Promise<LocalEngine> {

@@ -2,7 +2,8 @@
  * The browser's {@link InputStore}: a user's files for a job (the videos of a highlight reel) are
  * copied by the reel page into OPFS (`reel-inputs/`), which the engine (offscreen document or
  * Firefox's background page, the same origin) reads as Blobs from disk, and deletes once read.
- * A `File` cannot cross contexts through messages; an OPFS file can be named in one.
+ * A `File` cannot cross contexts through messages; an OPFS file can be named in one. A finished
+ * download may also be kept here for a reel ({@link keepAsInput}).
  */
 import { VidmuxError } from '../errors';
 import type { ByteSource } from '../io';
@@ -40,6 +41,35 @@ export async function removeInputs(ids: readonly string[]): Promise<void> {
 
 /** Inputs older than this belong to no live job (a browser closed mid-reel): the engine sweeps them. */
 const STALE_INPUT_MS = 6 * 60 * 60_000;
+/** A finished download kept for a reel ({@link keepAsInput}) is deleted after this if no reel read it. */
+const KEPT_INPUT_MS = 60 * 60_000;
+/** Ids of finished downloads kept for a reel (lib/jobs/downloads.ts keptInputId). */
+const KEPT_PREFIX = 'saved-';
+
+/**
+ * Keeps a finished job's output file as reel input `id` (moved on disk, not copied), so the reel
+ * page can offer it without a file picker. Only the latest one is kept: any earlier one is
+ * deleted, so at most one saved video waits on disk. False when the browser cannot move OPFS
+ * files (the caller deletes it then).
+ */
+export async function keepAsInput(file: FileSystemFileHandle, id: string): Promise<boolean> {
+  const movable = file as FileSystemFileHandle & { move?(dir: FileSystemDirectoryHandle, name: string): Promise<void> };
+  if (!id.startsWith(KEPT_PREFIX) || !/^[\w-]{1,90}$/.test(id) || typeof movable.move !== 'function') return false;
+  const dir = (await inputsDir(true))!;
+  for await (const name of (dir as unknown as { keys(): AsyncIterable<string> }).keys()) {
+    if (name.startsWith(KEPT_PREFIX)) await dir.removeEntry(name).catch(() => undefined);
+  }
+  await movable.move(dir, id);
+  return true;
+}
+
+/** A finished download kept for a reel ({@link keepAsInput}), if it is still there. */
+export async function keptInput(id: string): Promise<{ id: string; size: number } | null> {
+  if (!id.startsWith(KEPT_PREFIX) || !/^[\w-]{1,90}$/.test(id)) return null;
+  const handle = await (await inputsDir())?.getFileHandle(id).catch(() => null);
+  const file = await handle?.getFile().catch(() => null);
+  return file ? { id, size: file.size } : null;
+}
 
 /** A Blob as a {@link ByteSource} that also hands out the Blob itself (uploads send it as is). */
 export function blobSource(blob: Blob): ByteSource & { blob: Blob } {
@@ -52,14 +82,14 @@ export function blobSource(blob: Blob): ByteSource & { blob: Blob } {
 
 export class OpfsInputs implements InputStore {
   async open(id: string): Promise<ByteSource & { blob: Blob }> {
-    if (!/^[\w-]{1,80}$/.test(id)) throw new Error(`bad input id ${id}`);
+    if (!/^[\w-]{1,90}$/.test(id)) throw new Error(`bad input id ${id}`);
     const handle = (await (await inputsDir())?.getFileHandle(id).catch(() => null)) ?? null;
     if (!handle) throw new VidmuxError('not_found', 'The file for this reel is no longer here; choose it again on the reel page.');
     return blobSource(await handle.getFile());
   }
 
   async remove(id: string): Promise<void> {
-    if (!/^[\w-]{1,80}$/.test(id)) return;
+    if (!/^[\w-]{1,90}$/.test(id)) return;
     await (await inputsDir())?.removeEntry(id).catch(() => undefined);
   }
 
@@ -73,7 +103,8 @@ export class OpfsInputs implements InputStore {
     for await (const [name, handle] of (dir as unknown as { entries(): AsyncIterable<[string, FileSystemHandle]> }).entries()) {
       if (handle.kind !== 'file') continue;
       const file = await (handle as FileSystemFileHandle).getFile().catch(() => null);
-      if (!file || now - file.lastModified > STALE_INPUT_MS) await dir.removeEntry(name).catch(() => undefined);
+      const maxAge = name.startsWith(KEPT_PREFIX) ? KEPT_INPUT_MS : STALE_INPUT_MS;
+      if (!file || now - file.lastModified > maxAge) await dir.removeEntry(name).catch(() => undefined);
     }
   }
 }

@@ -18,6 +18,7 @@
  */
 import type { ByteSink } from '../io';
 import type { OutputFile, OutputStore } from '../jobs/outputs';
+import { keepAsInput } from './opfs-inputs';
 
 const FILE_PREFIX = 'vidmux-job-';
 
@@ -79,12 +80,17 @@ export class OpfsOutputs implements OutputStore {
     };
   }
 
-  async release(jobId: string): Promise<void> {
+  async release(jobId: string, keepMainAs?: string): Promise<void> {
     const job = this.jobs.get(jobId);
     if (!job) return;
     this.jobs.delete(jobId);
     for (const url of job.blobUrls) URL.revokeObjectURL(url);
     const root = await navigator.storage.getDirectory();
+    const main = [...job.files].find((n) => /-main\d+$/.test(n));
+    if (keepMainAs && main) {
+      const handle = await root.getFileHandle(main).catch(() => null);
+      if (handle && (await keepAsInput(handle, keepMainAs).catch(() => false))) job.files.delete(main);
+    }
     await Promise.all([...job.files].map((n) => root.removeEntry(n).catch(() => undefined)));
   }
 

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startVidioFake, VIDIO_CREATOR_KEY, VIDIO_DEFAULT_TIMINGS, VIDIO_TEST_KEY, type VidioFake, type VidioFakeOptions } from '../../test/fakes/vidio-server';
+import { startVidioFake, THUMBNAIL_JPEG, VIDIO_CREATOR_KEY, VIDIO_DEFAULT_TIMINGS, VIDIO_TEST_KEY, type VidioFake, type VidioFakeOptions } from '../../test/fakes/vidio-server';
 import { ffprobeJson } from '../../test/fixtures/ffmpeg';
 import { VIDIO_FRAME_SIZES, vidioMedia, type VidioMedia } from '../../test/fixtures/vidio-media';
 import { VidmuxError } from '../errors';
@@ -178,7 +178,7 @@ describe('VidioProvider: the contract it assumes', () => {
   });
 
   it('reel options: VIDIO’s defaults filled in, anything out of range refused', () => {
-    expect(ReelOptionsSchema.parse(OPTIONS)).toEqual({ ...OPTIONS, musicVolume: 100, originalVolume: 100, outputIndex: 0 });
+    expect(ReelOptionsSchema.parse(OPTIONS)).toEqual({ ...OPTIONS, musicVolume: 100, originalVolume: 100, outputIndex: 0, chooseOutput: false });
     for (const bad of [{ lengthSeconds: 0 }, { lengthSeconds: 3601 }, { lengthSeconds: 1.5 }, { aspect: 'wide' }, { music: 'jazz' }, { musicVolume: 101 }, { originalVolume: -1 }, { outputIndex: -1 }]) {
       expect(ReelOptionsSchema.safeParse({ ...OPTIONS, ...bad }).success, JSON.stringify(bad)).toBe(false);
     }
@@ -186,7 +186,7 @@ describe('VidioProvider: the contract it assumes', () => {
   });
 
   it('create_highlight_reel’s body: documented names, inputs in order, VIDIO’s defaults left out', () => {
-    const o = { category: 'wedding', lengthSeconds: 45, aspect: 'portrait', music: null, musicVolume: 100, originalVolume: 100, outputIndex: 0 } as const;
+    const o = { category: 'wedding', lengthSeconds: 45, aspect: 'portrait', music: null, musicVolume: 100, originalVolume: 100, outputIndex: 0, chooseOutput: false } as const;
     expect(reelBody(['a', 'b'], o)).toEqual({ input_keys: ['a', 'b'], video_category: 'wedding', output_length: 45, aspect_ratio: 'portrait' });
     expect(reelBody(['b', 'a'], { ...o, music: 'romantic', musicVolume: 40, originalVolume: 80 })).toEqual({
       input_keys: ['b', 'a'],
@@ -625,6 +625,73 @@ describe('VidioProvider: makeReel', () => {
       expect(fake.requests.length, `${at}: nothing after the cancel`).toBe(seen);
       if (at === 'uploading') expect(fake.log({ from, path: /highlight-reels/ })).toEqual([]);
     }
+  });
+
+  it('choose after seeing: VIDIO’s proposals with their thumbnails (fetched with the key) and lengths, then the picked one is rendered', async () => {
+    const sink = new MemorySink();
+    const progress: JobProgress[] = [];
+    const from = fake.requests.length;
+    let asked = 0;
+    const result = await client().provider.makeReel([{ source: await NodeFileSource.open(media.inputs.mp4), name: 'a.mp4' }], { ...OPTIONS, chooseOutput: true, outputIndex: 0 }, {
+      sink,
+      onProgress: (p) => progress.push(p),
+      chooseOutput: async () => {
+        asked++;
+        // Asked only once VIDIO has proposed, and nothing was rendered yet.
+        expect(fake.log({ from, path: /\/render$/ })).toEqual([]);
+        return 2;
+      },
+    });
+    expect(asked).toBe(1);
+    expect(fake.jobs.get(result.jobId)!.renderIndex).toBe(2);
+    const shown = progress.find((p) => p.choices)!;
+    JobProgressSchema.parse(shown);
+    expect(shown.words).toBe('Choose one of the 3 reels VIDIO proposes');
+    expect(shown.choices!.map((c) => [c.index, c.durationSeconds])).toEqual(result.outputs.map((o, i) => [i, o.duration]));
+    for (const c of shown.choices!) expect(c.thumbnail).toBe(`data:image/jpeg;base64,${THUMBNAIL_JPEG.toString('base64')}`);
+    const thumbs = fake.log({ from, path: /\/out\// });
+    expect(thumbs).toHaveLength(3);
+    expect(thumbs.every((r) => r.apiKey === VIDIO_TEST_KEY && r.status === 200)).toBe(true);
+    // The progress after the pick no longer offers choices.
+    expect(progress.at(-1)!.choices).toBeUndefined();
+  });
+
+  it('choosing: a thumbnail that cannot be had is shown as none; a pick beyond the proposals is refused; no pick in 30 minutes ends the wait', async () => {
+    const f = await another();
+    f.switches.fail = { status: 500, count: 100, path: /^\/out\// };
+    const progress: JobProgress[] = [];
+    const inputs = async () => [{ source: await NodeFileSource.open(media.inputs.mp4), name: 'a.mp4' }];
+    const e = await rejection(client(f).provider.makeReel(await inputs(), { ...OPTIONS, chooseOutput: true }, { sink: new MemorySink(), onProgress: (p) => progress.push(p), chooseOutput: async () => 7 }));
+    expect(progress.find((p) => p.choices)!.choices!.map((c) => c.thumbnail)).toEqual([null, null, null]);
+    expect(e.message).toBe('VIDIO proposed 3 reels (numbered 0 to 2); there is no reel 7 to render.');
+    f.switches.fail = null;
+
+    const sink = new MemorySink();
+    const from = f.requests.length;
+    const never = await rejection(client(f).provider.makeReel(await inputs(), { ...OPTIONS, chooseOutput: true }, { sink, chooseOutput: () => new Promise<number>(() => {}) }));
+    expect(never.code).toBe('timeout');
+    expect(never.message).toMatch(/^No reel was chosen within 30 minutes; VIDIO keeps the job \(job_\w+\) for a while\.$/);
+    expect(f.log({ from, path: /\/render$/ })).toEqual([]);
+    expect(sink.aborted).toBe(true);
+  });
+
+  it('choosing is cancelled at once by the job’s signal; without a chooser (the CLI) outputIndex is rendered', async () => {
+    const ctrl = new AbortController();
+    const e = await rejection(
+      client().provider.makeReel([{ source: await NodeFileSource.open(media.inputs.mp4), name: 'a.mp4' }], { ...OPTIONS, chooseOutput: true }, {
+        sink: new MemorySink(),
+        signal: ctrl.signal,
+        chooseOutput: () =>
+          new Promise<number>((_, reject) => {
+            ctrl.abort();
+            ctrl.signal.addEventListener('abort', () => reject(ctrl.signal.reason));
+            reject(ctrl.signal.reason);
+          }),
+      }),
+    );
+    expect(e.code).toBe('cancelled');
+    const result = await client().provider.makeReel([{ source: await NodeFileSource.open(media.inputs.mp4), name: 'a.mp4' }], { ...OPTIONS, chooseOutput: true, outputIndex: 1 }, { sink: new MemorySink() });
+    expect(fake.jobs.get(result.jobId)!.renderIndex).toBe(1);
   });
 
   it('the reel is fetched without the key even when VIDIO links to its own API host', async () => {

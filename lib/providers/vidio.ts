@@ -23,6 +23,7 @@ import { cancelledError, DEFAULT_RETRY_POLICY, HttpFailure, realSleep, RetryTrac
 import { copyToSink } from '../net/save';
 import { combineProgress, EMPTY_PROGRESS, ProgressMeter, type JobProgress, type JobStage, type Progress } from '../progress';
 import { REEL_STATUS_WORDS, ReelJobStatusSchema, ReelOptionsSchema, type ReelJobStatus, type ReelOptions, type ReelOptionsInput } from '../schemas/reel';
+import type { JobChoice } from '../schemas/progress';
 import { ProviderApi, quoteSaid, type CallInfo } from './kit/api';
 import { assertSafeBaseUrl, DEFAULT_BASE_URLS, keyHeaders } from './kit/auth';
 import { pollJob } from './kit/poll';
@@ -187,6 +188,12 @@ export interface MakeReelContext {
   signal?: AbortSignal;
   /** Receives {@link ReelProgress} (a {@link JobProgress}). */
   onProgress?(progress: JobProgress): void;
+  /**
+   * With `chooseOutput` in the options: called once VIDIO has proposed its reels, after a progress
+   * that lists them (`choices`: thumbnail, length); resolves to the index to render. Without it
+   * `outputIndex` is rendered.
+   */
+  chooseOutput?(): Promise<number>;
 }
 
 export interface ReelResult {
@@ -201,6 +208,12 @@ export interface ReelResult {
 const PROCESSED_OR_LATER: ReadonlySet<ReelJobStatus> = new Set(['processed', 'rendering', 'rendered']);
 /** An upload hands fetch at most this much at a time. */
 const UPLOAD_PIECE_BYTES = 64 * 1024;
+/** Proposals shown to pick from (VIDIO's example has 3). */
+const MAX_CHOICES = 12;
+/** A thumbnail bigger than this is not shown (it travels in a progress message). */
+const MAX_THUMBNAIL_BYTES = 384 * 1024;
+/** How long a reel waits for the user's pick among VIDIO's proposals. */
+const CHOICE_WAIT_MS = 30 * 60_000;
 /** Failed polls in a row (after the retry table gave up on each) that waiting shrugs off. */
 const MAX_FAILED_POLLS = 3;
 /** Create and render: a request that timed out may have been done; do not risk doing it twice. */
@@ -418,15 +431,16 @@ export class VidioProvider {
       report.working('submitted');
       const processed = await this.waitFor(jobId, 'processed', { onStatus, ...(signal ? { signal } : {}) });
       const outputs = processed.outputs ?? [];
-      if (processed.outputs && o.outputIndex >= outputs.length) {
-        throw new VidioError(
-          'bad_input',
-          outputs.length === 0
-            ? 'VIDIO proposed no reel for these videos, so there is nothing to render.'
-            : `VIDIO proposed ${outputs.length} ${outputs.length === 1 ? 'reel' : 'reels'} (numbered 0 to ${outputs.length - 1}); there is no reel ${o.outputIndex} to render.`,
-        );
+      if (processed.outputs && outputs.length === 0) throw new VidioError('bad_input', 'VIDIO proposed no reel for these videos, so there is nothing to render.');
+      let index = o.outputIndex;
+      if (o.chooseOutput && ctx.chooseOutput && outputs.length > 1) {
+        report.choosing(await this.choices(outputs, signal));
+        index = await this.waitChoice(ctx.chooseOutput, jobId, signal);
       }
-      await this.render(jobId, o.outputIndex, { onStatus, ...(signal ? { signal } : {}) });
+      if (processed.outputs && index >= outputs.length) {
+        throw new VidioError('bad_input', `VIDIO proposed ${outputs.length} ${outputs.length === 1 ? 'reel' : 'reels'} (numbered 0 to ${outputs.length - 1}); there is no reel ${index} to render.`);
+      }
+      await this.render(jobId, index, { onStatus, ...(signal ? { signal } : {}) });
       report.working('rendering');
       const url = await this.waitRendered(jobId, { onStatus, ...(signal ? { signal } : {}) });
 
@@ -440,6 +454,49 @@ export class VidioProvider {
   }
 
   // ------------------------------------------------------------ internals
+
+  /** VIDIO's proposals as choices: length and thumbnail (fetched here: it may want the key). */
+  private async choices(outputs: ReelOutput[], signal: AbortSignal | undefined): Promise<JobChoice[]> {
+    const shown = outputs.slice(0, MAX_CHOICES);
+    const pictures = await Promise.all(shown.map((o) => (o.thumbnail ? this.thumbnail(o.thumbnail, signal) : null)));
+    return shown.map((o, index) => ({ index, durationSeconds: o.duration ?? null, thumbnail: pictures[index] ?? null }));
+  }
+
+  /**
+   * A proposal's thumbnail as a `data:` URL, or null when it cannot be had: a missing picture
+   * does not stop the reel. The key goes only to VIDIO's API origin (the keyed client checks it).
+   */
+  private async thumbnail(link: string, signal: AbortSignal | undefined): Promise<string | null> {
+    try {
+      const url = new URL(link, `${this.api.baseUrl}/`);
+      if (url.protocol !== 'https:' && url.protocol !== 'http:') return null;
+      const client = url.origin === new URL(this.api.baseUrl).origin ? this.api.http : this.api.plain;
+      const res = await client.request(url.href, { headers: { accept: 'image/*' }, retry: new RetryTracker(NO_DUPLICATE, this.sleep), ...(signal ? { signal } : {}) });
+      const bytes = await res.bytes(MAX_THUMBNAIL_BYTES);
+      const type = imageType(bytes);
+      return type ? `data:${type};base64,${base64(bytes)}` : null;
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      return null;
+    }
+  }
+
+  /** The user's pick, within {@link CHOICE_WAIT_MS}; cancelling the job ends the wait at once. */
+  private async waitChoice(choose: () => Promise<number>, jobId: string, signal: AbortSignal | undefined): Promise<number> {
+    const timer = new AbortController();
+    const cancel = () => timer.abort();
+    signal?.addEventListener('abort', cancel, { once: true });
+    try {
+      const timeout = this.sleep(CHOICE_WAIT_MS, timer.signal).then(() => {
+        throw new VidioError('timeout', `No reel was chosen within ${CHOICE_WAIT_MS / 60_000} minutes; VIDIO keeps the job (${jobId}) for a while.`);
+      });
+      timeout.catch(() => undefined);
+      return await Promise.race([choose(), timeout]);
+    } finally {
+      timer.abort();
+      signal?.removeEventListener('abort', cancel);
+    }
+  }
 
   private jobPath(jobId: string): string {
     return this.contract.jobPath.replace('{id}', encodeURIComponent(jobId));
@@ -770,6 +827,12 @@ class ReelReporter {
     this.emit('working', 'resolving', {}, status, REEL_STATUS_WORDS[status]);
   }
 
+  /** VIDIO's proposals, waiting for the user's pick. */
+  choosing(choices: JobChoice[]): void {
+    const p: ReelProgress = { stage: 'resolving', tracks: {}, overall: EMPTY_PROGRESS, phase: 'working', status: 'processed', words: `Choose one of the ${choices.length} reels VIDIO proposes`, choices };
+    this.onProgress?.(p);
+  }
+
   downloading(p: Progress): void {
     this.emit('downloading', 'downloading', { file: p }, null, 'Saving the reel');
   }
@@ -781,6 +844,21 @@ class ReelReporter {
 }
 
 // ---------------------------------------------------------------- helpers
+
+/** The image type of a thumbnail, by its first bytes (the Content-Type of a storage link is often wrong). */
+function imageType(b: Uint8Array): string | null {
+  if (b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'image/jpeg';
+  if (b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return 'image/png';
+  if (b[0] === 0x52 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x46 && b[8] === 0x57 && b[9] === 0x45 && b[10] === 0x42 && b[11] === 0x50) return 'image/webp';
+  if (b[0] === 0x47 && b[1] === 0x49 && b[2] === 0x46) return 'image/gif';
+  return null;
+}
+
+function base64(bytes: Uint8Array): string {
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
 
 /** What each create/render parameter is, for a 400 that names it. */
 const FIELD_WORDS: Record<string, string> = {

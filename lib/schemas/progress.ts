@@ -26,6 +26,22 @@ export type JobStage = (typeof JOB_STAGES)[number];
 /** Stages a job never leaves. */
 export const FINISHED_STAGES: ReadonlySet<JobStage> = new Set<JobStage>(['done', 'failed', 'cancelled']);
 
+/**
+ * One of several results a job offers the user before it goes on (the reels VIDIO proposed): the
+ * job waits until one is picked (`job.choose`). `thumbnail` is a small image as a `data:` URL,
+ * fetched by the engine (a provider may want its key for it, which pages never hold).
+ */
+export const JobChoiceSchema = z.object({
+  index: z.number().int().nonnegative(),
+  durationSeconds: z.number().nonnegative().nullable(),
+  thumbnail: z
+    .string()
+    .max(700_000)
+    .regex(/^data:image\/(jpeg|png|webp|gif);base64,[A-Za-z0-9+/=]*$/)
+    .nullable(),
+});
+export type JobChoice = z.infer<typeof JobChoiceSchema>;
+
 /** A job's progress: one entry per track (e.g. "video", "audio", "file") and the whole job. */
 export const JobProgressSchema = z.object({
   stage: z.enum(JOB_STAGES),
@@ -33,5 +49,7 @@ export const JobProgressSchema = z.object({
   overall: ProgressSchema,
   /** Where a remote service is, in words ("Queued at VIDIO", "Uploading match.mp4"), when it says. */
   words: z.string().max(300).optional(),
+  /** Results to pick one of: the job waits for `job.choose` while these are shown. */
+  choices: z.array(JobChoiceSchema).max(20).optional(),
 });
 export type JobProgress = z.infer<typeof JobProgressSchema>;

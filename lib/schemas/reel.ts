@@ -51,6 +51,11 @@ export const ReelOptionsSchema = z.object({
   originalVolume: Volume.default(100),
   /** Which of VIDIO's proposed reels to render; 0 is "in general, the best result". */
   outputIndex: z.number().int().min(0).default(0),
+  /**
+   * Show VIDIO's proposed reels (thumbnail, length) once it has made them and render the one the
+   * user picks, instead of `outputIndex` (where the caller can ask: the extension, not the CLI).
+   */
+  chooseOutput: z.boolean().default(false),
 });
 /** Parsed options (defaults filled in). */
 export type ReelOptions = z.infer<typeof ReelOptionsSchema>;
@@ -78,6 +83,17 @@ export const REEL_STATUS_WORDS: Readonly<Record<ReelJobStatus, string>> = {
   rendered: 'Rendered',
   failed: 'VIDIO could not make the reel',
 };
+
+/** File names of saved videos VIDIO can make a reel of (MP4, WebM or MPEG-TS, as its upload takes). */
+const REELABLE_FILE = /\.(mp4|m4v|mov|webm|mkv|ts)$/i;
+
+/** Whether a finished job's file can go into a highlight reel (a saved video, not itself a reel). */
+export function isReelable(job: { filename: string; provider: string; remoteLocation: string | null }): boolean {
+  return REELABLE_FILE.test(job.filename) && job.provider !== 'vidio' && !job.remoteLocation;
+}
+
+/** The reel input a finished job's file is kept as (lib/platform/opfs-inputs.ts keepAsInput). */
+export const keptInputId = (jobId: string) => `saved-${jobId.replace(/[^\w-]/g, '').slice(0, 70)}`;
 
 /** The words for a status. */
 export function reelStatusWords(status: ReelJobStatus): string {

@@ -1,13 +1,15 @@
 /**
  * Highlight reels end to end: the built extension in Chromium reaches the VIDIO fake at VIDIO's
  * (inferred) hostname with the shipped default base URL. A VIDIO key is added on the options page;
- * a page video is downloaded; from that finished download the popup's "Reel" opens the reel page,
- * the saved file is chosen, portrait / 15 s / music, and the reel comes back through the queue and
- * the browser's downloads. A file VIDIO cannot read shows VIDIO's reason.
+ * a page video is downloaded; from that finished download the popup's "Reel" opens the reel page
+ * with that video already chosen (kept in OPFS), portrait / 15 s / music, one of VIDIO's proposals
+ * picked by its picture, and the reel comes back through the queue and the browser's downloads. A file VIDIO cannot read shows VIDIO's reason.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoMedia } from '../fakes/demo-media';
 import { startDemoSite, type DemoSite } from '../fakes/demo-site';
@@ -38,6 +40,17 @@ beforeAll(async () => {
   });
 });
 
+/** What is in the reel inputs' folder of the extension's storage. */
+async function reelInputs(page: Page): Promise<string[]> {
+  return page.evaluate(async () => {
+    const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('reel-inputs').catch(() => null);
+    const names: string[] = [];
+    if (!dir) return names;
+    for await (const name of (dir as unknown as { keys(): AsyncIterable<string> }).keys()) names.push(name);
+    return names;
+  });
+}
+
 afterAll(async () => {
   await browser?.close();
   await Promise.all([site?.close(), vidio?.close()]);
@@ -56,7 +69,7 @@ describe('a VIDIO highlight reel from a finished download', () => {
     await options.close();
   });
 
-  it('"Reel" on the download opens the reel page; portrait, 15 s, music: the reel is saved as a portrait MP4', async () => {
+  it('"Reel" on the download opens the reel page with that video chosen; portrait, 15 s, music, a proposal picked by its picture: saved as a portrait MP4', async () => {
     const page = await browser.context.newPage();
     await page.goto(`${site.url}/watch/plain.html`);
     await page.waitForFunction(() => (document.querySelector('video') as HTMLVideoElement).readyState >= 1);
@@ -67,41 +80,58 @@ describe('a VIDIO highlight reel from a finished download', () => {
     const popup = await browser.openExtensionPage(`popup.html?tabId=${await tabIdOf(browser, page.url())}`);
     const job = popup.getByTestId('job-item').first();
     await expect.poll(() => job.getAttribute('data-stage'), { timeout: 10_000 }).toBe('done');
+    // With a VIDIO key the saved video stays in the extension's storage (one, for an hour) for a reel.
+    await expect.poll(() => reelInputs(popup)).toEqual([expect.stringMatching(/^saved-/)]);
     const opened = browser.context.waitForEvent('page');
     await job.getByRole('button', { name: /^Make a highlight reel of / }).click();
     const reel = await opened;
     await reel.waitForLoadState();
-    expect(reel.url()).toContain('/reel.html?from=');
-    await expect.poll(() => reel.getByTestId('reel-from').textContent()).toContain('.mp4');
+    expect(reel.url()).toMatch(/\/reel\.html\?job=[\w-]+&from=/);
+    // No file picker needed: the download is the reel's video already.
+    const chosen = reel.getByTestId('reel-file');
+    await expect.poll(() => chosen.count()).toBe(1);
+    expect(await chosen.getAttribute('data-kind')).toBe('kept');
+    expect(await chosen.textContent()).toContain(saved.filename.split('/').pop());
+    expect(await reel.getByTestId('reel-from').count()).toBe(0);
 
-    await reel.setInputFiles('#reel-files', saved.filename);
-    await expect.poll(() => reel.getByTestId('reel-file').count()).toBe(1);
     await reel.getByLabel('Category').selectOption('travel');
     await reel.getByLabel('Length (seconds)').fill('15');
     await reel.getByLabel('portrait').check();
     await reel.getByLabel('Music', { exact: true }).selectOption('sports');
+    await reel.getByLabel(/Let me choose among the reels/).check();
     await reel.screenshot({ path: `${SHOTS}/reel-page.png`, fullPage: true });
-    const done = await downloadFrom(browser, () => reel.getByRole('button', { name: 'Make the reel' }).click(), 120_000);
+    const done = await downloadFrom(
+      browser,
+      async () => {
+        await reel.getByRole('button', { name: 'Make the reel' }).click();
+        // VIDIO's proposals, each with its picture (fetched by the engine with the key) and length.
+        const proposals = reel.getByTestId('job-choice');
+        await expect.poll(() => proposals.count(), { timeout: 60_000 }).toBe(3);
+        const pictures = await reel.locator('[data-testid=job-choice] img').evaluateAll((imgs) => imgs.map((i) => [(i as HTMLImageElement).naturalWidth, (i as HTMLImageElement).naturalHeight]));
+        expect(pictures).toEqual([[48, 27], [48, 27], [48, 27]]);
+        expect(await reel.getByTestId('job-stage-words').textContent()).toBe('Choose one of the 3 reels VIDIO proposes');
+        await reel.screenshot({ path: `${SHOTS}/reel-choose.png`, fullPage: true });
+        await reel.getByRole('button', { name: /^Render Reel 2 \(/ }).click();
+      },
+      120_000,
+    );
     expect(done.state, done.error).toBe('complete');
     expect(done.filename).toMatch(/portrait reel.*\.mp4$/);
     const probe = await ffprobeJson(done.filename);
     const v = probe.streams.find((s: { codec_type: string }) => s.codec_type === 'video');
     expect(v.height).toBeGreaterThan(v.width);
-    // VIDIO was asked for what was chosen, and the key never went to the file host.
+    // VIDIO was asked for what was chosen, the picked proposal was rendered, the key never went to the file host.
     const created = [...vidio.jobs.values()].at(-1)!;
-    expect(created).toMatchObject({ request: expect.objectContaining({ aspect_ratio: 'portrait', output_length: 15, music_category: 'sports', video_category: 'travel' }) });
+    expect(created).toMatchObject({ request: expect.objectContaining({ aspect_ratio: 'portrait', output_length: 15, music_category: 'sports', video_category: 'travel' }), renderIndex: 1 });
+    const upload = [...vidio.uploads.values()].at(-1)!;
+    expect(upload.bytes).toBe(statSync(saved.filename).size);
+    expect(upload.md5).toBe(createHash('md5').update(readFileSync(saved.filename)).digest('hex'));
     expect(vidio.keyLeaks()).toEqual([]);
-    // The reel page shows it done; the input copies are gone from the extension's storage.
+    // The reel page shows it done; the kept download was deleted once uploaded.
     await expect.poll(() => reel.getByTestId('job-item').getAttribute('data-stage'), { timeout: 10_000 }).toBe('done');
     await reel.screenshot({ path: `${SHOTS}/reel-done.png`, fullPage: true });
-    const left = await reel.evaluate(async () => {
-      const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('reel-inputs').catch(() => null);
-      const names: string[] = [];
-      if (!dir) return names;
-      for await (const name of (dir as unknown as { keys(): AsyncIterable<string> }).keys()) names.push(name);
-      return names;
-    });
-    expect(left).toEqual([]);
+    // The reel itself is not kept (it is a reel already): nothing is left.
+    await expect.poll(() => reelInputs(reel)).toEqual([]);
     await Promise.all([reel.close(), popup.close(), page.close()]);
   });
 

@@ -23,6 +23,8 @@
  *   next GET in poll mode), `output_url` a signed link on the fake's FILE HOST: another origin that
  *   serves the real MP4 for the job's aspect ratio (test/fixtures/vidio-media.ts) with ranges, and
  *   records every request that carried a key (`keyLeaks()`, which must stay empty).
+ * - `GET /v1/out/{job}_{i}.jpg`: a proposal's thumbnail (a real JPEG), once processed; wants the
+ *   key (undocumented either way: the harsh reading).
  * - Switches: 429 with Retry-After, 5xx faults, jobs that end `failed` with an `error`, unknown
  *   extra fields on every answer. A request log on the fake clock.
  *
@@ -58,6 +60,12 @@ const CREATE_FIELDS = ['input_keys', 'video_category', 'output_length', 'aspect_
 export const VIDIO_MAX_OUTPUT_LENGTH = 3600;
 
 /** A music track per category (the seed's example shows the `sports` one). */
+/** A proposal's thumbnail: a real 48x27 JPEG (ffmpeg's test pattern). */
+export const THUMBNAIL_JPEG = Buffer.from(
+  '/9j/4AAQSkZJRgABAgAAAQABAAD//gAQTGF2YzU4LjQyLjEwMAD/2wBDAAgQEBMQExYWFhYWFhoYGhsbGxoaGhobGxsdHR0iIiIdHR0bGx0dICAiIiUmJSMjIiMmJigoKDAwLi44ODpFRVP/xACiAAEAAgMBAAAAAAAAAAAAAAAHBgUACAQDAQACAwEBAAAAAAAAAAAAAAAFBgcIBAACEAAAAwQHBQYHAQEAAAAAAAAAAgERBBIDgjEFIROyM2FRwRQioVJxQ0FCgzKBsbMjNXM0EQAABAIFCAUKBgMBAAAAAAARAgMBEgATMQUEIYFRsrGCMwY0YULDQRQiFTKDwXHjI0Qko6GRUmO0FnJDdP/AABEIABsAMAMBEgACEgADEgD/2gAMAwEAAhEDEQA/ABJz1yUsqjtsr/ud/wDRBkX3Zsmtp19Yn+5NNpYLL5xLb0DSvm3V4/8ALev66kq8x25aXLriO1T+KMYl11zVv9Rb2j5dLgGmy7qVArmdvmOzC+AsPVboz53aS9262T2y3WVa3ne930zMSiQgIg7F8pyGc8R3MZmN8yAruXBmZmYBYZR+CvrfUdrJC+a56OVBj5rno5UDohuy5dbzyG7Ll1vJW1OcV2NAs9anOK7GgWdn3zQPRzIMfNA9HMgoshvC5dTzyG8Ll1PIm1OTV2NMs9anJq7GmWTF4eTux5Zi3osURfQyXdu5RX2j5dLgJDs5c13MYxcWwEvc7Y/nmecV262T2yMsCyULXQvySvkmLQukqzCZM3zf1K/WLU/Q7M7NHBX1vqO1l4cTId2lmS9FRVTwVVFRYX86R8T8pxI6pmMeJqnZnb3OzSMQ3Zcut5XbgkdC7lSUaE6ZlSGYWcDFUMzsLCzg+bCXi1OcV2NAsgllWN++VOxvkMhoYK/rHwB2565KWVQCWtKhdnohAxX9IKnZ/wBrydX3Zsmtp0XizaEqpaUY0lU/QAKRMxB9J6hEO+c9l84lt6Bp2UfnSOHrZC321tZt2A3lHMpYVVqFqTc2v7DHd+JwH7WsP+vw5cLDOZyrFd8CwA2YYhlIs5X/AB+nw8RSwd9GEEXQcRi6KpsAa7pEVOsUjFUVYrKGas9GMI9wsxnYawBqmaeqZYuPMU+NC1l2G2pGd9BBnzXPRyoCdz4hpSsXw4etHs5khDdly63msV8t3xCx1aCGIMKQQArNXA2aX+1OcV2NAsuFo2rhyzEwm1Xx7lb3RL3zQPRzIK83bhKIzG8X+D8WYcQ3hcup5RjWh5wRMlR0cYYxRABmeqEuaWO1OTV2NMshB3vnIeiBjfdFWzYgnZSFPPlxI2EpzJsVpL+0WMbhigH7qIf4Q7R5RbGIUyxxYYSi3vGuWLhxHzfTY0lNR90MMEXSYRi6Kph5K8KoWbfGTO5KVa7JHCsxHJeHco1g7lYQrbB8Hn0c7b5B2JIwMSCLqxIWxGU1UBt+8KrnoEpZlDYtdvCFhijAe4Pa8+l94bJqabKXmzPFLGVpYIgwgEAKzVxNmmFbL5NLb0zT/9k=',
+  'base64',
+);
+
 const MUSIC_SLUGS: Record<string, string> = {
   corporate: 'bright-horizons-112874',
   romantic: 'first-dance-204511',
@@ -431,7 +439,7 @@ export async function startVidioFake(opts: VidioFakeOptions = {}): Promise<Vidio
 
   // ---- routes ----
 
-  async function api(req: IncomingMessage, path: string, entry: VidioRequest): Promise<{ status: number; body: unknown }> {
+  async function api(req: IncomingMessage, path: string, entry: VidioRequest): Promise<{ status: number; body: unknown; raw?: { bytes: Buffer; contentType: string } }> {
     const method = req.method ?? 'GET';
     const key = header(req, 'x-api-key');
     if (!key || !keys.has(key)) {
@@ -476,6 +484,18 @@ export async function startVidioFake(opts: VidioFakeOptions = {}): Promise<Vidio
       };
       jobs.set(id, job);
       return { status: 200, body: { job_id: id, status: 'submitted', ...(switches.unknownFields ? { created_at: new Date(now).toISOString() } : {}) } };
+    }
+
+    // Thumbnails of the proposed reels (`outputs[].thumbnail`, "out/{job}_{i}.jpg", relative to the
+    // API): whether they need the key is not documented, so this fake wants it (the harsh reading).
+    const t = /^\/out\/(.+)_(\d+)\.jpg$/.exec(path);
+    if (t && method === 'GET') {
+      const job = jobs.get(decodeURIComponent(t[1]!));
+      if (!job || job.owner !== key) throw new HttpError(404, 'not_found', 'No such thumbnail');
+      advance(job);
+      const past = job.status === 'processed' || job.status === 'rendering' || job.status === 'rendered';
+      if (!past || Number(t[2]) >= job.outputs.length) throw new HttpError(404, 'not_found', 'No such thumbnail');
+      return { status: 200, body: null, raw: { bytes: THUMBNAIL_JPEG, contentType: 'image/jpeg' } };
     }
 
     const m = /^\/jobs\/([^/]+)(\/render)?$/.exec(path);
@@ -551,7 +571,10 @@ export async function startVidioFake(opts: VidioFakeOptions = {}): Promise<Vidio
         throw new HttpError(f.status, 'internal_error', f.status === 503 ? 'Service temporarily unavailable' : 'Internal server error');
       }
       const r = await api(req, path, entry);
-      send(r.status, r.body);
+      if (r.raw) {
+        entry.status = r.status;
+        res.writeHead(r.status, { 'content-type': r.raw.contentType, 'content-length': String(r.raw.bytes.length) }).end(r.raw.bytes);
+      } else send(r.status, r.body);
     } catch (e) {
       if (e instanceof ClientGone) {
         aborted++;

@@ -46,6 +46,10 @@ export function downloadHandlers(d: DownloadHandlerDeps): Handlers {
       if (sender.kind === 'tab' && job && job.tabId !== sender.tabId) throw new VidmuxError('forbidden', 'That recording is not this tab’s.');
       return { job: await d.downloads.finish(jobId) };
     },
+    'download.choose': async ({ jobId, index }) => {
+      await d.ready;
+      return { job: await d.downloads.choose(jobId, index) };
+    },
     'download.retry': async ({ jobId }) => {
       await d.ready;
       const job = d.store.get(jobId);
