@@ -248,6 +248,28 @@ describe('VidioProvider: upload', () => {
     expect(progress.map(([d]) => d)).toEqual([...progress.map(([d]) => d)].sort((a, b) => a - b));
   });
 
+  it('a file the browser holds: streamed where fetch can; a server that will not take a stream (HTTP/1.1 in Chrome) gets a Blob body, then always', async () => {
+    const bytes = readFileSync(media.inputs.mp4);
+    const f = await another();
+    const bodies: string[] = [];
+    // Chrome's answer to a stream body on an HTTP/1.1 connection: a TypeError, nothing sent.
+    const h1Fetch: typeof fetch = async (input, init) => {
+      const kind = init?.body instanceof ReadableStream ? 'stream' : init?.body instanceof Blob ? 'blob' : typeof init?.body;
+      bodies.push(kind);
+      if (kind === 'stream') throw new TypeError('Failed to fetch (net::ERR_H2_OR_QUIC_REQUIRED)');
+      return fetch(input, init);
+    };
+    const source = { size: bytes.length, blob: new Blob([bytes]), stream: (start = 0, end = bytes.length) => new Blob([bytes]).slice(start, end).stream() };
+    const progress: number[] = [];
+    const { provider } = client(f, { fetch: h1Fetch });
+    const key = await provider.upload(source, { name: 'saved.mp4', onProgress: (d) => progress.push(d) });
+    expect(f.uploads.get(key)).toMatchObject({ md5: md5(bytes), bytes: bytes.length });
+    expect(progress.at(-1)).toBe(bytes.length);
+    const again = await provider.upload(source, { name: 'saved.mp4' });
+    expect(f.uploads.get(again)!.md5).toBe(md5(bytes));
+    expect(bodies).toEqual(['stream', 'blob', 'blob']);
+  });
+
   it('a source of unknown size goes chunked, bytes still exact', async () => {
     const bytes = readFileSync(media.inputs.ts);
     const key = await client().provider.upload(memorySource(bytes, { size: null, chunk: 1000 }), { name: 'clip.ts' });

@@ -208,6 +208,33 @@ export interface ReelResult {
 const PROCESSED_OR_LATER: ReadonlySet<ReelJobStatus> = new Set(['processed', 'rendering', 'rendered']);
 /** An upload hands fetch at most this much at a time. */
 const UPLOAD_PIECE_BYTES = 64 * 1024;
+/** Origins the browser would not stream an upload to (HTTP/1.1): they get Blob bodies. */
+const BLOB_ONLY_ORIGINS = new Set<string>();
+
+let requestStreams: boolean | null = null;
+/**
+ * Whether this fetch can send a ReadableStream body (`duplex: 'half'`): Chrome's own feature test
+ * (developer.chrome.com "Streaming requests with the fetch API"); Firefox cannot.
+ */
+function requestStreamsWork(): boolean {
+  if (requestStreams !== null) return requestStreams;
+  try {
+    let duplexRead = false;
+    const typed = new Request('data:a/a;charset=utf-8,', {
+      method: 'POST',
+      body: new ReadableStream(),
+      get duplex() {
+        duplexRead = true;
+        return 'half';
+      },
+    } as RequestInit).headers.has('content-type');
+    requestStreams = duplexRead && !typed;
+  } catch {
+    requestStreams = false;
+  }
+  return requestStreams;
+}
+
 /** Proposals shown to pick from (VIDIO's example has 3). */
 const MAX_CHOICES = 12;
 /** A thumbnail bigger than this is not shown (it travels in a progress message). */
@@ -607,12 +634,16 @@ export class VidioProvider {
     const size = source.size;
     const max = c.maxUploadBytes;
 
-    // A file the browser holds (an OPFS File): browsers stream request bodies only over HTTP/2,
-    // so the multipart body is a Blob (read from disk, never copied into memory). Sent with fetch
-    // and `redirect: 'manual'` like every keyed call: XMLHttpRequest would report upload progress
-    // but follows redirects with the key header to wherever they point. Progress: start and end.
+    // A file the browser holds (an OPFS File) is streamed like any source where the browser can
+    // stream a request body (Chrome, over HTTP/2), so progress follows the network. Elsewhere
+    // (Firefox; a server on HTTP/1.1, found out by the first try) the multipart body is a Blob,
+    // read from disk and never copied into memory; progress is then its start and end. Always
+    // fetch with `redirect: 'manual'` like every keyed call: XMLHttpRequest would report upload
+    // progress but follows redirects with the key header to wherever they point.
     const blob = (source as UploadSource).blob;
-    const blobBody = blob ? new Blob([head as BlobPart, blob, tail as BlobPart]) : null;
+    const origin = new URL(url).origin;
+    const streamed = !blob || (requestStreamsWork() && !BLOB_ONLY_ORIGINS.has(origin));
+    const blobBody = blob && !streamed ? new Blob([head as BlobPart, blob, tail as BlobPart]) : null;
 
     const ctrl = new AbortController();
     let why: 'stalled' | 'no_answer' | null = null;
@@ -724,6 +755,12 @@ export class VidioProvider {
       } catch (err) {
         if (signal?.aborted) throw cancelledError(signal);
         if (st.bodyError) throw st.bodyError;
+        if (blob && !blobBody && !why && sent === 0 && err instanceof TypeError) {
+          // The browser would not stream to this server (HTTP/1.1: net::ERR_H2_OR_QUIC_REQUIRED
+          // in Chrome) and sent none of the file: a Blob body from now on.
+          BLOB_ONLY_ORIGINS.add(origin);
+          return await this.sendUpload(url, source, opts);
+        }
         if (why === 'stalled') throw new HttpFailure('stalled', 'timeout', `The upload to ${where} took no data for ${fmtDuration(c.uploadStallMs)}.`, { provider: PROVIDER, cause: err });
         if (why === 'no_answer') throw new HttpFailure('timeout', 'timeout', `${where} did not answer within ${fmtDuration(c.uploadAnswerTimeoutMs)} of the upload's end.`, { provider: PROVIDER, cause: err });
         throw new HttpFailure('network', 'network', `Could not upload to ${where}: ${errorText(err)}.`, { provider: PROVIDER, cause: err });

@@ -33,6 +33,8 @@ beforeAll(async () => {
     hostname: 'api.vidio.ai',
     filesHostname: 'files.vidio.ai',
     realTime: true,
+    // HTTP/2, as a real API host would speak: where Chrome streams the upload (with progress).
+    http2: true,
     timings: { submittedMs: 300, queuedMs: 300, processingMs: 600, renderingMs: 600 },
   });
   browser = await launchExtensionBrowser({
@@ -100,10 +102,22 @@ describe('a VIDIO highlight reel from a finished download', () => {
     await reel.getByLabel('Music', { exact: true }).selectOption('sports');
     await reel.getByLabel(/Let me choose among the reels/).check();
     await reel.screenshot({ path: `${SHOTS}/reel-page.png`, fullPage: true });
+    // The fake reads the upload over about 3 s: the page shows how far it is, in bytes, as it goes.
+    vidio.switches.uploadBytesPerSecond = Math.ceil(statSync(saved.filename).size / 3);
     const done = await downloadFrom(
       browser,
       async () => {
         await reel.getByRole('button', { name: 'Make the reel' }).click();
+        const seen = new Set<number>();
+        for (let i = 0; i < 100 && !(await reel.getByTestId('job-choice').count()); i++) {
+          const words = await reel.getByTestId('job-stage-words').textContent().catch(() => null);
+          const now = words?.startsWith('Uploading') ? await reel.getByRole('progressbar').first().getAttribute('aria-valuenow').catch(() => null) : null;
+          if (now !== null) seen.add(Number(now));
+          await reel.waitForTimeout(100);
+        }
+        vidio.switches.uploadBytesPerSecond = null;
+        const between = [...seen].filter((n) => n > 5 && n < 95);
+        expect(between.length, `upload progress seen: ${[...seen].join(', ')}`).toBeGreaterThanOrEqual(2);
         // VIDIO's proposals, each with its picture (fetched by the engine with the key) and length.
         const proposals = reel.getByTestId('job-choice');
         await expect.poll(() => proposals.count(), { timeout: 60_000 }).toBe(3);
@@ -123,6 +137,8 @@ describe('a VIDIO highlight reel from a finished download', () => {
     // VIDIO was asked for what was chosen, the picked proposal was rendered, the key never went to the file host.
     const created = [...vidio.jobs.values()].at(-1)!;
     expect(created).toMatchObject({ request: expect.objectContaining({ aspect_ratio: 'portrait', output_length: 15, music_category: 'sports', video_category: 'travel' }), renderIndex: 1 });
+    // Streamed over HTTP/2 (a Blob body would show no progress between start and end).
+    expect(vidio.log({ path: /\/uploads$/, method: 'POST' }).at(-1)!.headers[':path']).toBe('/v1/uploads');
     const upload = [...vidio.uploads.values()].at(-1)!;
     expect(upload.bytes).toBe(statSync(saved.filename).size);
     expect(upload.md5).toBe(createHash('md5').update(readFileSync(saved.filename)).digest('hex'));

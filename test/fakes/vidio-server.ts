@@ -34,6 +34,7 @@
  */
 import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createSecureServer } from 'node:http2';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { vidioMedia, type VidioAspect, type VidioMedia } from '../fixtures/vidio-media';
@@ -118,6 +119,8 @@ export interface VidioFakeOptions {
    * served without a key), to test that a client never sends its key with a download.
    */
   outputUrlOn?: 'files' | 'api';
+  /** With `tls`: speak HTTP/2 (HTTP/1.1 still taken), where browsers can stream request bodies. */
+  http2?: boolean;
   media?: VidioMedia;
 }
 
@@ -199,6 +202,8 @@ export interface VidioFake {
     failJobs: { count: number; at: 'processing' | 'rendering'; error: string } | null;
     /** Fields the seed does not show, on every answer (clients must tolerate them). */
     unknownFields: boolean;
+    /** Read uploads no faster than this (real time), so a client's upload progress can be watched. */
+    uploadBytesPerSecond: number | null;
   };
   requests: VidioRequest[];
   /** Uploads by input_key. */
@@ -254,7 +259,7 @@ export async function startVidioFake(opts: VidioFakeOptions = {}): Promise<Vidio
   const uploads = new Map<string, VidioUpload>();
   const jobs = new Map<string, VidioFakeJob>();
   let aborted = 0;
-  const switches: VidioFake['switches'] = { rateLimit: null, fail: null, failJobs: null, unknownFields: opts.unknownFields ?? false };
+  const switches: VidioFake['switches'] = { rateLimit: null, fail: null, failJobs: null, unknownFields: opts.unknownFields ?? false, uploadBytesPerSecond: null };
   let filesOrigin = '';
   let origin = '';
 
@@ -421,7 +426,7 @@ export async function startVidioFake(opts: VidioFakeOptions = {}): Promise<Vidio
       throw bad('file', 'Send the file as multipart/form-data, in the field "file"');
     }
     const declared = Number(req.headers['content-length']);
-    const parsed = await readMultipart(req, boundary[1] ?? boundary[2]!, maxUploadBytes, (n) => (entry.bodyBytes = n));
+    const parsed = await readMultipart(req, boundary[1] ?? boundary[2]!, maxUploadBytes, (n) => (entry.bodyBytes = n), switches.uploadBytesPerSecond);
     if (parsed.malformed) throw bad('file', `The multipart body could not be read: ${parsed.malformed}`);
     const file = parsed.file;
     if (!file) throw bad('file', 'No file in the field "file"');
@@ -623,8 +628,20 @@ export async function startVidioFake(opts: VidioFakeOptions = {}): Promise<Vidio
     serveFile(req, res, media.reels[job.request.aspect_ratio], { 'content-type': 'video/mp4' });
   }
 
-  const make = (handler: (req: IncomingMessage, res: ServerResponse) => void): Server =>
-    opts.tls ? createHttpsServer({ key: opts.tls.key, cert: opts.tls.cert }, handler) : createHttpServer(handler);
+  const make = (handler: (req: IncomingMessage, res: ServerResponse) => void): Server => {
+    if (opts.tls && opts.http2) {
+      // Node's compatibility API hands the same handler request/response objects with these methods.
+      const server = createSecureServer({ key: opts.tls.key, cert: opts.tls.cert, allowHTTP1: true }, handler as never);
+      // close() waits for open HTTP/2 sessions: they are ended with it (closeAllConnections is HTTP/1 only).
+      const sessions = new Set<{ destroy(): void }>();
+      server.on('session', (session) => {
+        sessions.add(session);
+        session.on('close', () => sessions.delete(session));
+      });
+      return Object.assign(server as unknown as Server, { closeAllConnections: () => sessions.forEach((x) => x.destroy()) });
+    }
+    return opts.tls ? createHttpsServer({ key: opts.tls.key, cert: opts.tls.cert }, handler) : createHttpServer(handler);
+  };
   const apiServer = make((req, res) => void apiHandler(req, res));
   const filesServer = make(filesHandler);
   await Promise.all([listen(apiServer, opts.port ?? 0), listen(filesServer, opts.filesPort ?? 0)]);
@@ -691,7 +708,7 @@ interface ParsedMultipart {
  * first 4 KB kept for sniffing, nothing else kept; past `maxBytes` it is only counted (413 later).
  * Other parts are read and dropped. Rejects with {@link ClientGone} when the client goes away.
  */
-async function readMultipart(req: IncomingMessage, boundary: string, maxBytes: number, onBytes: (n: number) => void): Promise<ParsedMultipart> {
+async function readMultipart(req: IncomingMessage, boundary: string, maxBytes: number, onBytes: (n: number) => void, bytesPerSecond: number | null): Promise<ParsedMultipart> {
   const delim = Buffer.from(`\r\n--${boundary}`);
   // A leading CRLF lets the first boundary match the same pattern as the others.
   let buf: Buffer = Buffer.from('\r\n');
@@ -730,6 +747,7 @@ async function readMultipart(req: IncomingMessage, boundary: string, maxBytes: n
     for await (const chunk of req as AsyncIterable<Buffer>) {
       total += chunk.length;
       onBytes(total);
+      if (bytesPerSecond) await new Promise((r) => setTimeout(r, (1000 * chunk.length) / bytesPerSecond));
       if (state === 'done') continue; // the epilogue, or a body we gave up on: drained
       buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
       for (let more = true; more; ) {
