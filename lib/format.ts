@@ -28,3 +28,20 @@ export function formatDuration(seconds: number | null | undefined): string {
   const sec = String(s % 60).padStart(2, '0');
   return h ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
 }
+
+/** A size limit: "2 GB" rather than "2.0 GB". */
+export function formatLimit(bytes: number): string {
+  return formatBytes(bytes).replace(/\.0 /, ' ');
+}
+
+/** A wait or a time limit, in milliseconds: "40 s", "2.5 min", "1.5 h". */
+export function formatWait(ms: number): string {
+  if (ms >= 3600_000) return `${Math.round(ms / 360_000) / 10} h`;
+  if (ms >= 60_000) return `${Math.round(ms / 6000) / 10} min`;
+  return `${Math.round(ms / 100) / 10} s`;
+}
+
+/** A name (of a file) set off in a sentence: “match.mp4”. */
+export function quoted(name: string): string {
+  return `“${name}”`;
+}

@@ -543,26 +543,32 @@ function composeHooks(parent: RequestHooks, child: RequestHooks): RequestHooks {
   return out;
 }
 
-/** Up to `limit` bytes of a body as text (the rest is dropped). */
-async function readLimited(res: Response, limit: number): Promise<string> {
+/**
+ * Up to `limit` bytes of a body as text. By default the rest is dropped and a body that breaks off
+ * gives what came (an error body is only context); with `tooBig`, a longer body fails with that
+ * error and a broken one with its own (an answer that is the result).
+ */
+export async function readLimited(res: Response, limit: number, strict?: { tooBig(): Error }): Promise<string> {
   const reader = res.body?.getReader();
   if (!reader) return '';
   const decoder = new TextDecoder();
   let text = '';
   let n = 0;
   try {
-    while (n < limit) {
+    while (strict || n < limit) {
       const { done, value } = await reader.read();
       if (done) break;
       n += value.length;
+      if (strict && n > limit) throw strict.tooBig();
       text += decoder.decode(value, { stream: true });
     }
-  } catch {
+  } catch (err) {
+    if (strict) throw err;
     /* a broken error body: what we have is all there is */
   } finally {
     await reader.cancel().catch(() => {});
   }
-  return (text + decoder.decode()).slice(0, limit);
+  return (text + decoder.decode()).slice(0, strict ? undefined : limit);
 }
 
 /** The status, body and kind of the HTTP failure behind a final error, when there was one. */
@@ -596,7 +602,7 @@ export function describeUrl(url: string): string {
 }
 
 /** A signal that aborts when either does, with a way to detach from `outer` when done. */
-function anySignal(outer: AbortSignal, inner: AbortSignal): { signal: AbortSignal; dispose(): void } {
+export function anySignal(outer: AbortSignal, inner: AbortSignal): { signal: AbortSignal; dispose(): void } {
   const any = (AbortSignal as { any?: (signals: AbortSignal[]) => AbortSignal }).any;
   if (any) return { signal: any([outer, inner]), dispose: () => {} };
   // Older browsers: forward by hand.
@@ -620,7 +626,7 @@ function fmtSeconds(ms: number): string {
 }
 
 /** The most telling text of an error, following `cause` (Node's fetch hides the reason there). */
-function errorText(err: unknown): string {
+export function errorText(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const cause = err.cause instanceof Error ? err.cause : undefined;
   const code = (cause as { code?: string } | undefined)?.code;

@@ -15,11 +15,12 @@
  */
 import { z } from 'zod';
 import { maskKey, ProviderError, toVidmuxError, VidmuxError, type ErrorCode } from '../errors';
-import { formatBytes } from '../format';
+import { formatBytes, formatLimit, formatWait, quoted } from '../format';
 import type { ByteSink, ByteSource } from '../io';
 import { failureDetail, parseRetryAfter, type FailureDetail, type HttpClient } from '../net/http';
 import { openRangedSource } from '../net/ranged-fetch';
 import { cancelledError, DEFAULT_RETRY_POLICY, HttpFailure, realSleep, RetryTracker, type FailureKind, type RetryPolicy, type Sleep } from '../net/retry-policy';
+import { postMultipart, type UploadSource } from '../net/multipart-upload';
 import { copyToSink } from '../net/save';
 import { combineProgress, EMPTY_PROGRESS, ProgressMeter, type JobProgress, type JobStage, type Progress } from '../progress';
 import { REEL_STATUS_WORDS, ReelJobStatusSchema, ReelOptionsSchema, type ReelJobStatus, type ReelOptions, type ReelOptionsInput } from '../schemas/reel';
@@ -157,8 +158,7 @@ export interface VidioOptions {
 /** Called with every new status of a job (not again while it stays the same). */
 export type ReelStatusListener = (status: ReelJobStatus, words: string, job: ReelJob) => void;
 
-/** A {@link ByteSource} that may also be a Blob the browser holds (an OPFS File): uploaded as such. */
-export type UploadSource = ByteSource & { blob?: Blob };
+export type { UploadSource };
 
 export interface UploadOptions {
   /** The file's name as VIDIO is told it (and as errors name it). */
@@ -206,35 +206,6 @@ export interface ReelResult {
 
 /** The statuses at or past `processed`: a job there has its outputs. */
 const PROCESSED_OR_LATER: ReadonlySet<ReelJobStatus> = new Set(['processed', 'rendering', 'rendered']);
-/** An upload hands fetch at most this much at a time. */
-const UPLOAD_PIECE_BYTES = 64 * 1024;
-/** Origins the browser would not stream an upload to (HTTP/1.1): they get Blob bodies. */
-const BLOB_ONLY_ORIGINS = new Set<string>();
-
-let requestStreams: boolean | null = null;
-/**
- * Whether this fetch can send a ReadableStream body (`duplex: 'half'`): Chrome's own feature test
- * (developer.chrome.com "Streaming requests with the fetch API"); Firefox cannot.
- */
-function requestStreamsWork(): boolean {
-  if (requestStreams !== null) return requestStreams;
-  try {
-    let duplexRead = false;
-    const typed = new Request('data:a/a;charset=utf-8,', {
-      method: 'POST',
-      body: new ReadableStream(),
-      get duplex() {
-        duplexRead = true;
-        return 'half';
-      },
-    } as RequestInit).headers.has('content-type');
-    requestStreams = duplexRead && !typed;
-  } catch {
-    requestStreams = false;
-  }
-  return requestStreams;
-}
-
 /** Proposals shown to pick from (VIDIO's example has 3). */
 const MAX_CHOICES = 12;
 /** A thumbnail bigger than this is not shown (it travels in a progress message). */
@@ -316,16 +287,29 @@ export class VidioProvider {
    * sent. Returns VIDIO's `input_key`. Failures follow the retry table (the file is sent again
    * from its start); cancelling stops the upload at once.
    */
-  async upload(source: ByteSource, opts: UploadOptions): Promise<string> {
+  async upload(source: UploadSource, opts: UploadOptions): Promise<string> {
     const { name, signal } = opts;
     this.assertUploadable(source, name);
-    const call: CallInfo = { method: 'POST', path: this.contract.uploadPath, what: `upload ${quoteName(name)}` };
+    const call: CallInfo = { method: 'POST', path: this.contract.uploadPath, what: `upload ${quoted(name)}` };
     const url = this.api.url(this.contract.uploadPath);
     const tracker = this.api.http.tracker();
     for (;;) {
       if (signal?.aborted) throw cancelledError(signal);
       try {
-        const text = await this.sendUpload(url, source, opts);
+        const text = await postMultipart(url, source, {
+          provider: PROVIDER,
+          serviceName: NAME,
+          field: this.contract.uploadField,
+          name,
+          contentType: mimeFor(name),
+          headers: keyHeaders(url, this.api.baseUrl, this.contract.keyHeader, this.api.apiKey, PROVIDER),
+          maxBytes: this.contract.maxUploadBytes,
+          stallMs: this.contract.uploadStallMs,
+          answerTimeoutMs: this.contract.uploadAnswerTimeoutMs,
+          fetch: this.fetchImpl,
+          ...(signal ? { signal } : {}),
+          ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+        });
         return (await parseJson(text, UploadSchema, call.what)).input_key;
       } catch (err) {
         if (!(err instanceof HttpFailure)) throw this.reword(err, call, name);
@@ -407,7 +391,7 @@ export class VidioProvider {
       if (waited >= this.contract.renderConflictMaxMs) {
         throw new VidioError(
           'timeout',
-          `VIDIO would not start rendering the reel for ${fmtDuration(waited)}: the job is still ${REEL_STATUS_WORDS[job.status].toLowerCase()}${errorSaid(res.text)}.`,
+          `VIDIO would not start rendering the reel for ${formatWait(waited)}: the job is still ${REEL_STATUS_WORDS[job.status].toLowerCase()}${errorSaid(res.text)}.`,
           { status: 409 },
         );
       }
@@ -548,9 +532,9 @@ export class VidioProvider {
   private assertUploadable(source: ByteSource, name: string): void {
     const max = this.contract.maxUploadBytes;
     if (source.size !== null && source.size > max) {
-      throw new VidioError('bad_input', `${quoteName(name)} is ${formatBytes(source.size)}: VIDIO takes files up to ${limitText(max)}.`);
+      throw new VidioError('bad_input', `${quoted(name)} is ${formatBytes(source.size)}: VIDIO takes files up to ${formatLimit(max)}.`);
     }
-    if (source.size === 0) throw new VidioError('bad_input', `${quoteName(name)} is empty.`);
+    if (source.size === 0) throw new VidioError('bad_input', `${quoted(name)} is empty.`);
   }
 
   /** Polls a job until it reaches `target` (or fails, stalls or runs out of time). */
@@ -572,7 +556,7 @@ export class VidioProvider {
         } else if (!reached(j) && j.status !== 'failed' && this.now() - since >= c.stallMs) {
           throw new StalledError(
             'timeout',
-            `VIDIO has shown “${REEL_STATUS_WORDS[j.status]}” for ${fmtDuration(this.now() - since)} without moving on; Vidmux stopped waiting (job ${jobId}).`,
+            `VIDIO has shown “${REEL_STATUS_WORDS[j.status]}” for ${formatWait(this.now() - since)} without moving on; Vidmux stopped waiting (job ${jobId}).`,
           );
         }
         return j;
@@ -584,7 +568,7 @@ export class VidioProvider {
       timeoutError: (last) =>
         new VidioError(
           'timeout',
-          `VIDIO did not ${target === 'processed' ? 'finish the reel' : 'finish rendering the reel'} within ${fmtDuration(timeoutMs)}${last ? ` (still “${REEL_STATUS_WORDS[last.status]}”)` : ''}; Vidmux stopped waiting (job ${jobId}).`,
+          `VIDIO did not ${target === 'processed' ? 'finish the reel' : 'finish rendering the reel'} within ${formatWait(timeoutMs)}${last ? ` (still “${REEL_STATUS_WORDS[last.status]}”)` : ''}; Vidmux stopped waiting (job ${jobId}).`,
         ),
       // A poll that failed after the retry table gave up (VIDIO briefly down): poll again, a few times.
       tolerate: (e) => !(e instanceof StalledError) && isTransient(e) && ++failedPolls <= MAX_FAILED_POLLS,
@@ -612,174 +596,6 @@ export class VidioProvider {
       const e = toVidmuxError(err, 'network');
       if (e instanceof ProviderError || e.code === 'cancelled') throw e;
       throw new VidioError(e.code, `VIDIO made the reel, but fetching it failed: ${e.message}`, { ...(e.status === undefined ? {} : { status: e.status }), cause: e });
-    }
-  }
-
-  /**
-   * One upload attempt: `--boundary` + part headers + the file's bytes + closing boundary, pulled
-   * by fetch (so progress counts what fetch took). HttpClient sends string bodies only, so this
-   * attempt is sent with fetch directly, the key from {@link keyHeaders} (the API's own origin
-   * only, checked here). Failures come back as {@link HttpFailure} for the retry table.
-   */
-  private async sendUpload(url: string, source: ByteSource, opts: UploadOptions): Promise<string> {
-    const { name, signal } = opts;
-    const c = this.contract;
-    const keyed = keyHeaders(url, this.api.baseUrl, c.keyHeader, this.api.apiKey, PROVIDER);
-    const boundary = `----VidmuxBoundary${randomHex(16)}`;
-    const encoder = new TextEncoder();
-    const head = encoder.encode(
-      `--${boundary}\r\nContent-Disposition: form-data; name="${formName(c.uploadField)}"; filename="${formName(name)}"\r\nContent-Type: ${mimeFor(name)}\r\n\r\n`,
-    );
-    const tail = encoder.encode(`\r\n--${boundary}--\r\n`);
-    const size = source.size;
-    const max = c.maxUploadBytes;
-
-    // A file the browser holds (an OPFS File) is streamed like any source where the browser can
-    // stream a request body (Chrome, over HTTP/2), so progress follows the network. Elsewhere
-    // (Firefox; a server on HTTP/1.1, found out by the first try) the multipart body is a Blob,
-    // read from disk and never copied into memory; progress is then its start and end. Always
-    // fetch with `redirect: 'manual'` like every keyed call: XMLHttpRequest would report upload
-    // progress but follows redirects with the key header to wherever they point.
-    const blob = (source as UploadSource).blob;
-    const origin = new URL(url).origin;
-    const streamed = !blob || (requestStreamsWork() && !BLOB_ONLY_ORIGINS.has(origin));
-    const blobBody = blob && !streamed ? new Blob([head as BlobPart, blob, tail as BlobPart]) : null;
-
-    const ctrl = new AbortController();
-    let why: 'stalled' | 'no_answer' | null = null;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const arm = (ms: number, reason: 'stalled' | 'no_answer') => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        why = reason;
-        ctrl.abort();
-      }, ms);
-    };
-    // Shared with the body's callbacks (an object, so the type checker does not narrow it away).
-    const st = {
-      phase: 'head' as 'head' | 'data' | 'tail' | 'done',
-      reader: null as ReadableStreamDefaultReader<Uint8Array> | null,
-      bodyError: null as VidmuxError | null,
-      /** Pieces of the last read not handed on yet, each with the bytes sent once it is. */
-      pending: [] as Array<[Uint8Array, number]>,
-    };
-    const pullPending = (controller: ReadableStreamDefaultController<Uint8Array>) => {
-      const [piece, done] = st.pending.shift()!;
-      opts.onProgress?.(done, size);
-      controller.enqueue(piece);
-    };
-    let sent = 0;
-    const fail = (controller: ReadableStreamDefaultController<Uint8Array>, e: VidmuxError) => {
-      st.bodyError = e;
-      controller.error(e);
-      ctrl.abort();
-    };
-    const body = new ReadableStream<Uint8Array>(
-      {
-        pull: async (controller) => {
-          arm(c.uploadStallMs, 'stalled');
-          if (st.phase === 'head') {
-            st.phase = 'data';
-            opts.onProgress?.(0, size);
-            controller.enqueue(head);
-            return;
-          }
-          if (st.pending.length) return pullPending(controller);
-          if (st.phase === 'data') {
-            st.reader ??= source.stream(0, undefined, signal).getReader();
-            let chunk: ReadableStreamReadResult<Uint8Array>;
-            try {
-              do {
-                chunk = await st.reader.read();
-              } while (!chunk.done && chunk.value.length === 0);
-            } catch (err) {
-              const e = toVidmuxError(err, 'internal');
-              return fail(controller, e.code === 'cancelled' ? e : new VidioError('bad_input', `Could not read ${quoteName(name)} to upload it: ${e.message}`, { cause: e }));
-            }
-            if (!chunk.done) {
-              sent += chunk.value.length;
-              if (sent > max) return fail(controller, new VidioError('bad_input', `${quoteName(name)} is bigger than the ${limitText(max)} VIDIO takes.`));
-              if (size !== null && sent > size) return fail(controller, new VidioError('bad_input', `${quoteName(name)} grew while it was being uploaded.`));
-              // Handed on in pieces: fetch pulls again as the connection takes them, so progress
-              // and the stall timer follow the network, not the source's (up to 1 MB) reads.
-              const end = sent;
-              const data = chunk.value;
-              for (let at = 0; at < data.length; at += UPLOAD_PIECE_BYTES) {
-                const piece = data.subarray(at, Math.min(data.length, at + UPLOAD_PIECE_BYTES));
-                st.pending.push([piece, end - data.length + at + piece.length]);
-              }
-              return pullPending(controller);
-            }
-            if (size !== null && sent !== size) {
-              return fail(controller, new VidmuxError('truncated', `${quoteName(name)} ended after ${sent} of its ${size} bytes while it was being uploaded.`, { provider: PROVIDER }));
-            }
-            st.phase = 'tail';
-          }
-          if (st.phase === 'tail') {
-            st.phase = 'done';
-            controller.enqueue(tail);
-            controller.close();
-            // Everything is sent: now VIDIO has a while to answer.
-            arm(c.uploadAnswerTimeoutMs, 'no_answer');
-          }
-        },
-        cancel: async (reason) => {
-          await st.reader?.cancel(reason).catch(() => {});
-        },
-      },
-      { highWaterMark: 0 },
-    );
-
-    const fetchSignal = signal ? anySignal(signal, ctrl.signal) : ctrl.signal;
-    const headers: Record<string, string> = {
-      accept: 'application/json',
-      'content-type': `multipart/form-data; boundary=${boundary}`,
-      // A Blob body has its own length (and browsers refuse to be told one).
-      ...(size === null || blobBody ? {} : { 'content-length': String(head.length + size + tail.length) }),
-      ...keyed,
-    };
-    const where = describe(url);
-    try {
-      let res: Response;
-      try {
-        if (blobBody) {
-          opts.onProgress?.(0, size);
-          // Nothing tells how far a Blob upload is: one limit for sending it and the answer.
-          arm(c.uploadAnswerTimeoutMs + c.uploadStallMs, 'no_answer');
-          res = await this.fetchImpl(url, { method: 'POST', headers, body: blobBody, signal: fetchSignal, redirect: 'manual' });
-          opts.onProgress?.(size ?? 0, size);
-        } else {
-          // `duplex: 'half'`: how fetch sends a stream body (Node requires it; browsers stream over HTTP/2).
-          res = await this.fetchImpl(url, { method: 'POST', headers, body, signal: fetchSignal, redirect: 'manual', duplex: 'half' } as RequestInit);
-        }
-      } catch (err) {
-        if (signal?.aborted) throw cancelledError(signal);
-        if (st.bodyError) throw st.bodyError;
-        if (blob && !blobBody && !why && sent === 0 && err instanceof TypeError) {
-          // The browser would not stream to this server (HTTP/1.1: net::ERR_H2_OR_QUIC_REQUIRED
-          // in Chrome) and sent none of the file: a Blob body from now on.
-          BLOB_ONLY_ORIGINS.add(origin);
-          return await this.sendUpload(url, source, opts);
-        }
-        if (why === 'stalled') throw new HttpFailure('stalled', 'timeout', `The upload to ${where} took no data for ${fmtDuration(c.uploadStallMs)}.`, { provider: PROVIDER, cause: err });
-        if (why === 'no_answer') throw new HttpFailure('timeout', 'timeout', `${where} did not answer within ${fmtDuration(c.uploadAnswerTimeoutMs)} of the upload's end.`, { provider: PROVIDER, cause: err });
-        throw new HttpFailure('network', 'network', `Could not upload to ${where}: ${errorText(err)}.`, { provider: PROVIDER, cause: err });
-      }
-      // The answer's body is read under the same "no answer" limit (a server may stall after its headers).
-      let text: string;
-      try {
-        text = await readText(res, 64 * 1024, fetchSignal);
-      } catch (err) {
-        if (signal?.aborted) throw cancelledError(signal);
-        if (why === 'no_answer') throw new HttpFailure('timeout', 'timeout', `${where} did not finish answering within ${fmtDuration(c.uploadAnswerTimeoutMs)} of the upload's end.`, { provider: PROVIDER, cause: err });
-        throw err;
-      }
-      clearTimeout(timer);
-      if (res.status >= 200 && res.status < 300) return text;
-      throw statusFailure(res, text, where);
-    } finally {
-      clearTimeout(timer);
-      if (st.phase !== 'done') await st.reader?.cancel().catch(() => {});
     }
   }
 
@@ -818,10 +634,10 @@ export class VidioProvider {
       case 409:
         return new VidioError('http_error', `VIDIO is not ready to ${what}${said}.`, opts);
       case 413:
-        return new VidioError('bad_input', `${file ? quoteName(file) : 'The file'} is too big for VIDIO${said}.`, opts);
+        return new VidioError('bad_input', `${file ? quoted(file) : 'The file'} is too big for VIDIO${said}.`, opts);
       case 415:
       case 422:
-        return new VidioError('unsupported', `VIDIO cannot read ${file ? quoteName(file) : 'one of the videos'} as a video${said}.`, opts);
+        return new VidioError('unsupported', `VIDIO cannot read ${file ? quoted(file) : 'one of the videos'} as a video${said}.`, opts);
       case 429: {
         const wait = d.retryAfterSeconds === undefined ? '' : ` (it asked to wait ${Math.round(d.retryAfterSeconds)} s)`;
         return new VidioError('rate_limited', `VIDIO kept refusing to ${what} because of too many requests${wait}. Try again in a few minutes.`, opts);
@@ -985,50 +801,6 @@ function isTransient(e: VidmuxError): boolean {
   return (s !== undefined && (s >= 500 || s === 429)) || e.code === 'network' || (s === undefined && e.code === 'timeout');
 }
 
-/** A failed upload answer as an {@link HttpFailure}, classified like HttpClient does. */
-function statusFailure(res: Response, body: string, where: string): HttpFailure {
-  const s = res.status;
-  const extra = { provider: PROVIDER, status: s, body };
-  if (s === 429) {
-    const retryAfterSeconds = parseRetryAfter(res.headers.get('retry-after'));
-    return new HttpFailure('rate_limited', 'rate_limited', `${where} is rate limiting us (${s}).`, { ...extra, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) });
-  }
-  const kind: FailureKind = s === 502 ? 'bad_gateway' : s >= 500 ? 'server_error' : 'client_error';
-  const code: ErrorCode = s === 401 ? 'unauthorized' : s === 403 ? 'forbidden' : s === 404 ? 'not_found' : 'http_error';
-  const what = s >= 300 && s < 400 ? 'answered with a redirect; Vidmux does not follow it with the key it sent there' : 'rejected the upload';
-  return new HttpFailure(kind, code, `${where} ${what} (${s}).`, extra);
-}
-
-/** Up to `limit` bytes of an answer as text. */
-async function readText(res: Response, limit: number, signal?: AbortSignal): Promise<string> {
-  const reader = res.body?.getReader();
-  if (!reader) return '';
-  const decoder = new TextDecoder();
-  let text = '';
-  let n = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      n += value.length;
-      if (n > limit) throw new VidioError('bad_response', `VIDIO's answer to an upload was bigger than ${limit} bytes.`);
-      text += decoder.decode(value, { stream: true });
-    }
-  } catch (err) {
-    if (signal?.aborted) throw cancelledError(signal);
-    if (err instanceof VidmuxError) throw err;
-    throw new HttpFailure('network', 'network', `The answer to the upload broke off: ${errorText(err)}.`, { provider: PROVIDER, cause: err });
-  } finally {
-    await reader.cancel().catch(() => {});
-  }
-  return text + decoder.decode();
-}
-
-/** A name inside a multipart header: quotes and line breaks escaped as browsers do. */
-function formName(name: string): string {
-  return name.replace(/\r/g, '%0D').replace(/\n/g, '%0A').replace(/"/g, '%22');
-}
-
 const MIME: Record<string, string> = {
   mp4: 'video/mp4',
   m4v: 'video/mp4',
@@ -1046,50 +818,4 @@ export function mimeFor(name: string): string {
   return (ext && MIME[ext]) || 'application/octet-stream';
 }
 
-function randomHex(bytes: number): string {
-  const b = new Uint8Array(bytes);
-  globalThis.crypto.getRandomValues(b);
-  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-}
 
-function quoteName(name: string): string {
-  return `“${name}”`;
-}
-
-/** "2 GB" rather than "2.0 GB". */
-function limitText(bytes: number): string {
-  return formatBytes(bytes).replace(/\.0 /, ' ');
-}
-
-/** A signal that aborts when either does (AbortSignal.any where there is one). */
-function anySignal(a: AbortSignal, b: AbortSignal): AbortSignal {
-  const any = (AbortSignal as { any?: (signals: AbortSignal[]) => AbortSignal }).any;
-  if (any) return any([a, b]);
-  const ctrl = new AbortController();
-  const forward = (s: AbortSignal) => () => ctrl.abort(s.reason);
-  if (a.aborted || b.aborted) ctrl.abort(a.aborted ? a.reason : b.reason);
-  a.addEventListener('abort', forward(a), { once: true });
-  b.addEventListener('abort', forward(b), { once: true });
-  return ctrl.signal;
-}
-
-function describe(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.host}${u.pathname}`;
-  } catch {
-    return 'VIDIO';
-  }
-}
-
-function errorText(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const cause = err.cause instanceof Error ? err.cause : undefined;
-  return cause ? cause.message : err.message;
-}
-
-function fmtDuration(ms: number): string {
-  if (ms >= 3600_000) return `${Math.round(ms / 360_000) / 10} h`;
-  if (ms >= 60_000) return `${Math.round(ms / 6000) / 10} min`;
-  return `${Math.round(ms / 100) / 10} s`;
-}
