@@ -20,6 +20,8 @@ export type ErrorCode =
   | 'not_found'
   | 'expired'
   | 'truncated'
+  /** The file changed on the server during a download (its ETag or Last-Modified did): the parts would not fit together. */
+  | 'source_changed'
   | 'bad_response'
   | 'corrupt_media'
   | 'download_failed'

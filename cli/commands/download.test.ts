@@ -8,7 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMediaServer, type MediaServer } from '../../test/fakes/media-server';
 
 const ROOT = resolve(__dirname, '../..');
-const DATA = randomBytes(2 * 1024 * 1024 + 77);
+// Starts like an MP4 (an `ftyp` box): a download is saved only if it looks like media.
+const FTYP = Buffer.from([0, 0, 0, 24, ...Buffer.from('ftypisom'), 0, 0, 2, 0, ...Buffer.from('isommp41')]);
+const DATA = Buffer.concat([FTYP, randomBytes(2 * 1024 * 1024 + 77)]);
 let server: MediaServer;
 let outDir: string;
 

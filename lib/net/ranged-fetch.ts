@@ -45,6 +45,24 @@ export interface ProbeResult {
   size: number | null;
   rangesSupported: boolean;
   contentType: string | null;
+  /** The resource's validators: every later range must come from the same version of it. */
+  etag: string | null;
+  lastModified: string | null;
+}
+
+/**
+ * The `If-Range` value for a resource: its ETag when strong, else its Last-Modified date (RFC 9110
+ * 13.1.5: a weak ETag may not be used). With it a server that has a new version of the file
+ * answers a range with the whole new file (200) instead of a piece of it.
+ */
+export function ifRangeOf(probe: Pick<ProbeResult, 'etag' | 'lastModified'>): string | null {
+  if (probe.etag && !probe.etag.startsWith('W/')) return probe.etag;
+  return probe.lastModified;
+}
+
+/** The error for a file that changed on the server between two requests of one download. */
+export function sourceChanged(url: string, what: string): VidmuxError {
+  return new VidmuxError('source_changed', `The file at ${describeUrl(url)} changed on the server during the download (${what}): its parts would not fit together.`);
 }
 
 /**
@@ -65,21 +83,22 @@ async function probeResource(client: HttpClient, media: MediaUrl, opts: RangedFe
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
   const contentType = res.headers.get('content-type');
+  const validators = { etag: res.headers.get('etag'), lastModified: res.headers.get('last-modified') };
   try {
     if (res.status === 206) {
       const range = parseContentRange(res.headers.get('content-range'));
       if (!range || range.start !== 0) throw badRange(client, res, 'bytes 0-0');
-      return { size: range.total, rangesSupported: true, contentType };
+      return { size: range.total, rangesSupported: true, contentType, ...validators };
     }
     if (res.status === 416) {
       // Only an empty resource cannot satisfy bytes=0-0.
       const total = /\*\/(\d+)/.exec(res.headers.get('content-range') ?? '')?.[1];
-      return { size: total === undefined ? 0 : Number(total), rangesSupported: true, contentType };
+      return { size: total === undefined ? 0 : Number(total), rangesSupported: true, contentType, ...validators };
     }
     // 200: Range ignored. Content-Length is the size unless the body is re-encoded on the way.
     const length = res.headers.get('content-length');
     const encoded = (res.headers.get('content-encoding') ?? 'identity') !== 'identity';
-    return { size: length !== null && !encoded ? Number(length) : null, rangesSupported: false, contentType };
+    return { size: length !== null && !encoded ? Number(length) : null, rangesSupported: false, contentType, ...validators };
   } finally {
     await res.cancel();
   }
@@ -104,6 +123,8 @@ export class RangedSource implements ByteSource {
   /** Whether the server answers Range requests with 206. */
   readonly rangesSupported: boolean;
   readonly contentType: string | null;
+  /** The version of the resource this source reads (see {@link ifRangeOf}). */
+  readonly validators: Pick<ProbeResult, 'etag' | 'lastModified'>;
   /** Connections each stream uses. */
   readonly connections: number;
   readonly chunkSize: number;
@@ -117,6 +138,7 @@ export class RangedSource implements ByteSource {
     this.size = probe.size;
     this.rangesSupported = probe.rangesSupported;
     this.contentType = probe.contentType;
+    this.validators = { etag: probe.etag, lastModified: probe.lastModified };
     this.connections = Math.max(1, Math.min(opts.connections ?? DEFAULT_CONNECTIONS, MAX_CONNECTIONS_PER_HOST, client.maxConnectionsPerHost));
     this.chunkSize = Math.max(1, opts.chunkSize ?? DEFAULT_CHUNK_SIZE);
   }
@@ -143,8 +165,8 @@ export class RangedSource implements ByteSource {
     const meter = new ProgressMeter(Number.isFinite(stop) ? stop - start : null, this.opts.now);
     const parallel = this.rangesSupported && Number.isFinite(stop) && this.connections > 1 && stop - start > this.chunkSize;
     const job = parallel
-      ? new ParallelDownload(this.client, this.media, this.opts, meter, this.size, start, stop, this.connections, this.chunkSize)
-      : new SequentialDownload(this.client, this.media, this.opts, meter, this.size, start, stop, this.rangesSupported, this.chunkSize);
+      ? new ParallelDownload(this.client, this.media, this.opts, meter, this.size, this.validators, start, stop, this.connections, this.chunkSize)
+      : new SequentialDownload(this.client, this.media, this.opts, meter, this.size, this.validators, start, stop, this.rangesSupported, this.chunkSize);
     return job.stream(signal);
   }
 }
@@ -160,7 +182,21 @@ abstract class Download {
     protected readonly meter: ProgressMeter,
     /** The resource's size from the probe; every 206 must agree with it. */
     protected readonly total: number | null,
+    /** The version the probe saw: sent as If-Range, and every answer must be of it. */
+    protected readonly validators: Pick<ProbeResult, 'etag' | 'lastModified'>,
   ) {}
+
+  /** Whether ranges carry If-Range (not to a server that ignores ranges: its 200s are normal). */
+  protected sendIfRange = true;
+
+  /** Throws {@link sourceChanged} when an answer is of another version of the file than the probe's. */
+  protected assertSameVersion(res: HttpResponse): void {
+    const etag = res.headers.get('etag');
+    const modified = res.headers.get('last-modified');
+    const was = this.validators;
+    if (was.etag && etag && etag !== was.etag) throw sourceChanged(res.url, `its ETag went from ${was.etag} to ${etag}`);
+    if (was.lastModified && modified && modified !== was.lastModified) throw sourceChanged(res.url, `last modified ${was.lastModified}, now ${modified}`);
+  }
 
   protected get headers(): Record<string, string> {
     return this.opts.headers ?? {};
@@ -206,14 +242,28 @@ abstract class Download {
     const range = Number.isFinite(end) ? `bytes=${pos}-${end - 1}` : `bytes=${pos}-`;
     // From byte 0 to the very end a plain GET is the same request, and kinder to odd servers.
     const wantRange = pos > 0 || (Number.isFinite(end) && end !== this.total);
+    // If-Range: a server with a newer file answers 200 (all of it), never a piece of the new one.
+    const ifRange = wantRange && this.sendIfRange ? ifRangeOf(this.validators) : null;
     const res = await this.client.request(this.media, {
-      headers: wantRange ? { ...this.headers, range } : this.headers,
+      headers: wantRange ? { ...this.headers, range, ...(ifRange ? { 'if-range': ifRange } : {}) } : this.headers,
       signal: this.ctrl.signal,
       retry: tracker,
     });
+    try {
+      // A 200 to a range with If-Range is a new version only if its validators say so: a server
+      // may also just ignore Range (then the same ETag comes back, handled below as before).
+      this.assertSameVersion(res);
+    } catch (err) {
+      await res.cancel();
+      throw err;
+    }
     if (res.status === 206) {
       const cr = parseContentRange(res.headers.get('content-range'));
-      if (!cr || cr.start !== pos || (Number.isFinite(end) && cr.end >= end) || (this.total !== null && cr.total !== null && cr.total !== this.total)) {
+      if (cr && this.total !== null && cr.total !== null && cr.total !== this.total) {
+        await res.cancel();
+        throw sourceChanged(res.url, `its size went from ${this.total} to ${cr.total} bytes`);
+      }
+      if (!cr || cr.start !== pos || (Number.isFinite(end) && cr.end >= end)) {
         await res.cancel();
         throw badRange(this.client, res, range);
       }
@@ -251,12 +301,13 @@ class ParallelDownload extends Download {
     opts: RangedFetchOptions,
     meter: ProgressMeter,
     total: number | null,
+    validators: Pick<ProbeResult, 'etag' | 'lastModified'>,
     start: number,
     end: number,
     private readonly connections: number,
     chunkSize: number,
   ) {
-    super(client, media, opts, meter, total);
+    super(client, media, opts, meter, total, validators);
     for (let s = start; s < end; s += chunkSize) {
       const e = Math.min(end, s + chunkSize);
       this.chunks.push({ start: s, end: e, pos: s, pieces: [], started: false, done: false });
@@ -417,13 +468,15 @@ class SequentialDownload extends Download {
     opts: RangedFetchOptions,
     meter: ProgressMeter,
     total: number | null,
+    validators: Pick<ProbeResult, 'etag' | 'lastModified'>,
     private readonly start: number,
     private readonly end: number,
     private readonly rangesSupported: boolean,
     /** With ranges, ask for this much per request, so a resume after failure is one request of it. */
     private readonly chunkSize: number,
   ) {
-    super(client, media, opts, meter, total);
+    super(client, media, opts, meter, total, validators);
+    this.sendIfRange = rangesSupported;
   }
 
   stream(signal?: AbortSignal): ReadableStream<Uint8Array> {

@@ -1,26 +1,93 @@
 /**
  * Copies a {@link ByteSource} into a {@link ByteSink}: the last step of a plain file download in the
- * extension (OPFS sink) and in the CLI (file sink).
+ * extension (OPFS sink) and in the CLI (file sink). A copy of media is checked to be media before a
+ * byte is written (a server's error page is never saved as `clip.mp4`).
  */
-import { toVidmuxError } from '../errors';
+import { toVidmuxError, VidmuxError } from '../errors';
 import type { ByteSink, ByteSource } from '../io';
+import { isWebPageType, sniffMedia, SNIFF_BYTES } from '../media/sniff';
 import { joinBytes } from './bytes';
+import { describeUrl } from './http';
 
 /** Writes larger than this are not coalesced further; fewer, bigger writes are cheaper for files. */
 const WRITE_BATCH_BYTES = 1024 * 1024;
+/** Times a copy starts again from byte 0 because the file changed on the server meanwhile. */
+const MAX_RESTARTS = 1;
+
+/** Options of {@link copyToSink}. */
+export interface CopyOptions {
+  signal?: AbortSignal;
+  /**
+   * The copy is a media file (`what`: "the video", "the audio"): a web page, an empty answer or
+   * bytes no media container starts with are an error, found before anything is written.
+   */
+  media?: { what: string };
+  /**
+   * Opens the resource again (a new probe, new validators). When the file changes on the server
+   * during the copy (code `source_changed`), the copy starts again from byte 0 once, if the size
+   * is unchanged (the sink's bytes are all overwritten); otherwise it fails.
+   */
+  reopen?: () => Promise<ByteSource>;
+}
 
 /**
  * Streams all of `source` into `sink` in order, then closes the sink. On any failure (or `signal`
  * aborting) the sink is aborted so no partial file is left looking finished, and the error is
  * rethrown as a VidmuxError. Returns the number of bytes written.
  */
-export async function copyToSink(source: ByteSource, sink: ByteSink, opts: { signal?: AbortSignal } = {}): Promise<number> {
+export async function copyToSink(source: ByteSource, sink: ByteSink, opts: CopyOptions = {}): Promise<number> {
+  try {
+    for (let restarts = 0; ; restarts++) {
+      try {
+        const bytes = await copyOnce(source, sink, opts);
+        await sink.close();
+        return bytes;
+      } catch (err) {
+        const e = toVidmuxError(err, 'download_failed');
+        if (e.code !== 'source_changed' || !opts.reopen || restarts >= MAX_RESTARTS || opts.signal?.aborted) throw e;
+        const fresh = await opts.reopen();
+        if (fresh.size !== source.size) {
+          throw new VidmuxError('source_changed', `The file changed on the server during the download and its size changed too (${source.size ?? '?'} -> ${fresh.size ?? '?'} bytes): nothing was saved; start it again.`, { cause: e });
+        }
+        source = fresh;
+      }
+    }
+  } catch (err) {
+    await sink.abort(err).catch(() => {});
+    throw toVidmuxError(err, 'download_failed');
+  }
+}
+
+/** One pass of the copy from byte 0; the sink stays open. */
+async function copyOnce(source: ByteSource, sink: ByteSink, opts: CopyOptions): Promise<number> {
+  const where = 'url' in source && typeof source.url === 'string' ? describeUrl(source.url) : 'the server';
+  const media = opts.media;
+  if (media) {
+    const type = (source as { contentType?: string | null }).contentType;
+    if (isWebPageType(type)) throw new VidmuxError('bad_response', `The server sent a web page instead of ${media.what} (${where} answered ${type}).`);
+    if (source.size === 0) throw new VidmuxError('bad_response', `The server sent an empty file instead of ${media.what} (${where}).`);
+  }
   let position = 0;
+  let checked = !media;
   const reader = source.stream(0, undefined, opts.signal).getReader();
   try {
     let batch: Uint8Array[] = [];
     let batchBytes = 0;
+    const check = () => {
+      checked = true;
+      const all = joinBytes(batch, batchBytes);
+      batch = [all];
+      const head = all.subarray(0, SNIFF_BYTES);
+      const sniffed = sniffMedia(head);
+      if (head.length === 0) throw new VidmuxError('bad_response', `The server sent an empty file instead of ${media!.what} (${where}).`);
+      if (sniffed.kind === 'html') throw new VidmuxError('bad_response', `The server sent a web page instead of ${media!.what} (${where}).`);
+      if (sniffed.kind === 'unknown') {
+        const hex = Array.from(head.subarray(0, 8), (x) => x.toString(16).padStart(2, '0')).join(' ');
+        throw new VidmuxError('bad_response', `What ${where} sent is not ${media!.what}: no video or audio format starts with the bytes ${hex}.`);
+      }
+    };
     const flush = async () => {
+      if (!checked) check();
       if (batchBytes === 0) return;
       const data = joinBytes(batch, batchBytes);
       batch = [];
@@ -33,15 +100,13 @@ export async function copyToSink(source: ByteSource, sink: ByteSink, opts: { sig
       if (done) break;
       batch.push(value);
       batchBytes += value.length;
-      if (batchBytes >= WRITE_BATCH_BYTES) await flush();
+      if (batchBytes >= WRITE_BATCH_BYTES || (!checked && batchBytes >= SNIFF_BYTES)) await flush();
     }
     await flush();
-    await sink.close();
     return position;
   } catch (err) {
     await reader.cancel(err).catch(() => {});
-    await sink.abort(err).catch(() => {});
-    throw toVidmuxError(err, 'download_failed');
+    throw err;
   }
 }
 

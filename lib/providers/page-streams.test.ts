@@ -168,8 +168,8 @@ describe('HLS', () => {
 
   it('segment links that expired are fetched again from a fresh playlist (once per burst)', async () => {
     const f = fixtures['hls-fmp4-audio']!;
-    const expiring = server.fault({ path: /\/v0\/.*\.m4s$/, expire: 300 });
-    server.fault({ path: /v0\/seg000\.m4s$/, delayMs: 600 });
+    const expiring = server.fault({ path: /\/v0\/.*\.m4s$/, expire: 1500 });
+    server.fault({ path: /v0\/seg000\.m4s$/, delayMs: 2500 });
     const one = provider(1);
     const info = await one.resolve(server.url(f.name, f.manifest));
     const path = join(out, 'expired.mp4');

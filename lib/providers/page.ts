@@ -95,7 +95,8 @@ export class PageProvider implements Provider {
     if (plan.mode === 'copy') {
       const source = await open('file', plan.url);
       const sink = await ctx.target.media();
-      return { bytes: await copyToSink(source, sink, signal ? { signal } : {}), subtitles: [] };
+      const what = selection.format.kind === 'audio' ? 'the audio' : 'the video';
+      return { bytes: await copyToSink(source, sink, { media: { what }, reopen: () => open('file', plan.url), ...(signal ? { signal } : {}) }), subtitles: [] };
     }
     const [video, audio] = await Promise.all([plan.video ? open('video', plan.video) : null, plan.audio ? open('audio', plan.audio) : null]);
     const { bytes } = await ctx.mux({ ...(video ? { video } : {}), ...(audio ? { audio } : {}), title: info.title });

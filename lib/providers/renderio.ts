@@ -218,7 +218,7 @@ export class RenderIoProvider implements Provider {
         onProgress: (p) => progress.set('file', p),
         ...(signal ? { signal } : {}),
       });
-      const bytes = await copyToSink(source, await ctx.target.media(), signal ? { signal } : {});
+      const bytes = await copyToSink(source, await ctx.target.media(), { media: { what: 'the file RenderIO made' }, ...(signal ? { signal } : {}) });
       return { bytes, subtitles: [] };
     } catch (err) {
       // The storage host is not RenderIO's API: its answers say nothing of the key or the plan.

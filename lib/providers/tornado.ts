@@ -383,7 +383,7 @@ export class TornadoProvider implements Provider {
       onProgress: (p) => progress.set('file', p),
       ...(ctx.signal ? { signal: ctx.signal } : {}),
     });
-    const bytes = await copyToSink(source, await ctx.target.media(), ctx.signal ? { signal: ctx.signal } : {});
+    const bytes = await copyToSink(source, await ctx.target.media(), { media: { what: 'the file Tornado made' }, ...(ctx.signal ? { signal: ctx.signal } : {}) });
 
     const subtitles: DownloadResult['subtitles'] = [];
     if (want.subtitles && job.subtitle_url) {

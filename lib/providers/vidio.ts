@@ -591,7 +591,7 @@ export class VidioProvider {
         onProgress: (p) => report.downloading(p),
         ...(signal ? { signal } : {}),
       });
-      return await copyToSink(source, sink, signal ? { signal } : {});
+      return await copyToSink(source, sink, { media: { what: 'the reel' }, ...(signal ? { signal } : {}) });
     } catch (err) {
       const e = toVidmuxError(err, 'network');
       if (e instanceof ProviderError || e.code === 'cancelled') throw e;

@@ -17,13 +17,21 @@
  * - `ignoreRange=1`       answer every request 200 with the whole file, no Accept-Ranges
  * - `noLength=1`          with ignoreRange: no Content-Length either (size unknown to the client)
  * - `badRange=1`          answer ranges with a Content-Range that starts one byte off
+ * - `html=1`              answer 200 with a web page (text/html), as a server's error or login page
+ * - `htmlAsVideo=1`       the same page, typed video/mp4
+ * - `empty=1`             answer 200 with an empty body (Content-Length: 0)
+ * - `changeAfter=<n>`     from request n+1 on the file is a new version (other bytes, other ETag and
+ *                         Last-Modified; bytes from 64 on differ); `If-Range` is honoured (a stale one gets the whole new
+ *                         file, 200). Not subject to after/times.
+ * - `grow=<bytes>`        with changeAfter: the new version is this much longer
+ * - `noValidators=1`      no ETag nor Last-Modified
  * - `after=<n>`, `times=<k>` the fault applies to requests n+1..n+k of this URL (default: all;
  *                         the probe is the first request)
  * Expiring links carry `token=`; once expired they answer 403, and {@link MediaServer.refreshUrl}
  * issues a new one.
  */
 import { parseRange } from './static-range';
-import { open as openFile, stat } from 'node:fs/promises';
+import { open as openFile, readFile, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -39,15 +47,25 @@ export interface FaultSpec {
   ignoreRange?: boolean;
   noLength?: boolean;
   badRange?: boolean;
+  html?: boolean;
+  htmlAsVideo?: boolean;
+  empty?: boolean;
+  changeAfter?: number;
+  grow?: number;
+  noValidators?: boolean;
   after?: number;
   times?: number;
 }
+
+/** The web page a failing server sends instead of the file. */
+export const ERROR_PAGE = '<!DOCTYPE html>\n<html><head><title>503 Service Unavailable</title></head><body><h1>Service Unavailable</h1><p>Please try again later.</p></body></html>\n';
 
 /** One request as the server saw it. */
 export interface RequestRecord {
   path: string;
   method: string;
   range: string | null;
+  ifRange: string | null;
   status: number;
   /** Range asked for, parsed (null without a Range header). */
   start: number | null;
@@ -131,6 +149,7 @@ export async function startMediaServer(opts: MediaServerOptions = {}): Promise<M
       path: url.pathname,
       method: req.method ?? 'GET',
       range: req.headers.range ?? null,
+      ifRange: (req.headers['if-range'] as string | undefined) ?? null,
       status: 0,
       start: null,
       end: null,
@@ -145,7 +164,7 @@ export async function startMediaServer(opts: MediaServerOptions = {}): Promise<M
     };
 
     const name = decodeURIComponent(url.pathname.replace(/^\/files\//, ''));
-    const file = url.pathname.startsWith('/files/') ? files.get(name) : undefined;
+    let file = url.pathname.startsWith('/files/') ? files.get(name) : undefined;
     if (!file) return reply(404, {}, 'not found\n');
     if (req.method !== 'GET' && req.method !== 'HEAD') return reply(405, { allow: 'GET, HEAD' });
 
@@ -165,6 +184,18 @@ export async function startMediaServer(opts: MediaServerOptions = {}): Promise<M
     record.faulted = faulty && hasFault(q);
     const f = (k: string) => (faulty ? q.get(k) : null);
 
+    const changeAfter = num(q.get('changeAfter'));
+    const changed = changeAfter !== undefined && n > changeAfter;
+    if (changed) file = await newVersion(name, file, num(q.get('grow')) ?? 0);
+
+    if (f('html') === '1' || f('htmlAsVideo') === '1') {
+      record.status = 200;
+      res.writeHead(200, { 'content-type': f('html') === '1' ? 'text/html; charset=utf-8' : 'video/mp4', 'content-length': Buffer.byteLength(ERROR_PAGE) });
+      res.end(req.method === 'HEAD' ? undefined : ERROR_PAGE);
+      return;
+    }
+    if (f('empty') === '1') return reply(200, { 'content-type': 'video/mp4' });
+
     const status = num(f('status'));
     if (status !== undefined) {
       const retryAfter = f('retryAfter');
@@ -173,10 +204,11 @@ export async function startMediaServer(opts: MediaServerOptions = {}): Promise<M
 
     const ignoreRange = f('ignoreRange') === '1';
     const noLength = f('noLength') === '1';
+    const etag = `"${file.size.toString(16)}-${name.length}${changed ? '-v2' : ''}"`;
+    const lastModified = new Date(changed ? 86_400_000 : 0).toUTCString();
     const headers: Record<string, string | number> = {
       'content-type': name.endsWith('.mp4') ? 'video/mp4' : 'application/octet-stream',
-      etag: `"${file.size.toString(16)}-${name.length}"`,
-      'last-modified': new Date(0).toUTCString(),
+      ...(q.get('noValidators') === '1' ? {} : { etag, 'last-modified': lastModified }),
       'cache-control': 'private, max-age=0',
     };
     if (!ignoreRange) headers['accept-ranges'] = 'bytes';
@@ -184,7 +216,10 @@ export async function startMediaServer(opts: MediaServerOptions = {}): Promise<M
     let start = 0;
     let end = file.size; // exclusive
     let code = 200;
-    const rangeHeader = ignoreRange ? undefined : req.headers.range;
+    // If-Range (RFC 9110 13.1.5): a range only of the version the client names; else the whole file.
+    const ifRange = req.headers['if-range'];
+    const stale = ifRange !== undefined && ifRange !== etag && ifRange !== lastModified;
+    const rangeHeader = ignoreRange || stale ? undefined : req.headers.range;
     if (rangeHeader !== undefined) {
       const r = parseRange(rangeHeader, file.size);
       if (r === 'unsatisfiable') return reply(416, { 'content-range': `bytes */${file.size}` });
@@ -226,6 +261,21 @@ export async function startMediaServer(opts: MediaServerOptions = {}): Promise<M
       return;
     }
     res.end();
+  }
+
+  /** The file's next version (cached): every byte different, optionally longer. */
+  const versions = new Map<string, Stored>();
+  async function newVersion(name: string, file: Stored, grow: number): Promise<Stored> {
+    const key = `${name}+${grow}`;
+    let v = versions.get(key);
+    if (!v) {
+      const old = file.memory ?? (await readFile(file.path!));
+      const memory = Buffer.alloc(old.length + grow, 0x5a);
+      // Other bytes from 64 on: the new version still starts like the same kind of file.
+      for (let i = 0; i < old.length; i++) memory[i] = i < 64 ? old[i]! : old[i]! ^ 0x5a;
+      versions.set(key, (v = { size: memory.length, memory }));
+    }
+    return v;
   }
 
   /** Writes `[start, end)` of a file, paced to `cap` bytes/s, honouring socket backpressure. */
@@ -340,5 +390,5 @@ function num(v: string | null): number | undefined {
 }
 
 function hasFault(q: URLSearchParams): boolean {
-  return ['status', 'reset', 'truncate', 'stall', 'ignoreRange', 'noLength', 'badRange'].some((k) => q.has(k));
+  return ['status', 'reset', 'truncate', 'stall', 'ignoreRange', 'noLength', 'badRange', 'html', 'htmlAsVideo', 'empty'].some((k) => q.has(k));
 }
