@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMediaServer, type FaultSpec, type MediaServer } from '../../test/fakes/media-server';
 import { MemoryFileSink } from '../../test/fixtures/memory-sink';
 import { VidmuxError } from '../errors';
-import { sniffMedia } from '../media/sniff';
+import { sniffMedia } from '../media-sniff';
 import { HttpClient } from './http';
 import { openRangedSource } from './ranged-fetch';
 import { copyToSink } from './save';

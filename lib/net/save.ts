@@ -5,7 +5,7 @@
  */
 import { toVidmuxError, VidmuxError } from '../errors';
 import type { ByteSink, ByteSource } from '../io';
-import { isWebPageType, sniffMedia, SNIFF_BYTES } from '../media/sniff';
+import { isWebPageType, sniffMedia, SNIFF_BYTES } from '../media-sniff';
 import { joinBytes } from './bytes';
 import { describeUrl } from './http';
 
