@@ -13,12 +13,14 @@
 import { ProviderError, VidmuxError } from '../errors';
 import {
   DEFAULT_RETRY_POLICY,
+  DEFAULT_TRANSFER_LIMITS,
   HttpFailure,
   RetryTracker,
   cancelledError,
   realSleep,
   type FailureKind,
   type RetryPolicy,
+  type TransferLimits,
   type Sleep,
 } from './retry-policy';
 import { joinBytes } from './bytes';
@@ -100,6 +102,16 @@ export interface HttpClientOptions {
   headersTimeoutMs?: number;
   /** Give up an attempt when the body delivered nothing for this long. Default 20 s. */
   stallTimeoutMs?: number;
+  /**
+   * The low-speed limit (curl's --speed-limit / --speed-time): a body slower than
+   * `bytesPerSecond` on average over `windowMs` of waiting for the network counts as stalled.
+   * Default 1000 B/s over 30 s. Time the consumer takes is not counted.
+   */
+  lowSpeed?: { bytesPerSecond: number; windowMs: number };
+  /** A transfer with no meaningful data for this long in all is given up. Default 90 s. */
+  giveUpMs?: number;
+  /** Clock for the give-up limit (tests drive it). */
+  now?: () => number;
   /** Connections per host across everything this client does; capped at {@link MAX_CONNECTIONS_PER_HOST}. */
   maxConnectionsPerHost?: number;
 }
@@ -221,6 +233,9 @@ interface SharedState {
   readonly random: () => number;
   readonly headersTimeoutMs: number;
   readonly stallTimeoutMs: number;
+  readonly lowSpeed: { bytesPerSecond: number; windowMs: number };
+  readonly limits: TransferLimits;
+  readonly now: () => number;
   readonly maxConnectionsPerHost: number;
   readonly limiter: HostLimiter;
 }
@@ -242,13 +257,23 @@ export class HttpClient {
       return;
     }
     const maxConnectionsPerHost = Math.max(1, Math.min(opts.maxConnectionsPerHost ?? MAX_CONNECTIONS_PER_HOST, MAX_CONNECTIONS_PER_HOST));
+    const headersTimeoutMs = opts.headersTimeoutMs ?? 30_000;
+    const stallTimeoutMs = opts.stallTimeoutMs ?? 20_000;
+    const lowSpeed = opts.lowSpeed ?? { bytesPerSecond: 1000, windowMs: 30_000 };
     this.shared = {
       fetchImpl: opts.fetch ?? ((input, init) => globalThis.fetch(input, init)),
       policy: opts.policy ?? DEFAULT_RETRY_POLICY,
       sleep: opts.sleep ?? realSleep,
       random: opts.random ?? Math.random,
-      headersTimeoutMs: opts.headersTimeoutMs ?? 30_000,
-      stallTimeoutMs: opts.stallTimeoutMs ?? 20_000,
+      headersTimeoutMs,
+      stallTimeoutMs,
+      lowSpeed,
+      limits: {
+        ...DEFAULT_TRANSFER_LIMITS,
+        giveUpMs: opts.giveUpMs ?? DEFAULT_TRANSFER_LIMITS.giveUpMs,
+        attemptMs: Math.max(headersTimeoutMs, stallTimeoutMs, lowSpeed.windowMs),
+      },
+      now: opts.now ?? (() => Date.now()),
       maxConnectionsPerHost,
       limiter: new HostLimiter(maxConnectionsPerHost),
     };
@@ -272,7 +297,7 @@ export class HttpClient {
 
   /** A fresh retry counter following this client's policy. */
   tracker(): RetryTracker {
-    return new RetryTracker(this.shared.policy, this.shared.sleep, this.shared.random);
+    return new RetryTracker(this.shared.policy, this.shared.sleep, this.shared.random, this.shared.limits, this.shared.now);
   }
 
   /**
@@ -408,10 +433,16 @@ export class HttpClient {
     const source = res.body;
     const reader = source?.getReader();
     const stallTimeoutMs = stallMs;
+    const slow = new LowSpeedWatch(this.shared.lowSpeed);
+    let tooSlow = false;
     const classifyBodyError = (err: unknown): unknown => {
       if (signal?.aborted) return cancelledError(signal);
       if (why === 'stalled') {
-        return this.failure('stalled', 'timeout', `${describeUrl(url)} stopped sending data for ${fmtSeconds(stallTimeoutMs)}.`, { cause: err });
+        return this.failure('stalled', 'timeout', `${describeUrl(url)} stopped sending data for ${fmtSeconds(stallTimeoutMs)} (the stall limit).`, { cause: err });
+      }
+      if (tooSlow) {
+        const { bytesPerSecond, windowMs } = this.shared.lowSpeed;
+        return this.failure('stalled', 'timeout', `${describeUrl(url)} sent less than ${bytesPerSecond} bytes/s for ${fmtSeconds(windowMs)} (the low-speed limit).`, { cause: err });
       }
       return this.classifyBodyError(err, url);
     };
@@ -430,11 +461,17 @@ export class HttpClient {
             ctrl.abort();
           }, stallTimeoutMs);
           try {
+            const asked = performance.now();
             const { done, value } = await reader.read();
             if (done) {
               finish();
               controller.close();
             } else {
+              if (slow.add(performance.now() - asked, value.length)) {
+                tooSlow = true;
+                ctrl.abort();
+                throw new Error('too slow');
+              }
               controller.enqueue(value);
             }
           } catch (err) {
@@ -598,6 +635,32 @@ export function describeUrl(url: string): string {
     return text.length > 80 ? `${text.slice(0, 77)}...` : text;
   } catch {
     return 'the server';
+  }
+}
+
+/**
+ * The low-speed limit of one response body: the bytes that came over the last `windowMs` of time
+ * spent waiting on the network (not on our consumer). Says "too slow" once a whole window has
+ * passed with less than `bytesPerSecond` on average in it.
+ */
+class LowSpeedWatch {
+  private waited = 0;
+  private received = 0;
+  /** [waited, received] after each read, oldest first; trimmed to the window. */
+  private readonly marks: Array<[number, number]> = [[0, 0]];
+
+  constructor(private readonly limit: { bytesPerSecond: number; windowMs: number }) {}
+
+  add(waitedMs: number, bytes: number): boolean {
+    this.waited += waitedMs;
+    this.received += bytes;
+    this.marks.push([this.waited, this.received]);
+    const from = this.waited - this.limit.windowMs;
+    if (from < 0) return false;
+    // The newest mark at or before the window's start: the bytes since it are the window's.
+    while (this.marks.length > 1 && this.marks[1]![0] <= from) this.marks.shift();
+    const [, before] = this.marks[0]!;
+    return this.received - before < (this.limit.bytesPerSecond * this.limit.windowMs) / 1000;
   }
 }
 

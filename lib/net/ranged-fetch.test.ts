@@ -283,6 +283,22 @@ describe('ranged fetch, faults', () => {
     expect(sleeps).toEqual([1000, 4000, 16000]);
   });
 
+  it('a server that sends 64 KB then stalls on every try runs out of retries (a trickle does not reset them)', async () => {
+    const { client, sleeps } = fastClient();
+    const source = await openRangedSource(server.fileUrl('clip.mp4', { stall: 65_536, after: 1 }), { client, chunkSize: CHUNK, connections: 1 });
+    const err = await drain(source.stream()).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'timeout', message: expect.stringMatching(/stopped sending data for 300 ms \(the stall limit\)\. \(gave up after 3 retries\)$/) });
+    expect(sleeps).toEqual([1000, 4000, 16000]);
+  });
+
+  it('a server dripping bytes (never stalling) is stopped by the low-speed limit, and given up', async () => {
+    const { client, sleeps } = fastClient({ lowSpeed: { bytesPerSecond: 5_000, windowMs: 400 } });
+    const source = await openRangedSource(server.fileUrl('clip.mp4', { drip: 1_000, after: 1 }), { client, chunkSize: CHUNK, connections: 1 });
+    const err = await drain(source.stream()).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'timeout', message: expect.stringMatching(/sent less than 5000 bytes\/s for 400 ms \(the low-speed limit\)\. \(gave up after 3 retries\)$/) });
+    expect(sleeps).toEqual([1000, 4000, 16000]);
+  });
+
   it('stall: abandoned after the stall timeout and resumed', async () => {
     const started = Date.now();
     const { sha, sleeps } = await download({ stall: 120_000, after: 1, times: 2 });

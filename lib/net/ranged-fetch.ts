@@ -444,7 +444,7 @@ class ParallelDownload extends Download {
             this.notify();
           }
         } finally {
-          if (got > 0) tracker.progressed();
+          if (got > 0) tracker.progressed(got, chunk.pos >= chunk.end);
           // No-op after the end of the body; otherwise (split chunk, failure) it drops the connection.
           await reader.cancel().catch(() => {});
         }
@@ -545,7 +545,7 @@ class SequentialDownload extends Download {
             yield piece;
           }
         } finally {
-          if (got > 0) tracker.progressed();
+          if (got > 0) tracker.progressed(got, pos >= askEnd);
           if (!ended) await reader.cancel().catch(() => {});
         }
         // Size unknown: a whole body that ended cleanly is the whole resource, even if the

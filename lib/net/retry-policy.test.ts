@@ -62,12 +62,49 @@ describe('RetryTracker', () => {
     expect(waits).toEqual([1000, 4000, 16000]);
   });
 
-  it('counts failures in a row only: progress resets the counters', async () => {
+  it('counts failures in a row only: meaningful progress (1 MiB, or a whole answer) resets the counters', async () => {
     const t = new RetryTracker(P, async () => {}, noJitter);
     await t.handle(failure('bad_gateway', 502));
-    t.progressed();
+    t.progressed(1024 * 1024);
     await t.handle(failure('bad_gateway', 502)); // not "in a row" any more
     await expect(t.handle(failure('bad_gateway', 502))).rejects.toMatchObject({ status: 502 });
+    const whole = new RetryTracker(P, async () => {}, noJitter);
+    await whole.handle(failure('bad_gateway', 502));
+    whole.progressed(10, true);
+    await whole.handle(failure('bad_gateway', 502));
+  });
+
+  it('a trickle between failures does not reset them: 64 KB then a stall, every time, runs out of retries', async () => {
+    const t = new RetryTracker(P, async () => {}, noJitter);
+    for (let i = 0; i < 3; i++) {
+      t.progressed(64 * 1024);
+      await t.handle(failure('stalled', 0));
+    }
+    t.progressed(64 * 1024);
+    await expect(t.handle(failure('stalled', 0))).rejects.toThrow(/gave up after 3 retries/);
+  });
+
+  it('a dead server is given up within the limit in all: no try starts that would end past it', async () => {
+    let clock = 0;
+    const waits: number[] = [];
+    // Attempts that each take their whole 20 s limit (a stall), the table's waits in between.
+    const t = new RetryTracker(P, async (ms) => void (waits.push(ms), (clock += ms)), noJitter, { giveUpMs: 90_000, progressBytes: 1 << 20, attemptMs: 20_000 }, () => clock);
+    const attempt = async () => {
+      clock += 20_000;
+      return t.handle(failure('stalled', 0));
+    };
+    await attempt(); // at 20 s: wait 1 s
+    await attempt(); // at 41 s: wait 4 s
+    await expect(attempt()).rejects.toThrow(/\(no data for 65 s, and another try would pass the 90 s limit\)$/); // at 65 s
+    expect(waits).toEqual([1000, 4000]);
+    expect(clock).toBeLessThanOrEqual(90_000);
+    // A server that answers 429 is not dead: its waits do not count.
+    const limited = new RetryTracker(P, async (ms) => void (clock += ms), noJitter, { giveUpMs: 90_000, progressBytes: 1 << 20, attemptMs: 20_000 }, () => clock);
+    clock = 0;
+    const r = failure('rate_limited', 429);
+    Object.assign(r, { retryAfterSeconds: 60 });
+    expect(await limited.handle(r)).toBe('retry');
+    expect(await limited.handle(r)).toBe('retry');
   });
 
   it('stops waiting when cancelled', async () => {

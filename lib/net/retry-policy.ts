@@ -152,23 +152,59 @@ export function cancelledError(signal: AbortSignal): VidmuxError {
   return new VidmuxError('cancelled', 'Cancelled.', { cause: reason });
 }
 
+/** Limits a transfer gives up by, whatever the table still allows (curl's --speed-limit/--speed-time and a total). */
+export interface TransferLimits {
+  /**
+   * A transfer that got no meaningful data for this long in all (failures, waits, the next
+   * attempt's own time limit counted) is given up: a dead server or API ends within it. 429
+   * waits and expired links are not counted (a server that answers is not dead).
+   */
+  giveUpMs: number;
+  /** Bytes that count as meaningful progress: they clear earlier failures (a trickle does not). */
+  progressBytes: number;
+  /** The longest one attempt may take to fail (the client's headers, stall and low-speed limits). */
+  attemptMs: number;
+}
+
+/** Default limits: given up within 90 s; 1 MiB of data forgives earlier failures. */
+export const DEFAULT_TRANSFER_LIMITS: TransferLimits = { giveUpMs: 90_000, progressBytes: 1024 * 1024, attemptMs: 30_000 };
+
+/** Failures that mean "nothing is coming": they count toward {@link TransferLimits.giveUpMs}. */
+const DEAD_KINDS: ReadonlySet<FailureKind> = new Set(['network', 'timeout', 'stalled', 'server_error', 'bad_gateway', 'truncated']);
+
 /**
  * Counts retries for one logical transfer (a request, or one chunk of a ranged download) and
- * applies the table: waits, then says `retry` or `refresh`, or throws the final error.
+ * applies the table: waits, then says `retry` or `refresh`, or throws the final error. Counters
+ * reset only after meaningful progress, so a server that sends a little and stalls every time
+ * runs out of retries; and past {@link TransferLimits.giveUpMs} without progress it gives up.
  */
 export class RetryTracker {
   private readonly counts = new Map<FailureKind, number>();
+  private quietSince: number;
+  private bytesSinceFailure = 0;
 
   constructor(
     private readonly policy: RetryPolicy = DEFAULT_RETRY_POLICY,
     private readonly sleep: Sleep = realSleep,
     private readonly random: () => number = Math.random,
-  ) {}
+    private readonly limits: TransferLimits = DEFAULT_TRANSFER_LIMITS,
+    private readonly now: () => number = () => Date.now(),
+  ) {
+    this.quietSince = now();
+  }
 
   /** Waits as the table says and returns the action, or throws a VidmuxError explaining the failure. */
   async handle(failure: HttpFailure, signal?: AbortSignal): Promise<'retry' | 'refresh'> {
     const n = this.counts.get(failure.kind) ?? 0;
-    const decision = decideRetry(this.policy, failure.kind, n, failure.retryAfterSeconds, this.random);
+    let decision = decideRetry(this.policy, failure.kind, n, failure.retryAfterSeconds, this.random);
+    this.bytesSinceFailure = 0;
+    if (decision.action !== 'fail' && DEAD_KINDS.has(failure.kind)) {
+      const quiet = this.now() - this.quietSince;
+      const { giveUpMs, attemptMs } = this.limits;
+      if (quiet + decision.delayMs + attemptMs > giveUpMs) {
+        decision = { action: 'fail', reason: `no data for ${Math.round(quiet / 1000)} s, and another try would pass the ${Math.round(giveUpMs / 1000)} s limit` };
+      }
+    }
     if (decision.action === 'fail') {
       const suffix = decision.reason === 'not retryable' ? '' : ` (${decision.reason})`;
       throw new VidmuxError(failure.code, `${failure.message}${suffix}`, {
@@ -183,8 +219,15 @@ export class RetryTracker {
     return decision.action;
   }
 
-  /** Bytes arrived: earlier failures no longer count as "in a row". */
-  progressed(): void {
+  /**
+   * `bytes` arrived. Once enough have since the last failure ({@link TransferLimits.progressBytes};
+   * a whole small answer counts with `complete`), earlier failures no longer count as "in a row".
+   */
+  progressed(bytes: number, complete = false): void {
+    this.bytesSinceFailure += bytes;
+    if (!complete && this.bytesSinceFailure < this.limits.progressBytes) return;
+    this.quietSince = this.now();
+    this.bytesSinceFailure = 0;
     if (this.counts.size > 0) this.counts.clear();
   }
 }

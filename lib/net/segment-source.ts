@@ -193,7 +193,7 @@ class SegmentRun {
           retry: tracker,
         });
         const bytes = await this.body(res, seg, max, index);
-        tracker.progressed();
+        tracker.progressed(bytes.length, true);
         return this.opts.transform ? await this.opts.transform(bytes, index) : bytes;
       } catch (err) {
         if (signal.aborted) throw cancelledError(signal);

@@ -14,6 +14,7 @@
  *                         Content-Range reveals the loss; a 200 keeps Content-Length and the
  *                         connection closes early
  * - `stall=<bytes>`       send this many body bytes, then nothing more (socket stays open)
+ * - `drip=<bytes/s>`      send the body at this rate in small pieces (10 a second), never stalling
  * - `ignoreRange=1`       answer every request 200 with the whole file, no Accept-Ranges
  * - `noLength=1`          with ignoreRange: no Content-Length either (size unknown to the client)
  * - `badRange=1`          answer ranges with a Content-Range that starts one byte off
@@ -44,6 +45,7 @@ export interface FaultSpec {
   reset?: number;
   truncate?: number;
   stall?: number;
+  drip?: number;
   ignoreRange?: boolean;
   noLength?: boolean;
   badRange?: boolean;
@@ -243,11 +245,12 @@ export async function startMediaServer(opts: MediaServerOptions = {}): Promise<M
     if (req.method === 'HEAD') return void res.end();
     res.flushHeaders(); // headers go out now, as real servers do, even if the body then stalls
 
-    const cap = num(q.get('cap')) ?? opts.bytesPerSecond;
+    const drip = num(f('drip'));
+    const cap = drip ?? num(q.get('cap')) ?? opts.bytesPerSecond;
     const reset = num(f('reset'));
     const stall = num(f('stall'));
     const limit = Math.min(end - start, truncate ?? Infinity, reset ?? Infinity, stall ?? Infinity);
-    await sendBody(res, file, start, start + limit, cap, (n) => (record.bytesSent += n));
+    await sendBody(res, file, start, start + limit, cap, (n) => (record.bytesSent += n), drip ? Math.max(1, Math.floor(drip / 10)) : SLICE);
     if (res.destroyed) return;
     if (reset !== undefined && limit === reset) {
       const socket = res.socket;
@@ -279,7 +282,7 @@ export async function startMediaServer(opts: MediaServerOptions = {}): Promise<M
   }
 
   /** Writes `[start, end)` of a file, paced to `cap` bytes/s, honouring socket backpressure. */
-  async function sendBody(res: ServerResponse, file: Stored, start: number, end: number, cap: number | undefined, sent: (n: number) => void) {
+  async function sendBody(res: ServerResponse, file: Stored, start: number, end: number, cap: number | undefined, sent: (n: number) => void, slice = SLICE) {
     const t0 = performance.now();
     let written = 0;
     const handle = file.path ? await openFile(file.path, 'r') : null;
@@ -296,8 +299,8 @@ export async function startMediaServer(opts: MediaServerOptions = {}): Promise<M
         } else {
           data = file.memory!.subarray(pos, Math.min(end, pos + 256 * 1024));
         }
-        for (let off = 0; off < data.length && !res.destroyed; off += SLICE) {
-          const part = data.subarray(off, off + SLICE);
+        for (let off = 0; off < data.length && !res.destroyed; off += slice) {
+          const part = data.subarray(off, off + slice);
           if (cap) {
             const due = t0 + (written / cap) * 1000;
             const wait = due - performance.now();
@@ -390,5 +393,5 @@ function num(v: string | null): number | undefined {
 }
 
 function hasFault(q: URLSearchParams): boolean {
-  return ['status', 'reset', 'truncate', 'stall', 'ignoreRange', 'noLength', 'badRange', 'html', 'htmlAsVideo', 'empty'].some((k) => q.has(k));
+  return ['status', 'reset', 'truncate', 'stall', 'drip', 'ignoreRange', 'noLength', 'badRange', 'html', 'htmlAsVideo', 'empty'].some((k) => q.has(k));
 }
