@@ -12,9 +12,8 @@
  * naming each provider tried and why it failed.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, rename } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { toVidmuxError, VidmuxError } from '../../lib/errors';
 import { mainFileName, subtitleFileName } from '../../lib/jobs/output-names';
@@ -38,7 +37,7 @@ import {
 import { JobSpecSchema } from '../../lib/schemas/job-spec';
 import { DEFAULT_FILENAME_TEMPLATE, templateProblem } from '../../lib/schemas/filename-template';
 import { formatBytes } from '../../lib/format';
-import { moveTo } from '../output-files';
+import { Placement } from '../output-files';
 import { ProgressLine } from '../progress-line';
 import { providersFor, setupsFromEnv } from '../providers-env';
 
@@ -118,6 +117,8 @@ export async function run(argv: string[]): Promise<number> {
   const outDir = resolve(v.out ?? '.');
   const outputs = new NodeOutputs(outDir, { sync: true });
   const jobId = randomUUID().slice(0, 8);
+  // The video and its subtitles are placed all or none: exit 1 means nothing was saved.
+  const placement = new Placement();
   try {
     // An exact format is its provider's: no other provider is tried for it.
     const setups = setupsFromEnv(v.provider ?? formatProvider);
@@ -163,22 +164,22 @@ export async function run(argv: string[]): Promise<number> {
     }
     const { made } = outcome;
     const { filename } = mainFileName({ template: v.name, title: '', pageUrl: url, sourceUrl: url, made });
-    const file = await moveTo(outcome.url, outDir, filename);
+    const file = await placement.move(outcome.url, outDir, filename);
     const subtitles: string[] = [];
-    for (const s of made.subtitles) subtitles.push(await moveTo(s.url, outDir, subtitleFileName(file.slice(outDir.length + 1), s.language, s.container)));
+    for (const s of made.subtitles) subtitles.push(await placement.move(s.url, outDir, subtitleFileName(file.slice(outDir.length + 1), s.language, s.container)));
     if (v.json) process.stdout.write(`${JSON.stringify({ file, bytes: outcome.bytes, provider: made.provider, format, subtitles })}\n`);
     else process.stderr.write(`saved ${file} (${formatBytes(outcome.bytes)}) via ${names[made.provider]}${subtitles.length ? ` + ${subtitles.length} subtitle file(s)` : ''}\n`);
     return 0;
   } catch (err) {
     progress.end();
+    await placement.undo();
     const e = toVidmuxError(err, 'download_failed');
     process.stderr.write(`error: ${e.message.replace(/\s+/g, ' ')} [${e.code}${e.status ? ` ${e.status}` : ''}]\n`);
     return e.code === 'cancelled' ? 130 : 1;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    await outputs.release(jobId);
+    await outputs.release(jobId).catch(() => undefined);
   }
 }
 
-/** Moves a finished output to `dir/relative` (folders from the template made), never overwriting: `name (1).ext`. */

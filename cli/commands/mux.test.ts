@@ -1,12 +1,15 @@
-/** The real CLI process: `tsx cli/index.ts mux ...`. */
+/** The real CLI process: `tsx cli/index.ts mux ...` (and, for Ctrl-C, its `run` in this process). */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { NodeFileSink } from '../../lib/node/files';
 import { ffmpeg, ffprobeJson } from '../../test/fixtures/ffmpeg';
 import { audioInputs, videoInputs } from '../../test/fixtures/media-matrix';
+import { rewriteTableBox, stszCutTo } from '../../test/fixtures/mp4-tables';
 import { EBML_ID, elements, webmInputs } from '../../test/fixtures/webm-media';
+import { run } from './mux';
 
 const root = resolve(import.meta.dirname, '../..');
 const tsx = join(root, 'node_modules/.bin/tsx');
@@ -98,9 +101,65 @@ describe('vidmux mux (CLI)', () => {
     expect(usage.stderr).toMatch(/does not match the output name/);
   });
 
+  it('refuses an input whose sample tables disagree (stsz 20, stts 60): exit 1, one line, no output nor .part', async () => {
+    const broken = join(dir, 'stsz-cut.mp4');
+    writeFileSync(broken, rewriteTableBox(new Uint8Array(readFileSync(await videoInputs.h264MoovAtEnd())), 'video', 'stsz', stszCutTo(20)));
+    const out = join(dir, 'from-broken.mp4');
+    const r = await cli(['mux', '--video', broken, '--out', out]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe("error: The video track's sample tables disagree in the video input: stts lists 60 samples, stsz 20. (corrupt_media)\n");
+    expect(existsSync(out)).toBe(false);
+    expect(existsSync(`${out}.part`)).toBe(false);
+  });
+
+  it('refuses an --out that is a directory up front (exit 2), and leaves nothing beside it', async () => {
+    const folder = join(dir, 'a-folder');
+    mkdirSync(join(folder, 'kept'), { recursive: true });
+    const before = readdirSync(dir);
+    const r = await cli(['mux', '--video', await videoInputs.h264Bframes(), '--out', folder]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^error: --out \S+a-folder is a directory; give the output file's name\n/);
+    expect(readdirSync(dir)).toEqual(before);
+    expect(readdirSync(folder)).toEqual(['kept']);
+    // A name that ends in a slash means a directory too, even one that isn't there yet.
+    const slash = await cli(['mux', '--video', await videoInputs.h264Bframes(), '--out', join(dir, 'new-folder/')]);
+    expect(slash.code).toBe(2);
+    expect(readdirSync(dir)).toEqual(before);
+  });
+
   it('exits 2 on usage errors', async () => {
     const r = await cli(['mux', '--video', 'x.mp4']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--out is required/);
+  });
+});
+
+describe('vidmux mux: Ctrl-C', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('SIGINT while the output is being written: exit 130, one line, no output nor .part', async () => {
+    const out = join(dir, 'interrupted.mp4');
+    const write = NodeFileSink.prototype.write;
+    let writes = 0;
+    vi.spyOn(NodeFileSink.prototype, 'write').mockImplementation(async function (this: NodeFileSink, ...args) {
+      await write.apply(this, args);
+      // The part file is there: the user presses Ctrl-C (the command's own handler; nothing else listens here).
+      if (++writes === 1) process.emit('SIGINT');
+    });
+    const stderr: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (stderr.push(String(chunk)), true));
+    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const code = await run(['--video', await videoInputs.h264Bframes(), '--audio', await audioInputs.aac48Stereo(), '--out', out]);
+    expect(writes).toBeGreaterThan(0);
+    expect(code).toBe(130);
+    expect(stdout).not.toHaveBeenCalled();
+    expect(stderr).toEqual(['error: Cancelled. (cancelled)\n']);
+    expect(existsSync(out)).toBe(false);
+    expect(existsSync(`${out}.part`)).toBe(false);
+    expect(process.listenerCount('SIGINT')).toBe(0);
   });
 });

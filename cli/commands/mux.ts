@@ -2,9 +2,12 @@
  * `vidmux mux --video V --audio A --out O [--title T] [--container mp4|webm]`: the media engine on
  * local files (MP4, MPEG-TS or WebM inputs). Either input may be left out. The output is MP4, or
  * WebM with `--container webm` or an `--out` ending in .webm. Prints one JSON line (output path, bytes, streams, duration) on
- * stdout; on failure prints one `error: ...` line on stderr and exits non-zero.
+ * stdout; on failure prints one `error: ...` line on stderr and exits non-zero. The output is
+ * written as `<out>.part` and renamed when complete; every failure, and Ctrl-C (exit 130),
+ * removes it, so `--out` is either the finished file or not there.
  */
-import { resolve } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { resolve, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import { toVidmuxError, VidmuxError } from '../../lib/errors';
 import { remux } from '../../lib/media';
@@ -53,6 +56,18 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`error: --container ${container} does not match the output name ${values.out}\n${USAGE}\n`);
     return 2;
   }
+  // An --out that names a directory is refused here, as a usage error, rather than left to fail
+  // at the final rename: it is a mistake in the arguments, known before the inputs are read, and
+  // that rename comes only after the whole mux (minutes of a large input) has been written. (Were
+  // the directory made meanwhile, the failed rename still removes the part file: NodeFileSink.)
+  if (values.out.endsWith('/') || values.out.endsWith(sep) || (await stat(out).catch(() => null))?.isDirectory()) {
+    process.stderr.write(`error: --out ${values.out} is a directory; give the output file's name\n${USAGE}\n`);
+    return 2;
+  }
+  const ctrl = new AbortController();
+  const onSignal = () => ctrl.abort(new VidmuxError('cancelled', 'Interrupted.'));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     const open = async (path: string | undefined, kind: string) => {
       if (!path) return undefined;
@@ -69,6 +84,7 @@ export async function run(argv: string[]): Promise<number> {
       ...(values.title !== undefined ? { title: values.title } : {}),
       container,
       sink: new NodeFileSink(out),
+      signal: ctrl.signal,
     });
     process.stdout.write(
       `${JSON.stringify({ output: out, container: summary.container, bytes: summary.bytes, duration: summary.durationSeconds, ...(summary.title ? { title: summary.title } : {}), streams: summary.streams })}\n`,
@@ -77,6 +93,9 @@ export async function run(argv: string[]): Promise<number> {
   } catch (err) {
     const e = toVidmuxError(err);
     process.stderr.write(`error: ${e.message.replace(/\s+/g, ' ')} (${e.code})\n`);
-    return 1;
+    return e.code === 'cancelled' ? 130 : 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }

@@ -105,6 +105,11 @@ export interface DemuxedTrack {
   next(): Packet | null | Promise<Packet | null>;
   /** Stops any reading in progress. */
   close(): void;
+  /**
+   * How many packets the input's index says the track has, where it says (a progressive MP4's
+   * sample tables); `next()` must give exactly this many (remux checks).
+   */
+  expectedPackets?: number;
 }
 
 /** Options for {@link openTrack}. */
@@ -205,14 +210,9 @@ async function openMp4Tracks(
     if (!f) continue;
     const reader = new SequentialReader(source, opts.signal, opts.onBytes);
     if (!f.info.fragmented) {
-      let table: SampleTable;
-      try {
-        table = sampleTable(f.track.sampleTables, f.track.mediaDuration);
-      } catch (err) {
-        throw corrupt(label, 'its sample tables are inconsistent', err);
-      }
-      if (table.count === 0) throw corrupt(label, `the ${kind} track has no samples`);
-      opened[kind] = { info: f.info, next: progressiveNext(table, reader), close: () => reader.close() };
+      if (f.track.sampleTables.sampleCount === 0) throw corrupt(label, `the ${kind} track has no samples`);
+      const table = sampleTable(f.track.sampleTables, f.track.mediaDuration, { kind, label, fileSize: source.size });
+      opened[kind] = { info: f.info, next: progressiveNext(table, reader), close: () => reader.close(), expectedPackets: table.count };
       continue;
     }
     const fragments = fragmentedPackets(reader, moovEnd, f.track.id, f.track.trexDefaults, label);
@@ -236,6 +236,7 @@ function mp4Track(
   } catch (err) {
     throw corrupt(label, 'its movie header (moov) could not be parsed', err);
   }
+  if (movie.tableProblem) throw corrupt(label, movie.tableProblem);
   const track = movie.track;
   if (!track) {
     if (!required) return null;
@@ -352,13 +353,61 @@ interface SampleTable {
 }
 
 /**
- * Expands the run-length encoded `stbl` tables into per-sample typed arrays, with the same results
- * as mp4box's own sample list (including its last-sample duration: the `mdhd` duration
- * `mediaDuration` minus the last DTS). Throws when a table is missing or too short.
+ * Most samples one progressive track may have: 2^24, 77 hours of 60 fps video or 97 hours of 48 kHz
+ * AAC, whose expanded table ({@link SampleTable}, 41 bytes a sample) is then ~690 MB. A count is
+ * cheap to forge (a constant-size `stsz` is one number, `stts`/`stsc` runs multiply), so it is
+ * checked before anything that size is allocated.
  */
-function sampleTable(tables: RawSampleTables, mediaDuration: number): SampleTable {
+const MAX_TRACK_SAMPLES = 2 ** 24;
+
+/**
+ * Checks that a progressive track's sample tables agree, or throws `corrupt_media` naming the
+ * track and the tables that disagree: `stts` times, `stsc`/`stco` place, and `stsz` sizes the
+ * same number of samples; and that what they place lies within the file (`truncated` otherwise:
+ * cut short, or its offsets are wrong). Then expands the run-length encoded tables into per-sample
+ * typed arrays, with the same results as mp4box's own sample list (including its last-sample
+ * duration: the `mdhd` duration `mediaDuration` minus the last DTS).
+ */
+function sampleTable(
+  tables: RawSampleTables,
+  mediaDuration: number,
+  where: { kind: 'video' | 'audio'; label: string; fileSize: number | null },
+): SampleTable {
+  const { kind, label, fileSize } = where;
+  const disagree = (what: string) => new VidmuxError('corrupt_media', `The ${kind} track's sample tables disagree in the ${label}: ${what}.`);
+  const missing = (what: string) => corrupt(label, `its ${kind} track has no ${what}`);
+  const n = tables.sampleCount;
+  const constant = tables.constantSampleSize;
   const sizes = tables.sampleSizes;
-  const n = sizes.length;
+  const chunkOffsets = tables.chunkOffsets;
+  const firstChunk = tables.stscFirstChunk;
+  const perChunk = tables.stscSamplesPerChunk;
+  const sttsCounts = tables.sttsCounts;
+  const sttsDeltas = tables.sttsDeltas;
+  if (!chunkOffsets) throw missing('chunk offset table (stco/co64)');
+  if (!firstChunk || !perChunk) throw missing('sample-to-chunk table (stsc)');
+  if (!sttsCounts || !sttsDeltas) throw missing('time-to-sample table (stts)');
+
+  // Every table counts the same samples, before anything the size of `n` is allocated.
+  let timed = 0;
+  for (const c of sttsCounts) timed += c;
+  if (timed !== n) throw disagree(`stts lists ${timed} samples, stsz ${n}`);
+  const chunks = chunkOffsets.length;
+  let placed = 0;
+  for (let r = 0; r < firstChunk.length; r++) {
+    const from = firstChunk[r]!;
+    if (r === 0 ? from !== 1 : from <= firstChunk[r - 1]!) {
+      throw disagree(`stsc's run ${r + 1} starts at chunk ${from}, ${r === 0 ? 'not at chunk 1' : `not after chunk ${firstChunk[r - 1]}`}`);
+    }
+    const until = Math.min(r + 1 < firstChunk.length ? firstChunk[r + 1]! - 1 : chunks, chunks);
+    placed += Math.max(0, until - from + 1) * perChunk[r]!;
+  }
+  if (placed !== n) throw disagree(`stsc and stco place ${placed} samples in ${chunks} chunk${chunks === 1 ? '' : 's'}, stsz lists ${n}`);
+  if (constant > 0 && fileSize !== null && n * constant > fileSize) {
+    throw new VidmuxError('truncated', `The ${label} ends before its ${kind} track's samples do: stsz lists ${n} samples of ${constant} bytes, more than the file's ${fileSize}.`);
+  }
+  if (n > MAX_TRACK_SAMPLES) throw new VidmuxError('unsupported', `The ${label}'s ${kind} track has ${n} samples, more than the ${MAX_TRACK_SAMPLES} one track may have.`);
+
   const t: SampleTable = {
     count: n,
     offset: new Float64Array(n),
@@ -368,42 +417,35 @@ function sampleTable(tables: RawSampleTables, mediaDuration: number): SampleTabl
     duration: new Float64Array(n),
     sync: new Uint8Array(n),
   };
-  if (n === 0) return t;
-  const chunkOffsets = tables.chunkOffsets;
-  const firstChunk = tables.stscFirstChunk;
-  const perChunk = tables.stscSamplesPerChunk;
-  const sttsCounts = tables.sttsCounts;
-  const sttsDeltas = tables.sttsDeltas;
-  if (!chunkOffsets) throw new RangeError('no chunk offset table (stco/co64)');
-  if (!firstChunk || !perChunk) throw new RangeError('no sample-to-chunk table (stsc)');
-  if (!sttsCounts || !sttsDeltas) throw new RangeError('no time-to-sample table (stts)');
   const cttsCounts = tables.cttsCounts;
   const cttsOffsets = tables.cttsOffsets;
   const syncNumbers = tables.syncSampleNumbers;
 
   let run = 0; // stsc entry
-  let chunk = firstChunk[0]! - 1; // 0-based chunk index
-  let leftInChunk = perChunk[0]!;
-  let offset = chunkOffsets[chunk]!;
+  let chunk = -1; // 0-based chunk index
+  let leftInChunk = 0;
+  let offset = 0;
   let sttsRun = 0;
   let sttsLeft = sttsCounts[0] ?? 0;
   let cttsRun = 0;
   let cttsLeft = cttsCounts?.[0] ?? 0;
   let syncIndex = 0;
   let dts = 0;
+  let pastEnd = -1;
   for (let j = 0; j < n; j++) {
-    if (leftInChunk === 0) {
+    // (The counts above agree, so the chunks run out exactly with the samples; a chunk may be empty.)
+    while (leftInChunk === 0) {
       chunk++;
-      if (run + 1 < firstChunk.length && chunk + 1 >= firstChunk[run + 1]!) run++;
+      while (run + 1 < firstChunk.length && chunk + 1 >= firstChunk[run + 1]!) run++;
       leftInChunk = perChunk[run]!;
       offset = chunkOffsets[chunk]!;
-      if (offset === undefined) throw new RangeError(`sample ${j} is in chunk ${chunk + 1}, beyond the chunk offset table`);
     }
     leftInChunk--;
-    const size = sizes[j]!;
+    const size = constant || sizes[j]!;
     t.size[j] = size;
     t.offset[j] = offset;
     offset += size;
+    if (pastEnd < 0 && fileSize !== null && offset > fileSize) pastEnd = j;
 
     while (sttsLeft === 0 && sttsRun + 1 < sttsCounts.length) sttsLeft = sttsCounts[++sttsRun]!;
     sttsLeft--;
@@ -426,6 +468,13 @@ function sampleTable(tables: RawSampleTables, mediaDuration: number): SampleTabl
       t.sync[j] = 1;
     }
     dts += delta;
+  }
+  if (pastEnd >= 0) {
+    const from = t.offset[pastEnd]!;
+    throw new VidmuxError(
+      'truncated',
+      `The ${label} ends before its ${kind} track's samples do: sample ${pastEnd + 1} of ${n} lies at bytes ${from}-${from + t.size[pastEnd]! - 1}, past the end of the file (${fileSize} bytes); it was cut short, or its chunk offsets (stco) are wrong.`,
+    );
   }
   t.duration[n - 1] = Math.max(mediaDuration - t.dts[n - 1]!, 0);
   return t;

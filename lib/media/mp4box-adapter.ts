@@ -23,12 +23,18 @@
  * in the parsed boxes, which the expansion doesn't touch. (mp4box's typings declare the method
  * public, but it is an internal step of its parse.)
  *
+ * Before mp4box sees a `moov`, {@link checkTableBoxes} walks every track's sample tables on the bytes:
+ * a table whose entry count runs past its box is refused (mp4box would read the next boxes' bytes
+ * as entries), and a constant-size `stsz` (one size, a count, no entries) reaches mp4box with a
+ * count of 0: mp4box fills an array of `count` copies of the size, which for a hostile count of
+ * 2^32-1 never ends; we take the size and count from the bytes instead.
+ *
  * The box objects below are declared here, minimally, rather than taken from mp4box's typings:
  * those declare boxes such as `stss`, `ctts` or `co64` present on every `stbl` and `moov` on every
  * file, where at run time they are absent unless the input has them.
  */
 import { createFile, MP4BoxBuffer } from 'mp4box';
-import { concatBytes } from './boxes';
+import { concatBytes, fourcc, listBoxes, readU32, type BoxRef } from './boxes';
 
 /** A minimal `ftyp` (isom) for inputs whose `ftyp` we didn't find: mp4box wants one before the `moov`. */
 const DEFAULT_FTYP = new Uint8Array([0, 0, 0, 16, 0x66, 0x74, 0x79, 0x70, 0x69, 0x73, 0x6f, 0x6d, 0, 0, 2, 0]);
@@ -52,7 +58,11 @@ export interface ByteRange {
  * what a missing table means.
  */
 export interface RawSampleTables {
-  /** `stsz`/`stz2`: every sample's size (empty when neither box is there). */
+  /** `stsz`/`stz2`: how many samples the track has (0 when neither box is there). */
+  sampleCount: number;
+  /** `stsz`: the size of every sample when they are all one size, else 0 (see `sampleSizes`). */
+  constantSampleSize: number;
+  /** `stsz`/`stz2`: every sample's size when they differ (empty when `constantSampleSize` is set). */
   sampleSizes: readonly number[];
   /** `stco`/`co64`: every chunk's file offset. */
   chunkOffsets: readonly number[] | undefined;
@@ -114,6 +124,11 @@ export interface ParsedMovieHeader {
   movieTimescale: number;
   /** The movie has an `mvex`: its samples are in `moof`s after the `moov`. */
   isFragmented: boolean;
+  /**
+   * Set (and nothing parsed) when a sample table box of some track lists more entries than it
+   * holds, e.g. "the video track's stsz box lists 150 entries but holds 60".
+   */
+  tableProblem?: string;
 }
 
 // What we read of mp4box's parse. getInfo() results (its public API):
@@ -190,6 +205,9 @@ export function parseMovieHeader(moov: Uint8Array, ftyp: Uint8Array | null, kind
   // Sample offsets come from stco/co64, so where the moov sits in this buffer does not matter.
   const prefix = ftyp ?? DEFAULT_FTYP;
   const head = concatBytes([prefix, moov]);
+  // On the copy mp4box parses (the caller's moov is left as it is).
+  const scan = checkTableBoxes(head, prefix.length);
+  if (scan.problem) return { tracks: [], track: null, movieTimescale: 0, isFragmented: false, tableProblem: scan.problem };
   const mp4 = createFile();
   mp4.buildTrakSampleLists = (trak) => {
     trak.samples = [];
@@ -215,6 +233,8 @@ export function parseMovieHeader(moov: Uint8Array, ftyp: Uint8Array | null, kind
     box.start === undefined ? null : { start: box.start - prefix.length, end: box.start - prefix.length + box.size };
   const trex = (movie.mvex?.trexs ?? []).find((t) => t.track_id === first.id);
   const chunkOffsets = stbl.stco ?? stbl.co64;
+  const constant = scan.constantSizes.get(first.id);
+  const sampleSizes = constant ? [] : ((stbl.stsz ?? stbl.stz2)?.sample_sizes ?? []);
   return {
     tracks,
     movieTimescale,
@@ -242,7 +262,9 @@ export function parseMovieHeader(moov: Uint8Array, ftyp: Uint8Array | null, kind
         flags: trex?.default_sample_flags ?? 0,
       },
       sampleTables: {
-        sampleSizes: (stbl.stsz ?? stbl.stz2)?.sample_sizes ?? [],
+        sampleCount: constant ? constant.count : sampleSizes.length,
+        constantSampleSize: constant?.size ?? 0,
+        sampleSizes,
         chunkOffsets: chunkOffsets?.chunk_offsets,
         stscFirstChunk: stbl.stsc?.first_chunk,
         stscSamplesPerChunk: stbl.stsc?.samples_per_chunk,
@@ -254,4 +276,84 @@ export function parseMovieHeader(moov: Uint8Array, ftyp: Uint8Array | null, kind
       },
     },
   };
+}
+
+/** Bytes per entry, and bytes before the first entry (after the box header), of the sample tables with an entry count. */
+const TABLE_LAYOUTS: Record<string, { head: number; entry: number }> = {
+  stco: { head: 8, entry: 4 },
+  co64: { head: 8, entry: 8 },
+  stsc: { head: 8, entry: 12 },
+  stts: { head: 8, entry: 8 },
+  ctts: { head: 8, entry: 8 },
+  stss: { head: 8, entry: 4 },
+};
+
+/**
+ * Walks `moov/trak/mdia/minf/stbl` of every track in `head` (the `moov` starts at `moovAt`): an
+ * entry count that runs past its box is a `problem` (named by the track's kind and the box); a
+ * constant-size `stsz` gets a count of 0 in `head` and its size and count are returned by track id
+ * (see the module comment). Boxes it can't walk are left to mp4box, which reports them.
+ */
+function checkTableBoxes(head: Uint8Array, moovAt: number): { problem?: string; constantSizes: Map<number, { size: number; count: number }> } {
+  const constantSizes = new Map<number, { size: number; count: number }>();
+  const within = (parent: BoxRef | undefined, type: string) => (parent ? listBoxes(head, parent.body, parent.end).find((b) => b.type === type) : undefined);
+  let traks: BoxRef[];
+  try {
+    const moov = listBoxes(head, moovAt).find((b) => b.type === 'moov');
+    traks = moov ? listBoxes(head, moov.body, moov.end).filter((b) => b.type === 'trak') : [];
+  } catch {
+    return { constantSizes };
+  }
+  for (const trak of traks) {
+    let tkhd, hdlr, stbl;
+    try {
+      tkhd = within(trak, 'tkhd');
+      const mdia = within(trak, 'mdia');
+      hdlr = within(mdia, 'hdlr');
+      stbl = within(within(mdia, 'minf'), 'stbl');
+    } catch {
+      continue;
+    }
+    if (!stbl) continue;
+    const handler = hdlr && hdlr.end - hdlr.body >= 12 ? fourcc(head, hdlr.body + 8) : '';
+    const kind = handler === 'vide' ? 'video' : handler === 'soun' ? 'audio' : `'${handler.replace(/[^\x20-\x7e]/g, '?')}'`;
+    // tkhd: version (1) and flags (3), then creation and modification times (4 bytes each, 8 in version 1).
+    const idAt = tkhd ? tkhd.body + (head[tkhd.body] === 1 ? 20 : 12) : -1;
+    const trackId = tkhd && idAt + 4 <= tkhd.end ? readU32(head, idAt) : -1;
+    let tables: BoxRef[];
+    try {
+      tables = listBoxes(head, stbl.body, stbl.end);
+    } catch {
+      continue;
+    }
+    for (const box of tables) {
+      const room = box.end - box.body;
+      let count: number;
+      let holds: number;
+      if (box.type === 'stsz') {
+        if (room < 12) return { problem: `the ${kind} track's stsz box is cut short`, constantSizes };
+        const size = readU32(head, box.body + 4);
+        count = readU32(head, box.body + 8);
+        if (size !== 0) {
+          head.fill(0, box.body + 8, box.body + 12);
+          constantSizes.set(trackId, { size, count });
+          continue;
+        }
+        holds = Math.floor((room - 12) / 4);
+      } else if (box.type === 'stz2') {
+        if (room < 12) return { problem: `the ${kind} track's stz2 box is cut short`, constantSizes };
+        const bits = head[box.body + 7]!;
+        count = readU32(head, box.body + 8);
+        holds = bits > 0 ? Math.floor(((room - 12) * 8) / bits) : 0;
+      } else {
+        const layout = TABLE_LAYOUTS[box.type];
+        if (!layout) continue;
+        if (room < layout.head) return { problem: `the ${kind} track's ${box.type} box is cut short`, constantSizes };
+        count = readU32(head, box.body + 4);
+        holds = Math.floor((room - layout.head) / layout.entry);
+      }
+      if (count > holds) return { problem: `the ${kind} track's ${box.type} box lists ${count} entries but holds ${holds}`, constantSizes };
+    }
+  }
+  return { constantSizes };
 }

@@ -110,7 +110,13 @@ class TrackLayout {
     const ctts = needsCtts ? runLengthBox('ctts', n, (i) => this.cto[i]!, signed) : null;
 
     let entries = 0;
-    for (let c = 0; c < this.chunks; c++) if (c === 0 || this.chunkSamples[c] !== this.chunkSamples[c - 1]) entries++;
+    let chunked = 0;
+    for (let c = 0; c < this.chunks; c++) {
+      if (c === 0 || this.chunkSamples[c] !== this.chunkSamples[c - 1]) entries++;
+      chunked += this.chunkSamples[c]!;
+    }
+    // The same check as on an input's tables (demux.ts): stsc/stco must place every sample of stsz.
+    if (chunked !== n) throw new VidmuxError('internal', `The output's chunks hold ${chunked} samples, its sample sizes ${n}; it was not saved.`);
     const stsc = fullBox('stsc', 4 + 12 * entries);
     writeU32(stsc, 12, entries);
     for (let c = 0, p = 16; c < this.chunks; c++) {
@@ -234,6 +240,11 @@ export class Mp4MuxWriter {
       this.runEnd = data.byteOffset + size;
       this.runAt = at;
     }
+  }
+
+  /** How many packets of `kind` the output's sample tables list (every one {@link add}ed). */
+  samplesWritten(kind: 'video' | 'audio'): number {
+    return this.layouts[kind].samples;
   }
 
   /**

@@ -9,6 +9,7 @@ import { NodeFileSink } from '../node/files';
 import { audioInputs, videoInputs } from '../../test/fixtures/media-matrix';
 import { MemorySource, RecordingSink } from '../../test/fixtures/media-io';
 import { cachedMedia, ffmpeg } from '../../test/fixtures/ffmpeg';
+import { rewriteTableBox, stcoMoved, stscFirstRunOf, stszClaims, stszConstant, stszCutTo, tableBox, tableCount } from '../../test/fixtures/mp4-tables';
 
 const dir = mkdtempSync(join(tmpdir(), 'vidmux-media-err-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -106,5 +107,74 @@ describe('remux failures', () => {
     const err = await failure(remux({ audio: new MemorySource(readFileSync(await audioInputs.aac48Stereo())), sink }));
     expect(err.message).toMatch(/disk full/);
     expect(sink.aborted).toBe(true);
+  });
+});
+
+/**
+ * Inputs whose sample tables contradict each other (a real MP4 with one table rewritten,
+ * test/fixtures/mp4-tables.ts) are refused before anything is written, naming the track and the
+ * tables; nothing is saved short or misplaced.
+ */
+describe('remux of inputs whose sample tables disagree', () => {
+  const video = async () => new Uint8Array(readFileSync(await videoInputs.h264MoovAtEnd()));
+  const audio = async () => new Uint8Array(readFileSync(await audioInputs.aac48Stereo()));
+
+  async function refused(input: { video?: Uint8Array; audio?: Uint8Array }): Promise<VidmuxError> {
+    const sink = new RecordingSink();
+    const err = await failure(
+      remux({ ...(input.video ? { video: new MemorySource(input.video) } : {}), ...(input.audio ? { audio: new MemorySource(input.audio) } : {}), sink }),
+    );
+    expect(sink.aborted).toBe(true);
+    expect(sink.closed).toBe(false);
+    expect(sink.bytes).toBe(0);
+    return err;
+  }
+
+  it('stsz listing fewer samples than stts (the input was saved short before)', async () => {
+    const file = await video();
+    expect(tableCount(tableBox(file, 'video', 'stts'), 'stts')).toBe(60);
+    const err = await refused({ video: rewriteTableBox(file, 'video', 'stsz', stszCutTo(20)) });
+    expect(err.code).toBe('corrupt_media');
+    expect(err.message).toBe("The video track's sample tables disagree in the video input: stts lists 60 samples, stsz 20.");
+  });
+
+  it('names the audio track when its tables disagree, and refuses the pair', async () => {
+    const err = await refused({ video: await video(), audio: rewriteTableBox(await audio(), 'audio', 'stsz', stszCutTo(90)) });
+    expect(err.code).toBe('corrupt_media');
+    expect(err.message).toBe("The audio track's sample tables disagree in the audio input: stts lists 95 samples, stsz 90.");
+  });
+
+  it('stsc and stco placing fewer samples than stsz lists', async () => {
+    const err = await refused({ video: rewriteTableBox(await video(), 'video', 'stsc', stscFirstRunOf(40)) });
+    expect(err.code).toBe('corrupt_media');
+    expect(err.message).toBe("The video track's sample tables disagree in the video input: stsc and stco place 40 samples in 1 chunk, stsz lists 60.");
+  });
+
+  it('samples placed past the end of the file: refused up front, naming the track and the sample', async () => {
+    const file = await video();
+    const err = await refused({ video: rewriteTableBox(file, 'video', 'stco', stcoMoved(0, file.length - 100)) });
+    expect(err.code).toBe('truncated');
+    expect(err.message).toMatch(/^The video input ends before its video track's samples do: sample \d+ of 60 lies at bytes \d+-\d+, past the end of the file \(43175 bytes\)/);
+  });
+
+  it('a table box whose entry count runs past the box', async () => {
+    const err = await refused({ video: rewriteTableBox(await video(), 'video', 'stsz', stszClaims(150)) });
+    expect(err.code).toBe('corrupt_media');
+    expect(err.message).toBe("The video input is not a readable MP4: the video track's stsz box lists 150 entries but holds 60.");
+  });
+
+  it('a constant-size stsz with a forged count of 2^32-1 fails at once (it used to hang in mp4box)', async () => {
+    const err = await refused({ video: rewriteTableBox(await video(), 'video', 'stsz', stszConstant(100, 0xffffffff)) });
+    expect(err.code).toBe('corrupt_media');
+    expect(err.message).toBe("The video track's sample tables disagree in the video input: stts lists 60 samples, stsz 4294967295.");
+  });
+
+  it('a consistent constant-size stsz is read (every sample that size)', async () => {
+    // 60 samples of 100 bytes at the start of the file's mdat: consistent tables, nonsense media,
+    // which stream copy doesn't look at.
+    const sink = new RecordingSink();
+    const summary = await remux({ video: new MemorySource(rewriteTableBox(await video(), 'video', 'stsz', stszConstant(100, 60))), sink });
+    expect(summary.streams[0]!.packets).toBe(60);
+    expect(sink.closed).toBe(true);
   });
 });

@@ -244,6 +244,19 @@ export async function remux(opts: RemuxOptions): Promise<RemuxSummary> {
       }
     }
 
+    // Before the output's header is written (nothing is presented as done before it): every
+    // packet the input's index lists was read, and every packet read was written.
+    for (const t of states) {
+      const expected = t.track.expectedPackets;
+      if (expected !== undefined && t.packets !== expected) {
+        throw new VidmuxError('corrupt_media', `The ${t.kind} input gave ${t.packets} of the ${expected} samples its tables list.`);
+      }
+      const written = writer.samplesWritten(t.kind);
+      if (written !== t.packets) {
+        throw new VidmuxError('internal', `The output's ${t.kind} track holds ${written} samples but ${t.packets} were read; it was not saved.`);
+      }
+    }
+
     const patches: TrackPatch[] = states.map((s) => ({
       stsd: s.info.stsd,
       hdlr: s.info.hdlr,

@@ -362,6 +362,8 @@ interface TrackOut {
   /** Earliest block time (ms, unrounded) and latest presentation end (ms) seen. */
   startMs: number;
   endMs: number;
+  /** Blocks written. */
+  blocks: number;
 }
 
 /** Streams packets of up to one video and one audio track into a WebM on a {@link ByteSink}. */
@@ -413,7 +415,7 @@ export class WebmMuxWriter {
       const { info, offsetSeconds } = tracks[k]!;
       const setup = setups[i]!;
       const codecDelayMs = setup.codecDelayNs / 1e6;
-      this.tracks[k] = { number: i + 1, offsetMs: offsetSeconds * 1000 + codecDelayMs + shiftMs, codecDelayMs, startMs: Infinity, endMs: -Infinity };
+      this.tracks[k] = { number: i + 1, offsetMs: offsetSeconds * 1000 + codecDelayMs + shiftMs, codecDelayMs, startMs: Infinity, endMs: -Infinity, blocks: 0 };
       this.entries.push(trackEntry(i + 1, info, setup));
     });
     const header = this.buildHeader(0, 0, 0);
@@ -467,6 +469,12 @@ export class WebmMuxWriter {
     }
     if (kind === 'video') this.clusterHasVideo = true;
     this.writeBlock(t.number, time - this.clusterTs, p.sync, p.data);
+    t.blocks++;
+  }
+
+  /** How many packets of `kind` went into the file (one block each). */
+  samplesWritten(kind: 'video' | 'audio'): number {
+    return this.tracks[kind]?.blocks ?? 0;
   }
 
   /** Hands staged bytes to the sink, then resolves once at most `maxBytes` are in flight (rejects with the first write error). */
