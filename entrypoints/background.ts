@@ -8,6 +8,7 @@ import { createProviders } from '@/lib/providers';
 import { VidioProvider } from '@/lib/providers/vidio';
 import { cancelBrowserDownload, describeInterrupt, getBrowserDownload, onBrowserDownloadChanged, startBrowserDownload } from '@/lib/platform/downloads';
 import { InProcessEngineHost, OffscreenEngineHost } from '@/lib/platform/engine-host';
+import { watchEngineLink } from '@/lib/platform/engine-link';
 import { IdbKeyStore } from '@/lib/platform/key-store';
 import { sendToPages, sendToTab, serveMessages } from '@/lib/platform/messaging';
 import { watchTabRequests } from '@/lib/platform/web-requests';
@@ -55,6 +56,8 @@ export default defineBackground(() => {
   const background = app;
 
   serveMessages(background.handlers, { answerUnknown: true });
+  // Chrome: the offscreen document's end (closed, crashed) fails its jobs at once.
+  if (!import.meta.env.FIREFOX) watchEngineLink(() => void background.onEngineLost());
   onBrowserDownloadChanged((downloadId) => void background.onBrowserDownloadChanged(downloadId));
   installContextMenu((click, tab) => void background.onContextMenu(click, tab));
   browser.tabs.onRemoved.addListener((tabId: number) => background.onTabRemoved(tabId));

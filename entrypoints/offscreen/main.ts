@@ -3,6 +3,7 @@
 import { JobRunner } from '@/lib/jobs/job-runner';
 import { HttpClient } from '@/lib/net/http';
 import { createProviders } from '@/lib/providers';
+import { keepEngineLink } from '@/lib/platform/engine-link';
 import { sendToBackground, serveMessages } from '@/lib/platform/messaging';
 import { OpfsInputs } from '@/lib/platform/opfs-inputs';
 import { OpfsOutputs } from '@/lib/platform/opfs-outputs';
@@ -18,10 +19,13 @@ const runner = new JobRunner({
 });
 void runner.sweep().catch(() => undefined);
 void new OpfsInputs().sweep().catch(() => undefined);
+// The port whose end tells the background at once that this document (and its jobs) is gone.
+const ensureLink = keepEngineLink(() => runner.busy);
 
 serveMessages(
   {
     'engine.start': ({ spec }) => {
+      ensureLink();
       runner.start(spec);
       return {};
     },

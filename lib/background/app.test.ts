@@ -71,7 +71,7 @@ class BrowserDownloads implements DownloadBackend {
   }
 }
 
-function setup(opts: { keys?: Record<string, string>; session?: MemorySession; providers?: Provider[] } = {}) {
+function setup(opts: { keys?: Record<string, string>; session?: MemorySession; providers?: Provider[]; engineAlive?: boolean } = {}) {
   const keys = new MemoryKeys();
   for (const [p, k] of Object.entries(opts.keys ?? {})) keys.keys.set(p, k);
   const session = opts.session ?? new MemorySession();
@@ -98,6 +98,7 @@ function setup(opts: { keys?: Record<string, string>; session?: MemorySession; p
       engine.released.push(id);
       if (keepAs) engine.kept.push(keepAs);
     },
+    ...(opts.engineAlive === undefined ? {} : { alive: async () => opts.engineAlive! }),
   };
   const downloads = new BrowserDownloads();
   const built: ProviderSetup[][] = [];
@@ -174,6 +175,25 @@ describe('background', () => {
     const again = setup({ session: first.session });
     const state = await again.send('tab.state', { tabId: 4 }, PAGE);
     expect(state).toMatchObject({ ok: true, value: { page: YT, media: [file], jobs: [{ filename: 'Clip.mp4' }] } });
+  });
+
+  it('the engine’s end fails its jobs, told to the tab and the pages; an end no worker saw is found when the next one starts', async () => {
+    const first = setup({ engineAlive: true });
+    const started = await first.send('download.start', { page: { title: 'Clip', url: 'https://site.example/w' }, media: file }, TAB);
+    const job = (started as { value: { job: Job } }).value.job;
+    await first.app.onEngineLost();
+    const last = first.pushed.filter((p) => p.type === 'job.update' && p.to === 'tab 4').at(-1)!.payload as { job: Job };
+    expect(last.job).toMatchObject({ id: job.id, progress: { stage: 'failed' }, error: { code: 'internal', message: expect.stringMatching(/^The download engine stopped/) } });
+    expect(first.engine.released).toEqual([job.id]);
+
+    await first.send('download.start', { page: { title: 'Clip', url: 'https://site.example/w' }, media: file }, TAB);
+    await new Promise((r) => setTimeout(r, 250));
+    const stillThere = setup({ session: first.session, engineAlive: true });
+    await stillThere.app.ready;
+    expect((await stillThere.send('tab.state', { tabId: 4 }, PAGE) as { value: { jobs: Job[] } }).value.jobs.map((j) => j.progress.stage)).toEqual(['resolving', 'failed']);
+    const gone = setup({ session: first.session, engineAlive: false });
+    await gone.app.ready;
+    expect((await gone.send('tab.state', { tabId: 4 }, PAGE) as { value: { jobs: Job[] } }).value.jobs.map((j) => j.progress.stage)).toEqual(['failed', 'failed']);
   });
 
   it('streams: the manifests the browser saw a frame load go with its MediaSource videos, in the popup and at the click; a new document forgets them', async () => {

@@ -27,6 +27,8 @@ export interface Background {
   /** Resolves once the state a restarted worker had is back. */
   ready: Promise<void>;
   onEngineEvent(jobId: string, event: EngineEvent): Promise<void>;
+  /** The engine's context went (Chrome's offscreen document closed or crashed): its jobs fail. */
+  onEngineLost(): Promise<void>;
   onBrowserDownloadChanged(downloadId: number): Promise<void>;
   onContextMenu(click: MenuClick, tab: { id?: number | undefined; title?: string | undefined; url?: string | undefined }): Promise<void>;
   onTabRemoved(tabId: number): void;
@@ -60,6 +62,8 @@ export function createBackground(ports: BackgroundPorts): Background {
     tabs.fromJSON(saved.tabs);
     downloads.resume();
     await downloads.refresh();
+    // An engine that went while no worker watched it (its port's end went unseen) fails its jobs now.
+    await downloads.checkEngine();
   })();
 
   let persistTimer: ReturnType<typeof setTimeout> | null = null;
@@ -115,6 +119,10 @@ export function createBackground(ports: BackgroundPorts): Background {
     onEngineEvent: async (jobId, event) => {
       await ready;
       await downloads.onEngineEvent(jobId, event);
+    },
+    onEngineLost: async () => {
+      await ready;
+      await downloads.onEngineLost();
     },
     onBrowserDownloadChanged: async (downloadId) => {
       await ready;

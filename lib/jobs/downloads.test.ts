@@ -268,6 +268,72 @@ describe('DownloadService', () => {
     expect(store.get('job2')!.progress.stage).toBe('cancelled');
   });
 
+  it('when the engine goes, every job in it fails saying why and where, its files freed; a saving job goes on to done', async () => {
+    const { store, browser, engine, service } = setup();
+    await service.start(req); // job1: resolving
+    await service.start(req); // job2: downloading, 3%
+    await service.onEngineEvent('job2', { type: 'progress', progress: progress(34) });
+    await service.start(req); // job3: joining video and audio
+    await service.onEngineEvent('job3', { type: 'progress', progress: { ...progress(500), stage: 'muxing' } });
+    await service.start(req); // job4: recording a live stream
+    await service.onEngineEvent('job4', { type: 'progress', progress: { ...progress(0), stage: 'recording' } });
+    await service.start(req); // job5: the browser is saving it
+    await service.onEngineEvent('job5', ready('blob:chrome-extension://x/5', 1000));
+    await service.start(req); // job6: done
+    await service.onEngineEvent('job6', ready('blob:chrome-extension://x/6', 1000));
+    browser.set(2, { bytesReceived: 1000, state: 'complete' });
+    await service.refresh('job6');
+    engine.released = [];
+
+    await service.onEngineLost();
+    const error = (id: string) => store.get(id)!.error;
+    const stopped = 'The download engine stopped (its page was closed or crashed)';
+    expect(error('job1')).toEqual({ code: 'internal', message: `${stopped} before it began; nothing was saved. Retry to start again.` });
+    expect(error('job2')).toEqual({ code: 'internal', message: `${stopped} at 3%; nothing was saved. Retry to start again.` });
+    expect(error('job3')!.message).toBe(`${stopped} while joining video and audio; nothing was saved. Retry to start again.`);
+    expect(error('job4')!.message).toBe(`${stopped} while recording; nothing was saved. Retry to start again.`);
+    for (const id of ['job1', 'job2', 'job3', 'job4']) expect(store.get(id)!.progress.stage).toBe('failed');
+    expect(engine.released.sort()).toEqual(['job1', 'job2', 'job3', 'job4']);
+    expect(store.get('job5')!.progress.stage).toBe('saving');
+    expect(store.get('job6')).toMatchObject({ progress: { stage: 'done' }, error: null });
+
+    // The browser has the saving job's file: it ends by the browser's word, then its file is freed.
+    browser.set(1, { bytesReceived: 1000, state: 'complete' });
+    await service.refresh('job5');
+    expect(store.get('job5')!.progress.stage).toBe('done');
+    expect(engine.released).toContain('job5');
+    // A late word from the dead engine changes nothing; an engine lost again finds nothing to fail.
+    await service.onEngineEvent('job2', ready('blob:chrome-extension://x/late', 1000));
+    expect(store.get('job2')!.progress.stage).toBe('failed');
+    expect(browser.started).toHaveLength(2);
+    await service.onEngineLost();
+    expect(error('job2')!.message).toContain('at 3%');
+  });
+
+  it('after a worker restart, jobs of an engine that went meanwhile fail; with the engine there, or a host that cannot lose it, nothing changes', async () => {
+    const { store, browser, engine, service } = setup();
+    await service.start(req);
+    await service.onEngineEvent('job1', { type: 'progress', progress: progress(500) });
+    const restart = (alive?: boolean | Error) => {
+      const restored = new JobStore();
+      restored.fromJSON(JSON.parse(JSON.stringify(store.toJSON())));
+      const host = Object.assign(new RecordingEngine(), alive === undefined ? {} : { alive: async () => (alive instanceof Error ? Promise.reject(alive) : alive) });
+      const again = new DownloadService(restored, browser, host, { pollMs: 60_000 });
+      services.push(again);
+      return { restored, again, host };
+    };
+    for (const alive of [undefined, true, new Error('no answer')]) {
+      const { restored, again } = restart(alive);
+      await again.checkEngine();
+      expect(restored.get('job1')!.progress.stage, String(alive)).toBe('downloading');
+    }
+    const { restored, again, host } = restart(false);
+    await again.checkEngine();
+    expect(restored.get('job1')).toMatchObject({ progress: { stage: 'failed' }, error: { code: 'internal', message: expect.stringContaining('at 50%') } });
+    expect(host.released).toEqual(['job1']);
+    expect(engine.released).toEqual([]);
+  });
+
   it('survives a worker restart: jobs persist and saving is followed again', async () => {
     const { store, browser, engine } = setup();
     const first = services[0]!;

@@ -5,10 +5,10 @@
 import { toVidmuxError, VidmuxError } from '../errors';
 import { cleanTitle, isoDate, renderFilename } from '../filename';
 import { extensionFor } from '../media-types';
-import { ProgressMeter } from '../progress';
+import { progressFraction, ProgressMeter } from '../progress';
 import type { Job } from '../schemas/job';
 import { JobSpecSchema, type EngineEvent, type JobSpec, type JobSpecInput } from '../schemas/job-spec';
-import { FINISHED_STAGES } from '../schemas/progress';
+import { FINISHED_STAGES, type JobStage } from '../schemas/progress';
 import type { DownloadRequest as UserRequest } from '../schemas/request';
 import { keptInputId } from '../schemas/reel';
 import { hostnameOf } from '../sites';
@@ -50,6 +50,11 @@ export interface EngineHost {
    * kept as that reel input instead (see {@link DownloadServiceOptions.keepForReel}).
    */
   release(jobId: string, keepAs?: string): Promise<void>;
+  /**
+   * Whether the engine's context is there now (Chrome: the offscreen document). A host whose engine
+   * lives as long as the background (Firefox's) leaves it out.
+   */
+  alive?(): Promise<boolean>;
 }
 
 export interface DownloadServiceOptions {
@@ -63,6 +68,27 @@ export interface DownloadServiceOptions {
    * file is kept, or after an hour (lib/platform/opfs-inputs.ts).
    */
   keepForReel?(job: Job): Promise<boolean>;
+}
+
+/**
+ * The stages of a job whose bytes are in the engine: it dies with the engine. Not `saving`: Chrome's
+ * download of the engine's blob URL holds the file's data from its start, and finishes even once
+ * the document that made the URL is gone and the OPFS file deleted (tried in Chromium: an 800 MB
+ * file saved whole), so the browser's word still ends such a job.
+ */
+const ENGINE_STAGES: ReadonlySet<JobStage> = new Set<JobStage>(['queued', 'resolving', 'downloading', 'recording', 'muxing']);
+
+/** Why a job failed when its engine went, and where it was. */
+function engineLostMessage(job: Job): string {
+  const fraction = progressFraction(job.progress.overall);
+  const where: Partial<Record<JobStage, string>> = {
+    queued: ' before it began',
+    resolving: ' before it began',
+    downloading: fraction === null ? '' : ` at ${Math.floor(100 * fraction)}%`,
+    recording: ' while recording',
+    muxing: ' while joining video and audio',
+  };
+  return `The download engine stopped (its page was closed or crashed)${where[job.progress.stage] ?? ''}; nothing was saved. Retry to start again.`;
 }
 
 /** What a job needs to start: the spec the engine runs, and what the queue shows and keeps. */
@@ -211,6 +237,23 @@ export class DownloadService {
     if (!job) return null;
     if (job.progress.stage === 'recording') await this.engine.finish(jobId);
     return this.store.get(jobId) ?? null;
+  }
+
+  /**
+   * The engine's context is gone (Chrome's offscreen document closed or crashed): every job still
+   * in it can never end, so it fails now, saying why, and its files are freed (the host deletes
+   * them itself when there is no engine to ask). Saving jobs go on (see {@link ENGINE_STAGES}).
+   */
+  async onEngineLost(): Promise<void> {
+    const lost = this.store.list().filter((j) => ENGINE_STAGES.has(j.progress.stage));
+    for (const job of lost) this.store.fail(job.id, new VidmuxError('internal', engineLostMessage(job)).toJSON());
+    await Promise.all(lost.map((j) => this.engine.release(j.id).catch(() => undefined)));
+  }
+
+  /** After a worker restart: jobs that were in an engine that went meanwhile fail as if it went now. */
+  async checkEngine(): Promise<void> {
+    if (!this.engine.alive || !this.store.list().some((j) => ENGINE_STAGES.has(j.progress.stage))) return;
+    if (!(await this.engine.alive().catch(() => true))) await this.onEngineLost();
   }
 
   /** Resumes following browser downloads that were running when the worker stopped. */

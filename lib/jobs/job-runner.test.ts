@@ -47,6 +47,7 @@ const settle = () => new Promise((r) => setTimeout(r, 30));
 describe('JobRunner', () => {
   it('reports progress, the provider, then ready; release frees the file', async () => {
     const { runner, spec, events, dir, open } = setup();
+    expect(runner.busy).toBe(false);
     runner.start(spec);
     runner.start(spec); // the same job twice runs once
     await settle();
@@ -56,7 +57,9 @@ describe('JobRunner', () => {
     const ready = events.at(-1)![1];
     if (ready.type !== 'ready') throw new Error('not ready');
     expect(existsSync(ready.url)).toBe(true);
+    expect(runner.busy).toBe(true); // its file is here until the background releases it
     await runner.release('j1');
+    expect(runner.busy).toBe(false);
     expect(readdirSync(dir)).toEqual([]);
     // Released: the same job id may run again.
     runner.start(spec);

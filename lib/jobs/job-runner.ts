@@ -26,6 +26,11 @@ export class JobRunner {
 
   constructor(private readonly deps: JobRunnerDeps) {}
 
+  /** Whether a job is here: running, or ended and not yet released. */
+  get busy(): boolean {
+    return this.jobs.size > 0;
+  }
+
   /** Starts a job; returns at once, its events follow. A job already running is not started twice. */
   start(spec: JobSpec): void {
     if (this.jobs.has(spec.jobId)) return;

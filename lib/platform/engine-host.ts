@@ -7,6 +7,7 @@ import { browser } from 'wxt/browser';
 import type { EngineHost } from '../jobs/downloads';
 import type { JobSpec } from '../schemas/job-spec';
 import { sendToEngine } from './messaging';
+import { removeJobFiles } from './opfs-outputs';
 
 const OFFSCREEN_PATH = 'offscreen.html';
 
@@ -33,7 +34,13 @@ export class OffscreenEngineHost implements EngineHost {
   }
 
   async release(jobId: string, keepAs?: string): Promise<void> {
-    if (await this.hasDocument()) await sendToEngine('engine.release', { jobId, ...(keepAs ? { keepAs } : {}) }).catch(() => undefined);
+    const released = (await this.hasDocument()) && (await sendToEngine('engine.release', { jobId, ...(keepAs ? { keepAs } : {}) }).then(() => true, () => false));
+    // No document (closed or crashed) to free the job's files: this worker deletes them itself.
+    if (!released) await removeJobFiles(jobId, keepAs).catch(() => undefined);
+  }
+
+  alive(): Promise<boolean> {
+    return this.hasDocument();
   }
 
   async choose(jobId: string, index: number): Promise<void> {

@@ -15,12 +15,55 @@
  *   write the header last.
  * The cost is one extra copy of the file when the swap file is committed on close. Not testable
  * in Node; the extension's e2e test covers it.
+ *
+ * A job's files are also found by name ({@link removeJobFiles}), so a context that did not make
+ * them can delete them: Chrome's service worker, once the offscreen document that wrote them is gone.
  */
 import type { ByteSink } from '../io';
 import type { OutputFile, OutputStore } from '../jobs/outputs';
 import { keepAsInput } from './opfs-inputs';
 
 const FILE_PREFIX = 'vidmux-job-';
+/** Every file of a job is named with this first. */
+const jobPrefix = (jobId: string) => `${FILE_PREFIX}${jobId.replace(/[^\w-]/g, '')}-`;
+/** A job's main output (the video), as opposed to its subtitles. */
+const MAIN_FILE = /-main\d+$/;
+/** How often a job's files are tried again should a dead engine's write lock outlast its port. */
+const REMOVE_TRIES = 8;
+const REMOVE_RETRY_MS = 250;
+
+/** Names in `dir` (`keys()` is in every browser with OPFS but not yet in TypeScript's DOM types). */
+async function namesIn(dir: FileSystemDirectoryHandle): Promise<string[]> {
+  const names: string[] = [];
+  for await (const name of (dir as FileSystemDirectoryHandle & { keys(): AsyncIterable<string> }).keys()) names.push(name);
+  return names;
+}
+
+/**
+ * Deletes a job's files from the OPFS root, found by name; with `keepMainAs`, its main file is kept
+ * as that reel input instead. Works in any context of the extension's origin, Chrome's service
+ * worker included, so a job whose engine died (the offscreen document closed or crashed) leaves
+ * nothing behind: Chrome drops the dead document's swap files (`.crswap`) itself. `removeEntry`
+ * refuses a file an open writer locks; in Chromium the lock is gone by the time the worker sees the
+ * document's port end, but should one outlast it, what remains is tried again, briefly.
+ */
+export async function removeJobFiles(jobId: string, keepMainAs?: string): Promise<void> {
+  const root = await navigator.storage.getDirectory();
+  const prefix = jobPrefix(jobId);
+  let keep = keepMainAs;
+  for (let attempt = 0; attempt < REMOVE_TRIES; attempt++) {
+    if (attempt) await new Promise((r) => setTimeout(r, REMOVE_RETRY_MS));
+    const names = (await namesIn(root)).filter((n) => n.startsWith(prefix));
+    const main = names.find((n) => MAIN_FILE.test(n));
+    if (keep && main) {
+      const handle = await root.getFileHandle(main).catch(() => null);
+      if (handle && (await keepAsInput(handle, keep).catch(() => false))) names.splice(names.indexOf(main), 1);
+      keep = undefined;
+    }
+    const left = await Promise.all(names.map((n) => root.removeEntry(n).then(() => false, () => true)));
+    if (!left.includes(true)) return;
+  }
+}
 
 /** An OPFS file being written. Create with {@link OpfsSink.create}. */
 export class OpfsSink implements ByteSink {
@@ -60,7 +103,7 @@ export class OpfsOutputs implements OutputStore {
   private readonly jobs = new Map<string, { files: Set<string>; blobUrls: string[] }>();
 
   async create(jobId: string, name: string): Promise<OutputFile> {
-    const fileName = `${FILE_PREFIX}${jobId.replace(/[^\w-]/g, '')}-${name.replace(/[^\w-]/g, '')}`;
+    const fileName = `${jobPrefix(jobId)}${name.replace(/[^\w-]/g, '')}`;
     const job = this.job(jobId);
     job.files.add(fileName);
     const sink = await OpfsSink.create(fileName);
@@ -82,11 +125,12 @@ export class OpfsOutputs implements OutputStore {
 
   async release(jobId: string, keepMainAs?: string): Promise<void> {
     const job = this.jobs.get(jobId);
-    if (!job) return;
+    // A job this document never ran: an earlier engine's (it died before the browser had the file).
+    if (!job) return removeJobFiles(jobId, keepMainAs);
     this.jobs.delete(jobId);
     for (const url of job.blobUrls) URL.revokeObjectURL(url);
     const root = await navigator.storage.getDirectory();
-    const main = [...job.files].find((n) => /-main\d+$/.test(n));
+    const main = [...job.files].find((n) => MAIN_FILE.test(n));
     if (keepMainAs && main) {
       const handle = await root.getFileHandle(main).catch(() => null);
       if (handle && (await keepAsInput(handle, keepMainAs).catch(() => false))) job.files.delete(main);
@@ -97,11 +141,7 @@ export class OpfsOutputs implements OutputStore {
   async sweep(): Promise<void> {
     const root = await navigator.storage.getDirectory();
     const inUse = new Set([...this.jobs.values()].flatMap((j) => [...j.files]));
-    const names: string[] = [];
-    // `keys()` is in every browser with OPFS but not yet in TypeScript's DOM types.
-    for await (const name of (root as FileSystemDirectoryHandle & { keys(): AsyncIterable<string> }).keys()) {
-      if (name.startsWith(FILE_PREFIX) && !inUse.has(name)) names.push(name);
-    }
+    const names = (await namesIn(root)).filter((n) => n.startsWith(FILE_PREFIX) && !inUse.has(n));
     await Promise.all(names.map((n) => root.removeEntry(n).catch(() => undefined)));
   }
 
