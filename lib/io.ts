@@ -23,3 +23,29 @@ export interface ByteSink {
   /** Stops and removes whatever was written, so no partial file is ever left looking finished. */
   abort(reason?: unknown): Promise<void>;
 }
+
+/** Which version of a resource bytes came from: what a resumed download must find unchanged. */
+export interface SourceVersion {
+  size: number | null;
+  etag: string | null;
+  lastModified: string | null;
+}
+
+/**
+ * A sink that keeps what it wrote across runs of the same job (the CLI's `.part` file and its
+ * sidecar): a download killed halfway continues from where its bytes end.
+ */
+export interface ResumableSink extends ByteSink {
+  /**
+   * How many bytes from 0 an earlier run left for this version of the resource; 0 (and the old
+   * bytes dropped) when there are none or they came from another version. `unverified` when
+   * the resource has no validators, so sameness could not be checked (the caller says so).
+   */
+  resumeFrom(version: SourceVersion): Promise<{ offset: number; unverified: boolean }>;
+  /** Records that bytes `[0, n)` are on disk, of `version` (made durable first). */
+  checkpoint(n: number, version: SourceVersion): Promise<void>;
+}
+
+export function isResumable(sink: ByteSink): sink is ResumableSink {
+  return typeof (sink as Partial<ResumableSink>).resumeFrom === 'function' && typeof (sink as Partial<ResumableSink>).checkpoint === 'function';
+}

@@ -9,9 +9,14 @@
  * codec preference, an exact format from `info`), the same providers with fallback, the same
  * naming template. Progress on stderr; with --json stdout gets exactly one object
  * `{"file", "bytes", "provider", "format", "subtitles"}`. Failure: exit 1 and one line on stderr
- * naming each provider tried and why it failed.
+ * naming each provider tried and why it failed; nothing is left behind.
+ *
+ * Interrupted (Ctrl-C, SIGTERM, or killed outright) a plain file download keeps its part file
+ * and a small record beside it in --out (`.vidmux-<id>-main0.part` + `.json`); the same command
+ * run again (the same URL, choices and --out make the same job id) continues from there when the
+ * file on the server is the same version (size, ETag, Last-Modified), else starts over.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -110,13 +115,25 @@ export async function run(argv: string[]): Promise<number> {
   const codecPreference = [...preferred, ...DEFAULT_CODEC_PREFERENCE.filter((c) => !preferred.includes(c))];
 
   const ctrl = new AbortController();
-  const onSignal = () => ctrl.abort(new VidmuxError('cancelled', 'Interrupted.'));
+  let interrupted = false;
+  const onSignal = () => {
+    interrupted = true;
+    ctrl.abort(new VidmuxError('cancelled', 'Interrupted: run the same command again to continue.'));
+  };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const progress = new ProgressLine();
   const outDir = resolve(v.out ?? '.');
-  const outputs = new NodeOutputs(outDir, { sync: true });
-  const jobId = randomUUID().slice(0, 8);
+  const outputs = new NodeOutputs(outDir, {
+    sync: true,
+    resume: {
+      keep: () => interrupted,
+      onResume: (offset, unverified) =>
+        progress.note(`continuing an interrupted download from ${formatBytes(offset)}${unverified ? ' (the server gives no ETag or Last-Modified: it cannot be checked that the file is the same)' : ''}`),
+    },
+  });
+  // The same command makes the same job: its part file, if an earlier run left one, is continued.
+  const jobId = createHash('sha256').update(JSON.stringify([url, v, outDir])).digest('hex').slice(0, 16);
   // The video and its subtitles are placed all or none: exit 1 means nothing was saved.
   const placement = new Placement();
   try {

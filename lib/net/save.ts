@@ -4,7 +4,7 @@
  * byte is written (a server's error page is never saved as `clip.mp4`).
  */
 import { toVidmuxError, VidmuxError } from '../errors';
-import type { ByteSink, ByteSource } from '../io';
+import { isResumable, type ByteSink, type ByteSource, type SourceVersion } from '../io';
 import { isWebPageType, sniffMedia, SNIFF_BYTES } from '../media-sniff';
 import { joinBytes } from './bytes';
 import { describeUrl } from './http';
@@ -29,6 +29,9 @@ export interface CopyOptions {
    */
   reopen?: () => Promise<ByteSource>;
 }
+
+/** Bytes between two checkpoints of a resumable sink (each one syncs the file to disk). */
+const CHECKPOINT_BYTES = 16 * 1024 * 1024;
 
 /**
  * Streams all of `source` into `sink` in order, then closes the sink. On any failure (or `signal`
@@ -58,7 +61,13 @@ export async function copyToSink(source: ByteSource, sink: ByteSink, opts: CopyO
   }
 }
 
-/** One pass of the copy from byte 0; the sink stays open. */
+/** The version of the resource a source reads, when it knows (an HTTP source's validators). */
+function versionOf(source: ByteSource): SourceVersion | null {
+  const v = (source as { validators?: { etag: string | null; lastModified: string | null } }).validators;
+  return v && source.size !== null ? { size: source.size, etag: v.etag, lastModified: v.lastModified } : null;
+}
+
+/** One pass of the copy (from byte 0, or from what an earlier run left); the sink stays open. */
 async function copyOnce(source: ByteSource, sink: ByteSink, opts: CopyOptions): Promise<number> {
   const where = 'url' in source && typeof source.url === 'string' ? describeUrl(source.url) : 'the server';
   const media = opts.media;
@@ -67,9 +76,16 @@ async function copyOnce(source: ByteSource, sink: ByteSink, opts: CopyOptions): 
     if (isWebPageType(type)) throw new VidmuxError('bad_response', `The server sent a web page instead of ${media.what} (${where} answered ${type}).`);
     if (source.size === 0) throw new VidmuxError('bad_response', `The server sent an empty file instead of ${media.what} (${where}).`);
   }
+  // A resumable sink of a known version continues where an earlier run's bytes end.
+  const version = isResumable(sink) ? versionOf(source) : null;
   let position = 0;
-  let checked = !media;
-  const reader = source.stream(0, undefined, opts.signal).getReader();
+  if (version && isResumable(sink)) {
+    position = Math.min((await sink.resumeFrom(version)).offset, version.size ?? 0);
+  }
+  let checkpointed = position;
+  // The earlier run checked the head already (it wrote nothing before that).
+  let checked = !media || position > 0;
+  const reader = source.stream(position, undefined, opts.signal).getReader();
   try {
     let batch: Uint8Array[] = [];
     let batchBytes = 0;
@@ -94,6 +110,10 @@ async function copyOnce(source: ByteSource, sink: ByteSink, opts: CopyOptions): 
       batchBytes = 0;
       await sink.write(position, data);
       position += data.length;
+      if (version && isResumable(sink) && position - checkpointed >= CHECKPOINT_BYTES) {
+        await sink.checkpoint(position, version);
+        checkpointed = position;
+      }
     };
     for (;;) {
       const { done, value } = await reader.read();

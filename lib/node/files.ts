@@ -4,8 +4,8 @@
  * OPFS files (lib/platform/opfs-outputs.ts).
  */
 import { writeSync } from 'node:fs';
-import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
-import type { ByteSink } from '../io';
+import { open, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import type { ByteSink, ResumableSink, SourceVersion } from '../io';
 import type { RandomAccess, RandomAccessSource } from '../media/byte-reader';
 
 /**
@@ -123,9 +123,19 @@ export class NodeFileSink implements ByteSink {
     this.partPath = `${path}.part`;
   }
 
-  private handle(): Promise<FileHandle> {
-    this.opening ??= open(this.partPath, 'w').then((fh) => (this.fh = fh));
+  protected handle(): Promise<FileHandle> {
+    this.opening ??= this.openPart().then((fh) => (this.fh = fh));
     return this.opening;
+  }
+
+  /** Opens the part file for writing (a new one here; see {@link ResumableFileSink}). */
+  protected openPart(): Promise<FileHandle> {
+    return open(this.partPath, 'w');
+  }
+
+  /** What `abort()` removes (the part file; a resumable sink also its record). */
+  protected async removePart(): Promise<void> {
+    await rm(this.partPath, { force: true });
   }
 
   /**
@@ -170,6 +180,89 @@ export class NodeFileSink implements ByteSink {
     const fh = this.fh ?? (await this.opening?.catch(() => null)) ?? null;
     await fh?.close().catch(() => undefined);
     this.fh = null;
-    await rm(this.partPath, { force: true });
+    await this.removePart();
+  }
+}
+
+/** The record beside a resumable part file: how much of which version of the resource is in it. */
+interface PartRecord {
+  v: 1;
+  bytes: number;
+  size: number | null;
+  etag: string | null;
+  lastModified: string | null;
+}
+
+/**
+ * A {@link NodeFileSink} whose part file outlives a run that was killed or interrupted (the CLI's
+ * downloads): beside `<path>.part` a small record (`<path>.part.json`, written after the part
+ * file is synced) says how many bytes from 0 are in it and of which version of the resource
+ * (size, ETag, Last-Modified). Running the same job again continues from there if the resource
+ * is the same; otherwise it starts over. `keep()` says, when the sink is aborted, whether the
+ * run was interrupted (keep the part file to resume) or failed (remove it: nothing left behind).
+ */
+export class ResumableFileSink extends NodeFileSink implements ResumableSink {
+  readonly recordPath: string;
+
+  constructor(
+    path: string,
+    private readonly resume: {
+      keep(): boolean;
+      sync?: boolean;
+      /** Told when a run continues an earlier one's bytes (how many; whether the version was checked). */
+      onResume?(offset: number, unverified: boolean): void;
+    },
+  ) {
+    super(path, resume.sync ? { sync: true } : {});
+    this.recordPath = `${this.partPath}.json`;
+  }
+
+  /** An existing part file is opened as it is (`r+`: positional writes, no truncation). */
+  protected override async openPart(): Promise<FileHandle> {
+    return open(this.partPath, 'r+').catch(() => open(this.partPath, 'w'));
+  }
+
+  protected override async removePart(): Promise<void> {
+    if (this.resume.keep()) return;
+    await Promise.all([rm(this.partPath, { force: true }), rm(this.recordPath, { force: true })]);
+  }
+
+  async resumeFrom(version: SourceVersion): Promise<{ offset: number; unverified: boolean }> {
+    const fh = await this.handle();
+    const record = await readFile(this.recordPath, 'utf8')
+      .then((t) => JSON.parse(t) as PartRecord)
+      .catch(() => null);
+    const onDisk = (await fh.stat()).size;
+    const same =
+      record?.v === 1 &&
+      record.size === version.size &&
+      (record.etag ?? null) === version.etag &&
+      (record.lastModified ?? null) === version.lastModified &&
+      Number.isInteger(record.bytes) &&
+      record.bytes > 0;
+    if (!same) {
+      // Another version (or no record): the old bytes are not this file's.
+      if (onDisk > 0) await fh.truncate(0);
+      await rm(this.recordPath, { force: true });
+      return { offset: 0, unverified: false };
+    }
+    const resumed = { offset: Math.min(record.bytes, onDisk), unverified: version.etag === null && version.lastModified === null };
+    this.resume.onResume?.(resumed.offset, resumed.unverified);
+    return resumed;
+  }
+
+  async checkpoint(n: number, version: SourceVersion): Promise<void> {
+    const fh = await this.handle();
+    // The record never claims bytes that a crash could still lose.
+    await fh.sync();
+    const record: PartRecord = { v: 1, bytes: n, size: version.size, etag: version.etag, lastModified: version.lastModified };
+    const tmp = `${this.recordPath}.tmp`;
+    await writeFile(tmp, JSON.stringify(record));
+    await rename(tmp, this.recordPath);
+  }
+
+  override async close(): Promise<void> {
+    await super.close();
+    await rm(this.recordPath, { force: true });
   }
 }

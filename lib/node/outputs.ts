@@ -6,17 +6,21 @@
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { OutputFile, OutputStore } from '../jobs/outputs';
-import { NodeFileSink } from './files';
+import { NodeFileSink, ResumableFileSink } from './files';
 
 const PREFIX = '.vidmux-';
 
 export class NodeOutputs implements OutputStore {
   private readonly jobs = new Map<string, Set<string>>();
 
-  /** `dir` holds the outputs (the CLI's --out); `sync` flushes each file before it is renamed. */
+  /**
+   * `dir` holds the outputs (the CLI's --out); `sync` flushes each file before it is renamed;
+   * `resume`: part files are {@link ResumableFileSink}s, kept when `keep()` says the run was
+   * interrupted, so the same job (the same id) run again continues them.
+   */
   constructor(
     readonly dir: string,
-    private readonly opts: { sync?: boolean } = {},
+    private readonly opts: { sync?: boolean; resume?: { keep(): boolean; onResume?(offset: number, unverified: boolean): void } } = {},
   ) {}
 
   async create(jobId: string, name: string): Promise<OutputFile> {
@@ -24,7 +28,8 @@ export class NodeOutputs implements OutputStore {
     let files = this.jobs.get(jobId);
     if (!files) this.jobs.set(jobId, (files = new Set()));
     files.add(path);
-    const sink = new NodeFileSink(path, this.opts.sync ? { sync: true } : {});
+    const resume = this.opts.resume;
+    const sink = resume ? new ResumableFileSink(path, { ...resume, ...(this.opts.sync ? { sync: true } : {}) }) : new NodeFileSink(path, this.opts.sync ? { sync: true } : {});
     return {
       sink,
       publish: async () => path,
@@ -40,7 +45,8 @@ export class NodeOutputs implements OutputStore {
   async release(jobId: string): Promise<void> {
     const files = this.jobs.get(jobId);
     this.jobs.delete(jobId);
-    await Promise.all([...(files ?? [])].flatMap((p) => [rm(p, { force: true }), rm(`${p}.part`, { force: true })]));
+    if (this.opts.resume?.keep()) return; // interrupted: the part files wait for the next run
+    await Promise.all([...(files ?? [])].flatMap((p) => [rm(p, { force: true }), rm(`${p}.part`, { force: true }), rm(`${p}.part.json`, { force: true })]));
   }
 
   /** Removes outputs an interrupted earlier run left in the directory. */
