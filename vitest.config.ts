@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['lib/**/*.test.ts', 'cli/**/*.test.ts', 'test/rules/**/*.test.ts', 'test/fakes/**/*.test.ts'],
+    include: ['lib/**/*.test.ts', 'cli/**/*.test.ts', 'test/rules/**/*.test.ts', 'test/fakes/**/*.test.ts', 'test/faults/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
   },
