@@ -2,7 +2,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { formatBytes, formatDuration } from '@/lib/format';
 import { progressFraction, type Progress } from '@/lib/progress';
 import { chooseFormat, planFormat, qualityOf } from '@/lib/jobs/choose-format';
-import type { Job } from '@/lib/schemas/job';
+import { showsInTab, type Job } from '@/lib/schemas/job';
 import { FINISHED_STAGES, type JobChoice } from '@/lib/schemas/progress';
 import { isReelable } from '@/lib/schemas/reel';
 import type { Response } from '@/lib/messages';
@@ -22,8 +22,9 @@ const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 /** A job that changed, put where it belongs in the tab's state (newest first). */
 function withJob(state: TabState, job: Job, tabId: number): TabState {
   const upsert = (list: Job[]) => [job, ...list.filter((j) => j.id !== job.id)].sort((a, b) => b.createdAt - a.createdAt);
-  const jobs = job.tabId === tabId ? upsert(state.jobs) : state.jobs;
-  const history = FINISHED_STAGES.has(job.progress.stage) ? upsert(state.history).slice(0, 20) : state.history.filter((j) => j.id !== job.id);
+  const shown = showsInTab(job, tabId);
+  const jobs = shown ? upsert(state.jobs) : state.jobs.filter((j) => j.id !== job.id);
+  const history = FINISHED_STAGES.has(job.progress.stage) && !shown ? upsert(state.history).slice(0, 20) : state.history.filter((j) => j.id !== job.id);
   return { ...state, jobs, history };
 }
 
@@ -328,6 +329,12 @@ export function JobItem({ job, onError }: { job: Job; onError: (e: string) => vo
         {active && (
           <button onClick={() => act(sendToBackground('download.cancel', { jobId: job.id }))} aria-label={`Cancel ${job.filename}`}>Cancel</button>
         )}
+        {job.progress.stage === 'interrupted' && job.request && (
+          <button className="primary" onClick={() => act(sendToBackground('download.resume', { jobId: job.id }))} aria-label={`Resume ${job.filename}`}>Resume</button>
+        )}
+        {job.progress.stage === 'interrupted' && (
+          <button onClick={() => act(sendToBackground('download.discard', { jobId: job.id }))} aria-label={`Discard ${job.filename}`}>Discard</button>
+        )}
         {(job.progress.stage === 'failed' || job.progress.stage === 'cancelled') && job.request && (
           <button onClick={() => act(sendToBackground('download.retry', { jobId: job.id }))} aria-label={`Retry ${job.filename}`}>Retry</button>
         )}
@@ -367,6 +374,7 @@ export function JobItem({ job, onError }: { job: Job; onError: (e: string) => vo
       {job.extraFiles.length > 0 && <div className="muted break">Also saved: {job.extraFiles.map((f) => f.split(/[\\/]/).pop()).join(', ')}</div>}
       {job.progress.stage === 'failed' && <div className="bad" role="alert">Failed: {job.error?.message}</div>}
       {job.progress.stage === 'cancelled' && <div className="muted">Cancelled</div>}
+      {job.progress.stage === 'interrupted' && <div className="muted" data-testid="job-interrupted">{job.error?.message ?? 'Interrupted.'}</div>}
     </li>
   );
 }

@@ -21,6 +21,8 @@ export function jobButtonView(job: Job): JobButtonView {
       return { state: 'done', label: 'Saved', title: job.remoteLocation ? `Stored at ${job.remoteLocation}` : `Saved: ${job.file ?? job.filename}`, pct: 100 };
     case 'failed':
       return { state: 'failed', label: 'Failed', title: job.error?.message ?? 'The download failed.', pct: null };
+    case 'interrupted':
+      return { state: 'idle', label: 'Download', title: 'Interrupted when the browser closed: resume it from the Vidmux popup.', pct: null };
     case 'cancelled':
       return { state: 'idle', label: 'Download', title: 'Cancelled. Click to download again.', pct: null };
     case 'recording': {

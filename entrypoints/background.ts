@@ -9,6 +9,7 @@ import { VidioProvider } from '@/lib/providers/vidio';
 import { cancelBrowserDownload, describeInterrupt, getBrowserDownload, onBrowserDownloadChanged, startBrowserDownload } from '@/lib/platform/downloads';
 import { InProcessEngineHost, OffscreenEngineHost } from '@/lib/platform/engine-host';
 import { watchEngineLink } from '@/lib/platform/engine-link';
+import { removeOrphans } from '@/lib/platform/opfs-outputs';
 import { IdbKeyStore } from '@/lib/platform/key-store';
 import { sendToPages, sendToTab, serveMessages } from '@/lib/platform/messaging';
 import { watchTabRequests } from '@/lib/platform/web-requests';
@@ -50,6 +51,7 @@ export default defineBackground(() => {
     },
     downloads: { start: startBrowserDownload, get: getBrowserDownload, cancel: cancelBrowserDownload, describeInterrupt },
     engine,
+    removeOrphanOutputs: removeOrphans,
     createProviders: (setups, tornadoStorage) => createProviders(setups, { http, tornadoStorage }),
     createReelService: (apiKey, baseUrl, contract) => new VidioProvider({ apiKey, baseUrl, contract, http }),
   });

@@ -110,6 +110,18 @@ export const protocol = {
     request: z.object({ jobId: z.string().max(100) }),
     response: z.object({ job: JobSchema.nullable() }),
   },
+  /** popup -> background: run an interrupted job again; it continues from what is on disk. */
+  'download.resume': {
+    from: PAGE,
+    request: z.object({ jobId: z.string().max(100) }),
+    response: z.object({ job: JobSchema }),
+  },
+  /** popup -> background: drop an interrupted job and its partial files. */
+  'download.discard': {
+    from: PAGE,
+    request: z.object({ jobId: z.string().max(100) }),
+    response: z.object({}),
+  },
   /**
    * popup or reel page -> background: the result a waiting job should go on with (one of the
    * reels VIDIO proposed, by its index in `progress.choices`).

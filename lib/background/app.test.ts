@@ -51,6 +51,14 @@ class MemorySession implements SessionStore {
   async save(s: { jobs: unknown; tabs: unknown }) {
     this.state = structuredClone(s);
   }
+  /** Local storage: what outlives a browser restart. */
+  lasting: unknown = undefined;
+  async loadLasting() {
+    return structuredClone(this.lasting);
+  }
+  async saveLasting(jobs: unknown) {
+    this.lasting = structuredClone(jobs);
+  }
 }
 
 /** The browser's downloads API, as a stand-in (not our code). */
@@ -71,7 +79,7 @@ class BrowserDownloads implements DownloadBackend {
   }
 }
 
-function setup(opts: { keys?: Record<string, string>; session?: MemorySession; providers?: Provider[]; engineAlive?: boolean } = {}) {
+function setup(opts: { keys?: Record<string, string>; session?: MemorySession; providers?: Provider[]; engineAlive?: boolean; orphans?: Array<ReadonlySet<string>> } = {}) {
   const keys = new MemoryKeys();
   for (const [p, k] of Object.entries(opts.keys ?? {})) keys.keys.set(p, k);
   const session = opts.session ?? new MemorySession();
@@ -110,6 +118,7 @@ function setup(opts: { keys?: Record<string, string>; session?: MemorySession; p
     messenger,
     downloads,
     engine: enginePort,
+    ...(opts.orphans ? { removeOrphanOutputs: async (keep: ReadonlySet<string>) => void opts.orphans!.push(keep) } : {}),
     createProviders: (setups) => (built.push(setups), opts.providers ?? []),
     createReelService: () => ({ checkKey: async () => ({ summary: 'Key works', details: {} }) }),
   });
@@ -175,6 +184,43 @@ describe('background', () => {
     const again = setup({ session: first.session });
     const state = await again.send('tab.state', { tabId: 4 }, PAGE);
     expect(state).toMatchObject({ ok: true, value: { page: YT, media: [file], jobs: [{ filename: 'Clip.mp4' }] } });
+  });
+
+  it('after a browser restart a running job is interrupted (Resume runs the same job id again, tabless; Discard drops it and its files); orphan outputs are swept', async () => {
+    const first = setup();
+    const started = await first.send('download.start', { page: { title: 'Clip', url: 'https://site.example/w' }, media: file }, TAB);
+    const id = (started as { value: { job: Job } }).value.job.id;
+    await first.app.onEngineEvent(id, { type: 'progress', progress: { stage: 'downloading', tracks: {}, overall: { bytesDone: 400, bytesTotal: 1000, speedBps: 1, etaSeconds: 1 } } });
+    await new Promise((r) => setTimeout(r, 250));
+    // The browser restarts: the session's storage is empty, the local one is not.
+    const restarted = new MemorySession();
+    restarted.lasting = first.session.lasting;
+    const orphans: Array<ReadonlySet<string>> = [];
+    const again = setup({ session: restarted, orphans });
+    await again.app.ready;
+    // Shown with the downloads of any tab (its own is gone), not as history.
+    const shown = ((await again.send('tab.state', { tabId: 12 }, PAGE)) as { value: { jobs: Job[]; history: Job[] } }).value;
+    expect(shown.history).toEqual([]);
+    expect(shown.jobs).toMatchObject([{ id, progress: { stage: 'interrupted' }, error: { message: 'Interrupted when the browser closed at 40%. Resume continues from what was saved.' } }]);
+    expect([...orphans[0]!]).toEqual([id]); // its files are kept; anything else in OPFS goes
+    expect(await again.send('download.resume', { jobId: id }, TAB)).toMatchObject({ ok: false }); // pages only
+    const resumed = await again.send('download.resume', { jobId: id }, PAGE);
+    expect(resumed).toMatchObject({ ok: true, value: { job: { id, tabId: null, progress: { stage: 'resolving' } } } });
+    expect(again.engine.started.map((s) => s.jobId)).toEqual([id]);
+    // Shown in any tab's popup while it runs.
+    expect(await again.send('tab.state', { tabId: 12 }, PAGE)).toMatchObject({ ok: true, value: { jobs: [{ id }] } });
+
+    // Discard: another restart, this time the job is dropped with its files.
+    await new Promise((r) => setTimeout(r, 250));
+    const third = new MemorySession();
+    third.lasting = again.session.lasting;
+    const last = setup({ session: third });
+    await last.app.ready;
+    expect(await last.send('download.discard', { jobId: id }, PAGE)).toEqual({ ok: true, value: {} });
+    expect(last.engine.released).toEqual([id]);
+    expect(await last.send('tab.state', { tabId: 4 }, PAGE)).toMatchObject({ ok: true, value: { jobs: [], history: [] } });
+    await new Promise((r) => setTimeout(r, 250));
+    expect(third.lasting).toEqual([]);
   });
 
   it('the engine’s end fails its jobs, told to the tab and the pages; an end no worker saw is found when the next one starts', async () => {

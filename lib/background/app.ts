@@ -60,6 +60,13 @@ export function createBackground(ports: BackgroundPorts): Background {
     const saved = await ports.session.load();
     store.fromJSON(saved.jobs);
     tabs.fromJSON(saved.tabs);
+    // After a browser restart the session is empty: the jobs that were running are interrupted.
+    const lasting = new JobStore(Infinity);
+    lasting.fromJSON(await ports.session.loadLasting().catch(() => []));
+    downloads.restoreInterrupted(lasting.list());
+    // Nothing stays in the engine's storage that no job owns (files of jobs discarded meanwhile,
+    // or of a browser that closed before their job was recorded).
+    await ports.removeOrphanOutputs?.(new Set(store.list().filter((j) => !FINISHED_STAGES.has(j.progress.stage) || j.progress.stage === 'interrupted').map((j) => j.id))).catch(() => undefined);
     downloads.resume();
     await downloads.refresh();
     // An engine that went while no worker watched it (its port's end went unseen) fails its jobs now.
@@ -71,6 +78,7 @@ export function createBackground(ports: BackgroundPorts): Background {
     persistTimer ??= setTimeout(() => {
       persistTimer = null;
       void ports.session.save({ jobs: store.toJSON(), tabs: tabs.toJSON() }).catch(() => undefined);
+      void ports.session.saveLasting(downloads.lasting()).catch(() => undefined);
     }, PERSIST_DELAY_MS);
   };
 

@@ -28,6 +28,9 @@ export interface KeyStore {
 export interface SessionStore {
   load(): Promise<{ jobs: unknown; tabs: unknown }>;
   save(state: { jobs: unknown; tabs: unknown }): Promise<void>;
+  /** Jobs that must outlive the browser (local storage; the session's is cleared on a restart). */
+  loadLasting(): Promise<unknown>;
+  saveLasting(jobs: unknown): Promise<void>;
 }
 
 /** The browser's own surfaces for downloads. */
@@ -55,6 +58,11 @@ export interface BackgroundPorts {
   messenger: Messenger;
   downloads: DownloadBackend;
   engine: EngineHost;
+  /**
+   * Deletes every job output in the engine's storage whose job is not in `keep` (run at startup:
+   * nothing stays in OPFS that no job owns).
+   */
+  removeOrphanOutputs?(keep: ReadonlySet<string>): Promise<void>;
   /** Providers on the background's one HTTP client (the picker, key tests, playlists). */
   createProviders(setups: ProviderSetup[], tornadoStorage: TornadoStorage | null): Provider[];
   /** VIDIO (highlight reels: not a download provider) on the same client, for its key test. */

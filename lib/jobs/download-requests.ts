@@ -53,7 +53,7 @@ export class DownloadRequests {
   }
 
   /** Starts what the request asks for; returns the (first) job. `tabId` is whose queue it joins. */
-  async start(raw: DownloadRequestInput, tabId: number | null): Promise<Job> {
+  async start(raw: DownloadRequestInput, tabId: number | null, opts: { jobId?: string } = {}): Promise<Job> {
     const req = DownloadRequestSchema.parse(raw);
     const settings = await this.deps.loadSettings();
     const usable = (await this.providerSetups(settings)).filter((s) => s.id === 'page' || s.apiKey);
@@ -64,7 +64,7 @@ export class DownloadRequests {
 
     const storage = await this.deps.getTornadoStorage();
     const wish = wishFor(req.choice, settings);
-    const base = { page: req.page, tabId, filenameTemplate: settings.filenameTemplate, request: req };
+    const base = { page: req.page, tabId, filenameTemplate: settings.filenameTemplate, request: req, ...(opts.jobId ? { jobId: opts.jobId } : {}) };
     const spec = { url: target, media, wish, providers: usable, tornadoStorage: storage, connections: settings.connections, resolved: this.reusable(target, wish.formatProvider) };
 
     // A playlist a provider expands (Tornado): one queue entry per video, each its own job.

@@ -94,6 +94,8 @@ function engineLostMessage(job: Job): string {
 /** What a job needs to start: the spec the engine runs, and what the queue shows and keeps. */
 export interface StartJobRequest {
   spec: Omit<JobSpecInput, 'jobId'>;
+  /** Runs it as this job again (Resume: the engine continues what that job left on disk). */
+  jobId?: string;
   page: { title: string; url: string };
   tabId: number | null;
   filenameTemplate: string;
@@ -123,7 +125,7 @@ export class DownloadService {
    * container, height); until then the queue shows a provisional name.
    */
   async start(req: StartJobRequest): Promise<Job> {
-    const id = this.opts.newId?.() ?? crypto.randomUUID();
+    const id = req.jobId ?? this.opts.newId?.() ?? crypto.randomUUID();
     const title = cleanTitle(req.page.title) || 'video';
     const ext = req.spec.media?.kind === 'file' ? extensionFor(req.spec.media.src, req.spec.media.mimeType) : 'mp4';
     this.store.add(
@@ -229,6 +231,39 @@ export class DownloadService {
     if (!choices.some((c) => c.index === index)) throw new VidmuxError('bad_input', `There is no choice ${index} (there are ${choices.length}).`);
     await this.engine.choose(jobId, index);
     return this.store.get(jobId) ?? null;
+  }
+
+  /**
+   * Jobs that must outlive the browser (kept in local storage): those the engine is running, whose
+   * partial files a restart leaves on disk, and those already interrupted, waiting for Resume.
+   */
+  lasting(): Job[] {
+    return this.store.list().filter((j) => j.request && (ENGINE_STAGES.has(j.progress.stage) || j.progress.stage === 'interrupted'));
+  }
+
+  /**
+   * After a browser restart: the jobs that were running (and not in this session's store) show
+   * as interrupted, waiting for Resume or Discard. Returns their ids.
+   */
+  restoreInterrupted(jobs: readonly Job[]): string[] {
+    const restored: string[] = [];
+    for (const job of jobs) {
+      if (this.store.get(job.id)) continue;
+      const pct = progressFraction(job.progress.overall);
+      const at = job.progress.stage === 'interrupted' || pct === null ? '' : ` at ${Math.floor(pct * 100)}%`;
+      const message = job.progress.stage === 'interrupted' ? job.error?.message ?? 'Interrupted.' : `Interrupted when the browser closed${at}. Resume continues from what was saved.`;
+      this.store.add({ ...job, error: { code: 'interrupted', message }, downloadId: null, progress: { ...job.progress, stage: 'interrupted', choices: undefined } as Job['progress'] });
+      restored.push(job.id);
+    }
+    return restored;
+  }
+
+  /** Discards an interrupted job: its partial files go, and the job with them. */
+  async discard(jobId: string): Promise<void> {
+    const job = this.store.get(jobId);
+    if (!job || job.progress.stage !== 'interrupted') throw new VidmuxError('bad_input', 'Only an interrupted download can be discarded.');
+    await this.engine.release(jobId).catch(() => undefined);
+    this.store.remove(jobId);
   }
 
   /** Finishes a recording (a live stream): what was recorded is saved. */

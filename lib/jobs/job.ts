@@ -78,9 +78,15 @@ export class JobStore {
     return this.update(id, { error, progress: { ...job.progress, stage } });
   }
 
+  /** Forgets one job (an interrupted one the user discarded). */
+  remove(id: string): void {
+    if (this.jobs.delete(id)) for (const fn of this.listeners) fn(null);
+  }
+
   /** Forgets finished jobs (the history); running ones stay. */
   clearFinished(): void {
-    for (const j of this.list()) if (FINISHED_STAGES.has(j.progress.stage)) this.jobs.delete(j.id);
+    // Interrupted jobs wait for Resume or Discard: they are not history.
+    for (const j of this.list()) if (FINISHED_STAGES.has(j.progress.stage) && j.progress.stage !== 'interrupted') this.jobs.delete(j.id);
     for (const fn of this.listeners) fn(null);
   }
 
@@ -99,7 +105,7 @@ export class JobStore {
   }
 
   private prune(): void {
-    const finished = this.list().filter((j) => FINISHED_STAGES.has(j.progress.stage));
+    const finished = this.list().filter((j) => FINISHED_STAGES.has(j.progress.stage) && j.progress.stage !== 'interrupted');
     for (const j of finished.slice(this.keepFinished)) this.jobs.delete(j.id);
   }
 

@@ -20,8 +20,11 @@ export interface OutputFile {
 
 /** The engine's storage for job outputs. */
 export interface OutputStore {
-  /** A new output of job `jobId`; `name` tells a job's outputs apart ("main", "sub0"). */
-  create(jobId: string, name: string): Promise<OutputFile>;
+  /**
+   * A new output of job `jobId`; `name` tells a job's outputs apart ("main", "sub0"). `resumable`:
+   * written in order, so a store may make it outlive a browser restart (OPFS pieces).
+   */
+  create(jobId: string, name: string, opts?: { resumable?: boolean }): Promise<OutputFile>;
   /**
    * Frees everything job `jobId` made (blob URLs, files) once the saver has it or gave up. With
    * `keepMainAs`, the main file is moved into the input store under that id instead of deleted

@@ -143,8 +143,8 @@ class JobFiles {
     private readonly jobId: string,
   ) {}
 
-  async media() {
-    this.main = await this.outputs.create(this.jobId, `main${this.count++}`);
+  async media(opts: { resumable?: boolean } = {}) {
+    this.main = await this.outputs.create(this.jobId, `main${this.count++}`, opts);
     return this.main.sink;
   }
 

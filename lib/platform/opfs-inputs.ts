@@ -47,28 +47,47 @@ const KEPT_INPUT_MS = 60 * 60_000;
 const KEPT_PREFIX = 'saved-';
 
 /**
- * Keeps a finished job's output file as reel input `id` (moved on disk, not copied), so the reel
+ * Keeps a finished job's output as reel input `id` (moved on disk, not copied): one file, or the
+ * pieces of a resumable output (moved into a folder `id`, read back as one Blob), so the reel
  * page can offer it without a file picker. Only the latest one is kept: any earlier one is
  * deleted, so at most one saved video waits on disk. False when the browser cannot move OPFS
- * files (the caller deletes it then).
+ * files (the caller deletes them then).
  */
-export async function keepAsInput(file: FileSystemFileHandle, id: string): Promise<boolean> {
-  const movable = file as FileSystemFileHandle & { move?(dir: FileSystemDirectoryHandle, name: string): Promise<void> };
-  if (!id.startsWith(KEPT_PREFIX) || !/^[\w-]{1,90}$/.test(id) || typeof movable.move !== 'function') return false;
+export async function keepAsInput(files: FileSystemFileHandle[], id: string): Promise<boolean> {
+  type Movable = FileSystemFileHandle & { move?(dir: FileSystemDirectoryHandle, name: string): Promise<void> };
+  const movable = files as Movable[];
+  if (!id.startsWith(KEPT_PREFIX) || !/^[\w-]{1,90}$/.test(id) || !movable.length || movable.some((f) => typeof f.move !== 'function')) return false;
   const dir = (await inputsDir(true))!;
   for await (const name of (dir as unknown as { keys(): AsyncIterable<string> }).keys()) {
-    if (name.startsWith(KEPT_PREFIX)) await dir.removeEntry(name).catch(() => undefined);
+    if (name.startsWith(KEPT_PREFIX)) await dir.removeEntry(name, { recursive: true }).catch(() => undefined);
   }
-  await movable.move(dir, id);
+  if (movable.length === 1) {
+    await movable[0]!.move!(dir, id);
+    return true;
+  }
+  const folder = await dir.getDirectoryHandle(id, { create: true });
+  for (const [i, f] of movable.entries()) await f.move!(folder, `p${String(i).padStart(5, '0')}`);
   return true;
+}
+
+/** Input `id` as one Blob: a file, or a folder of pieces in name order. Null when it is not there. */
+async function readInput(dir: FileSystemDirectoryHandle, id: string): Promise<Blob | null> {
+  const file = await dir.getFileHandle(id).then((h) => h.getFile(), () => null);
+  if (file) return file;
+  const folder = await dir.getDirectoryHandle(id).catch(() => null);
+  if (!folder) return null;
+  const names: string[] = [];
+  for await (const name of (folder as unknown as { keys(): AsyncIterable<string> }).keys()) names.push(name);
+  const parts = await Promise.all(names.sort().map((n) => folder.getFileHandle(n).then((h) => h.getFile())));
+  return new Blob(parts);
 }
 
 /** A finished download kept for a reel ({@link keepAsInput}), if it is still there. */
 export async function keptInput(id: string): Promise<{ id: string; size: number } | null> {
   if (!id.startsWith(KEPT_PREFIX) || !/^[\w-]{1,90}$/.test(id)) return null;
-  const handle = await (await inputsDir())?.getFileHandle(id).catch(() => null);
-  const file = await handle?.getFile().catch(() => null);
-  return file ? { id, size: file.size } : null;
+  const dir = await inputsDir();
+  const blob = dir ? await readInput(dir, id).catch(() => null) : null;
+  return blob ? { id, size: blob.size } : null;
 }
 
 /** A Blob as a {@link ByteSource} that also hands out the Blob itself (uploads send it as is). */
@@ -83,14 +102,15 @@ export function blobSource(blob: Blob): ByteSource & { blob: Blob } {
 export class OpfsInputs implements InputStore {
   async open(id: string): Promise<ByteSource & { blob: Blob }> {
     if (!/^[\w-]{1,90}$/.test(id)) throw new Error(`bad input id ${id}`);
-    const handle = (await (await inputsDir())?.getFileHandle(id).catch(() => null)) ?? null;
-    if (!handle) throw new VidmuxError('not_found', 'The file for this reel is no longer here; choose it again on the reel page.');
-    return blobSource(await handle.getFile());
+    const dir = await inputsDir();
+    const blob = dir ? await readInput(dir, id).catch(() => null) : null;
+    if (!blob) throw new VidmuxError('not_found', 'The file for this reel is no longer here; choose it again on the reel page.');
+    return blobSource(blob);
   }
 
   async remove(id: string): Promise<void> {
     if (!/^[\w-]{1,90}$/.test(id)) return;
-    await (await inputsDir())?.removeEntry(id).catch(() => undefined);
+    await (await inputsDir())?.removeEntry(id, { recursive: true }).catch(() => undefined);
   }
 
   /**
@@ -101,10 +121,17 @@ export class OpfsInputs implements InputStore {
     const dir = await inputsDir();
     if (!dir) return;
     for await (const [name, handle] of (dir as unknown as { entries(): AsyncIterable<[string, FileSystemHandle]> }).entries()) {
-      if (handle.kind !== 'file') continue;
-      const file = await (handle as FileSystemFileHandle).getFile().catch(() => null);
+      const file = handle.kind === 'file' ? await (handle as FileSystemFileHandle).getFile().catch(() => null) : await firstFileIn(handle as FileSystemDirectoryHandle);
       const maxAge = name.startsWith(KEPT_PREFIX) ? KEPT_INPUT_MS : STALE_INPUT_MS;
-      if (!file || now - file.lastModified > maxAge) await dir.removeEntry(name).catch(() => undefined);
+      if (!file || now - file.lastModified > maxAge) await dir.removeEntry(name, { recursive: true }).catch(() => undefined);
     }
   }
+}
+
+/** The first file of a kept folder of pieces (its age is the folder's). */
+async function firstFileIn(folder: FileSystemDirectoryHandle): Promise<File | null> {
+  for await (const [, h] of (folder as unknown as { entries(): AsyncIterable<[string, FileSystemHandle]> }).entries()) {
+    if (h.kind === 'file') return (h as FileSystemFileHandle).getFile().catch(() => null);
+  }
+  return null;
 }

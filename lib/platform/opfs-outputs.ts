@@ -19,15 +19,17 @@
  * A job's files are also found by name ({@link removeJobFiles}), so a context that did not make
  * them can delete them: Chrome's service worker, once the offscreen document that wrote them is gone.
  */
-import type { ByteSink } from '../io';
+import type { ByteSink, ResumableSink, SourceVersion } from '../io';
 import type { OutputFile, OutputStore } from '../jobs/outputs';
 import { keepAsInput } from './opfs-inputs';
 
 const FILE_PREFIX = 'vidmux-job-';
 /** Every file of a job is named with this first. */
 const jobPrefix = (jobId: string) => `${FILE_PREFIX}${jobId.replace(/[^\w-]/g, '')}-`;
-/** A job's main output (the video), as opposed to its subtitles. */
-const MAIN_FILE = /-main\d+$/;
+/** A job's main output (the video), as opposed to its subtitles: one file, or its pieces. */
+const MAIN_FILE = /-main\d+(\.p\d{5})?$/;
+/** A resumable output's record ({@link OpfsPiecesSink}). */
+const RECORD_SUFFIX = '.json';
 /** How often a job's files are tried again should a dead engine's write lock outlast its port. */
 const REMOVE_TRIES = 8;
 const REMOVE_RETRY_MS = 250;
@@ -53,16 +55,22 @@ export async function removeJobFiles(jobId: string, keepMainAs?: string): Promis
   let keep = keepMainAs;
   for (let attempt = 0; attempt < REMOVE_TRIES; attempt++) {
     if (attempt) await new Promise((r) => setTimeout(r, REMOVE_RETRY_MS));
-    const names = (await namesIn(root)).filter((n) => n.startsWith(prefix));
-    const main = names.find((n) => MAIN_FILE.test(n));
-    if (keep && main) {
-      const handle = await root.getFileHandle(main).catch(() => null);
-      if (handle && (await keepAsInput(handle, keep).catch(() => false))) names.splice(names.indexOf(main), 1);
+    let names = (await namesIn(root)).filter((n) => n.startsWith(prefix));
+    if (keep) {
+      const main = names.filter((n) => MAIN_FILE.test(n)).sort();
+      if (main.length && (await keepFilesAsInput(root, main, keep))) names = names.filter((n) => !main.includes(n));
       keep = undefined;
     }
     const left = await Promise.all(names.map((n) => root.removeEntry(n).then(() => false, () => true)));
     if (!left.includes(true)) return;
   }
+}
+
+/** Moves a job's main output (a file, or its pieces in order) into the reel inputs as `id`. */
+async function keepFilesAsInput(root: FileSystemDirectoryHandle, names: string[], id: string): Promise<boolean> {
+  const handles = await Promise.all(names.map((n) => root.getFileHandle(n).catch(() => null)));
+  if (handles.some((h) => !h)) return false;
+  return keepAsInput(handles as FileSystemFileHandle[], id).catch(() => false);
 }
 
 /** An OPFS file being written. Create with {@link OpfsSink.create}. */
@@ -102,9 +110,10 @@ export class OpfsSink implements ByteSink {
 export class OpfsOutputs implements OutputStore {
   private readonly jobs = new Map<string, { files: Set<string>; blobUrls: string[] }>();
 
-  async create(jobId: string, name: string): Promise<OutputFile> {
+  async create(jobId: string, name: string, opts: { resumable?: boolean } = {}): Promise<OutputFile> {
     const fileName = `${jobPrefix(jobId)}${name.replace(/[^\w-]/g, '')}`;
     const job = this.job(jobId);
+    if (opts.resumable) return this.createPieces(job, fileName);
     job.files.add(fileName);
     const sink = await OpfsSink.create(fileName);
     return {
@@ -123,25 +132,44 @@ export class OpfsOutputs implements OutputStore {
     };
   }
 
-  async release(jobId: string, keepMainAs?: string): Promise<void> {
-    const job = this.jobs.get(jobId);
-    // A job this document never ran: an earlier engine's (it died before the browser had the file).
-    if (!job) return removeJobFiles(jobId, keepMainAs);
-    this.jobs.delete(jobId);
-    for (const url of job.blobUrls) URL.revokeObjectURL(url);
-    const root = await navigator.storage.getDirectory();
-    const main = [...job.files].find((n) => MAIN_FILE.test(n));
-    if (keepMainAs && main) {
-      const handle = await root.getFileHandle(main).catch(() => null);
-      if (handle && (await keepAsInput(handle, keepMainAs).catch(() => false))) job.files.delete(main);
-    }
-    await Promise.all([...job.files].map((n) => root.removeEntry(n).catch(() => undefined)));
+  /** A resumable output: an {@link OpfsPiecesSink}, published as one Blob of its pieces. */
+  private async createPieces(job: { files: Set<string>; blobUrls: string[] }, fileName: string): Promise<OutputFile> {
+    const sink = await OpfsPiecesSink.open(fileName, (piece) => job.files.add(piece));
+    job.files.add(`${fileName}${RECORD_SUFFIX}`);
+    return {
+      sink,
+      publish: async (mimeType) => {
+        const url = URL.createObjectURL(new Blob(await sink.files(), { type: mimeType }));
+        job.blobUrls.push(url);
+        return url;
+      },
+      discard: async () => {
+        await sink.abort().catch(() => undefined);
+        for (const n of [...job.files]) if (n.startsWith(fileName)) job.files.delete(n);
+      },
+    };
   }
 
+  async release(jobId: string, keepMainAs?: string): Promise<void> {
+    const job = this.jobs.get(jobId);
+    this.jobs.delete(jobId);
+    for (const url of job?.blobUrls ?? []) URL.revokeObjectURL(url);
+    // By name: also a job this document never ran (an earlier engine's, or one interrupted by a
+    // browser restart and discarded).
+    await removeJobFiles(jobId, keepMainAs);
+  }
+
+  /**
+   * Removes outputs no job owns: not this document's, and not a resumable output an interrupted
+   * job may continue (it has a record; the background removes those of jobs it no longer knows:
+   * {@link removeOrphans}).
+   */
   async sweep(): Promise<void> {
     const root = await navigator.storage.getDirectory();
     const inUse = new Set([...this.jobs.values()].flatMap((j) => [...j.files]));
-    const names = (await namesIn(root)).filter((n) => n.startsWith(FILE_PREFIX) && !inUse.has(n));
+    const all = (await namesIn(root)).filter((n) => n.startsWith(FILE_PREFIX));
+    const resumable = new Set(all.filter((n) => n.endsWith(RECORD_SUFFIX)).map((n) => jobIdOf(n)));
+    const names = all.filter((n) => !inUse.has(n) && !resumable.has(jobIdOf(n)));
     await Promise.all(names.map((n) => root.removeEntry(n).catch(() => undefined)));
   }
 
@@ -149,5 +177,172 @@ export class OpfsOutputs implements OutputStore {
     let job = this.jobs.get(jobId);
     if (!job) this.jobs.set(jobId, (job = { files: new Set(), blobUrls: [] }));
     return job;
+  }
+}
+
+/** The job id in an output's file name (`vidmux-job-<id>-main0...`). */
+function jobIdOf(name: string): string {
+  return name.slice(FILE_PREFIX.length).replace(/-(main|sub)\d+.*$/, '');
+}
+
+/**
+ * Removes every job output in OPFS whose job is not in `keep` (the jobs the background knows:
+ * running, saving, or interrupted and waiting for Resume). Run by the background at startup, so
+ * nothing stays in OPFS that no job owns.
+ */
+export async function removeOrphans(keep: ReadonlySet<string>): Promise<void> {
+  const root = await navigator.storage.getDirectory();
+  const names = (await namesIn(root)).filter((n) => n.startsWith(FILE_PREFIX) && !keep.has(jobIdOf(n).replace(/[^\w-]/g, '')));
+  await Promise.all(names.map((n) => root.removeEntry(n).catch(() => undefined)));
+}
+
+/** Bytes per piece of a resumable output: the most a browser restart can lose of a download. */
+export const PIECE_BYTES = 16 * 1024 * 1024;
+
+/** The record beside a resumable output's pieces. */
+interface PiecesRecord {
+  v: 1;
+  /** Bytes from 0 in committed pieces. */
+  bytes: number;
+  pieceBytes: number;
+  size: number | null;
+  etag: string | null;
+  lastModified: string | null;
+}
+
+/**
+ * A resumable output in OPFS: the file in pieces of {@link PIECE_BYTES} (`<name>.p00000`, ...),
+ * each committed to disk when full, and a record (`<name>.json`) of how many bytes from 0 are in
+ * committed pieces and of which version of the resource (size, ETag, Last-Modified). A writable's
+ * swap file dies with the browser; committed pieces do not, so a download the browser's restart
+ * interrupted continues from its last piece. The finished file is one Blob of the pieces: the
+ * browser saves it without a copy. Writes must come in order (a plain copy: lib/net/save.ts).
+ */
+export class OpfsPiecesSink implements ResumableSink {
+  private end = 0;
+  private piece: { index: number; writable: FileSystemWritableFileStream; written: number } | null = null;
+  private record: PiecesRecord | null = null;
+  private closed = false;
+
+  private constructor(
+    private readonly root: FileSystemDirectoryHandle,
+    private readonly name: string,
+    private readonly onPiece: (name: string) => void,
+  ) {}
+
+  static async open(name: string, onPiece: (name: string) => void): Promise<OpfsPiecesSink> {
+    return new OpfsPiecesSink(await navigator.storage.getDirectory(), name, onPiece);
+  }
+
+  private pieceName(index: number): string {
+    return `${this.name}.p${String(index).padStart(5, '0')}`;
+  }
+
+  /** The committed pieces, in order (once closed: the whole file). */
+  async files(): Promise<File[]> {
+    const count = Math.ceil(this.end / PIECE_BYTES) || 1;
+    return Promise.all(Array.from({ length: count }, async (_, i) => (await this.root.getFileHandle(this.pieceName(i))).getFile()));
+  }
+
+  async resumeFrom(version: SourceVersion): Promise<{ offset: number; unverified: boolean }> {
+    const record = await this.readRecord();
+    const validated = version.etag !== null || version.lastModified !== null;
+    const same = record && validated && record.pieceBytes === PIECE_BYTES && record.size === version.size && record.etag === version.etag && record.lastModified === version.lastModified;
+    let offset = same ? record.bytes : 0;
+    // Only whole pieces that are really there count.
+    for (let i = 0; i * PIECE_BYTES < offset; i++) {
+      const file = await this.root.getFileHandle(this.pieceName(i)).then((h) => h.getFile(), () => null);
+      if (!file || file.size !== PIECE_BYTES) {
+        offset = i * PIECE_BYTES;
+        break;
+      }
+    }
+    await this.dropFrom(offset / PIECE_BYTES);
+    for (let i = 0; i < offset / PIECE_BYTES; i++) this.onPiece(this.pieceName(i));
+    this.end = offset;
+    this.record = { v: 1, bytes: offset, pieceBytes: PIECE_BYTES, size: version.size, etag: version.etag, lastModified: version.lastModified };
+    await this.writeRecord();
+    return { offset, unverified: false };
+  }
+
+  async write(position: number, data: Uint8Array): Promise<void> {
+    if (this.closed) throw new Error(`${this.name} is closed`);
+    if (position !== this.end) throw new Error(`${this.name} takes writes in order (at ${this.end}, not ${position})`);
+    let at = 0;
+    while (at < data.length) {
+      if (!this.piece) {
+        const index = this.end / PIECE_BYTES;
+        const handle = await this.root.getFileHandle(this.pieceName(index), { create: true });
+        this.onPiece(this.pieceName(index));
+        this.piece = { index, writable: await handle.createWritable({ keepExistingData: false }), written: 0 };
+      }
+      const take = Math.min(data.length - at, PIECE_BYTES - this.piece.written);
+      await this.piece.writable.write({ type: 'write', position: this.piece.written, data: data.subarray(at, at + take) as Uint8Array<ArrayBuffer> });
+      this.piece.written += take;
+      this.end += take;
+      at += take;
+      if (this.piece.written === PIECE_BYTES) await this.commitPiece();
+    }
+  }
+
+  /** The record follows the committed pieces; `n` (what the copy wrote) may be ahead of them. */
+  async checkpoint(_n: number, version: SourceVersion): Promise<void> {
+    const committed = this.end - (this.piece?.written ?? 0);
+    this.record = { v: 1, bytes: committed, pieceBytes: PIECE_BYTES, size: version.size, etag: version.etag, lastModified: version.lastModified };
+    await this.writeRecord();
+  }
+
+  async close(): Promise<void> {
+    if (this.piece) await this.commitPiece();
+    if (this.end === 0) {
+      // An empty output is still one (empty) piece.
+      const handle = await this.root.getFileHandle(this.pieceName(0), { create: true });
+      this.onPiece(this.pieceName(0));
+      const w = await handle.createWritable({ keepExistingData: false });
+      await w.close();
+    }
+    this.closed = true;
+    await this.root.removeEntry(`${this.name}${RECORD_SUFFIX}`).catch(() => undefined);
+  }
+
+  async abort(reason?: unknown): Promise<void> {
+    this.closed = true;
+    await this.piece?.writable.abort(reason).catch(() => undefined);
+    this.piece = null;
+    const names = (await namesIn(this.root)).filter((n) => n === `${this.name}${RECORD_SUFFIX}` || n.startsWith(`${this.name}.p`));
+    await Promise.all(names.map((n) => this.root.removeEntry(n).catch(() => undefined)));
+  }
+
+  private async commitPiece(): Promise<void> {
+    const piece = this.piece!;
+    this.piece = null;
+    await piece.writable.close();
+    if (this.record) {
+      this.record.bytes = this.end;
+      await this.writeRecord();
+    }
+  }
+
+  /** Deletes pieces from `index` on (left by a run that got further than its record says). */
+  private async dropFrom(index: number): Promise<void> {
+    const names = (await namesIn(this.root)).filter((n) => n.startsWith(`${this.name}.p`) && Number(n.slice(-5)) >= index);
+    await Promise.all(names.map((n) => this.root.removeEntry(n).catch(() => undefined)));
+  }
+
+  private async readRecord(): Promise<PiecesRecord | null> {
+    try {
+      const file = await (await this.root.getFileHandle(`${this.name}${RECORD_SUFFIX}`)).getFile();
+      const r = JSON.parse(await file.text()) as PiecesRecord;
+      return r?.v === 1 && Number.isInteger(r.bytes) && r.bytes >= 0 && r.bytes % PIECE_BYTES === 0 ? r : null;
+    } catch {
+      return null;
+    }
+  }
+
+  private async writeRecord(): Promise<void> {
+    const handle = await this.root.getFileHandle(`${this.name}${RECORD_SUFFIX}`, { create: true });
+    const w = await handle.createWritable({ keepExistingData: false });
+    await w.write(JSON.stringify(this.record));
+    await w.close();
   }
 }

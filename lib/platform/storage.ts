@@ -11,6 +11,8 @@ import { parseStoredSettings, SettingsSchema, type Settings } from '../schemas/s
 const settingsItem = storage.defineItem<unknown>('local:settings');
 const jobsItem = storage.defineItem<unknown>('session:jobs');
 const tabsItem = storage.defineItem<unknown>('session:tabs');
+/** Jobs a browser restart must not lose (running, or interrupted and waiting for Resume). */
+const lastingJobsItem = storage.defineItem<unknown>('local:lastingJobs');
 
 /** Reads the settings, always valid. */
 export async function loadSettings(): Promise<Settings> {
@@ -40,5 +42,9 @@ export const sessionStore: SessionStore = {
       { item: jobsItem, value: state.jobs },
       { item: tabsItem, value: state.tabs },
     ]);
+  },
+  loadLasting: () => lastingJobsItem.getValue(),
+  async saveLasting(jobs) {
+    await lastingJobsItem.setValue(jobs);
   },
 };

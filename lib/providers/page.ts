@@ -94,7 +94,7 @@ export class PageProvider implements Provider {
     progress.emit();
     if (plan.mode === 'copy') {
       const source = await open('file', plan.url);
-      const sink = await ctx.target.media();
+      const sink = await ctx.target.media({ resumable: true });
       const what = selection.format.kind === 'audio' ? 'the audio' : 'the video';
       return { bytes: await copyToSink(source, sink, { media: { what }, reopen: () => open('file', plan.url), ...(signal ? { signal } : {}) }), subtitles: [] };
     }

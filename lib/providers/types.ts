@@ -5,7 +5,7 @@
  * gives it; the engine that runs it (lib/jobs/run-job.ts) owns those outputs and the muxer.
  */
 import type { OutputContainer } from '../codecs';
-import type { ByteSink, ByteSource } from '../io';
+import type { ByteSink, ByteSource, ResumableSink } from '../io';
 import type { HttpClient } from '../net/http';
 import type { JobProgress } from '../progress';
 import type { AudioFormat, ProviderId, Quality } from '../schemas/ids';
@@ -28,8 +28,12 @@ export interface Selection {
 
 /** Where a download's bytes go. The caller owns the files; the provider only writes. */
 export interface DownloadTarget {
-  /** The sink for the main file. */
-  media(): Promise<ByteSink>;
+  /**
+   * The sink for the main file. `resumable`: it will be written in order (a plain copy), so the
+   * store may keep it in a form a download interrupted by a browser restart can continue
+   * (a {@link ResumableSink} in the browser's OPFS store).
+   */
+  media(opts?: { resumable?: boolean }): Promise<ByteSink>;
   /** A sink for one subtitle file. */
   subtitle(format: Format): Promise<ByteSink>;
 }

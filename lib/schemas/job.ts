@@ -35,3 +35,14 @@ export const JobSchema = z.object({
   request: DownloadRequestSchema.nullable().default(null),
 });
 export type Job = z.infer<typeof JobSchema>;
+
+/**
+ * Whether a job shows in the popup's downloads of `tabId`: the tab's own, and those of no tab or a
+ * gone tab that need the user (running tabless: a resumed download, a reel; interrupted by a
+ * browser restart, waiting for Resume). Finished others are history.
+ */
+export function showsInTab(job: Job, tabId: number): boolean {
+  if (job.tabId === tabId) return true;
+  if (job.progress.stage === 'interrupted') return true;
+  return job.tabId === null && !['done', 'failed', 'cancelled'].includes(job.progress.stage);
+}

@@ -20,11 +20,15 @@ export const ProgressSchema = z.object({
 });
 export type Progress = z.infer<typeof ProgressSchema>;
 
-/** `recording`: a live stream is being recorded until the user finishes it (or the stream ends). */
-export const JOB_STAGES = ['queued', 'resolving', 'downloading', 'recording', 'muxing', 'saving', 'done', 'failed', 'cancelled'] as const;
+/**
+ * `recording`: a live stream is being recorded until the user finishes it (or the stream ends).
+ * `interrupted`: the browser closed while the job ran; it waits for Resume (a new run of the same
+ * job, which continues from what is on disk) or Discard.
+ */
+export const JOB_STAGES = ['queued', 'resolving', 'downloading', 'recording', 'muxing', 'saving', 'done', 'failed', 'cancelled', 'interrupted'] as const;
 export type JobStage = (typeof JOB_STAGES)[number];
 /** Stages a job never leaves. */
-export const FINISHED_STAGES: ReadonlySet<JobStage> = new Set<JobStage>(['done', 'failed', 'cancelled']);
+export const FINISHED_STAGES: ReadonlySet<JobStage> = new Set<JobStage>(['done', 'failed', 'cancelled', 'interrupted']);
 
 /**
  * One of several results a job offers the user before it goes on (the reels VIDIO proposed): the

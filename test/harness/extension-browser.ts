@@ -33,8 +33,9 @@ export interface DownloadRecord {
 }
 
 /** Starts Chromium with the extension from `.output/chrome-mv3` (run `npm run build` first). */
-export async function launchExtensionBrowser(opts: { headless?: boolean; downloadDir?: string; extraArgs?: string[] } = {}): Promise<ExtensionBrowser> {
-  const userDataDir = mkdtempSync(join(tmpdir(), 'vidmux-profile-'));
+export async function launchExtensionBrowser(opts: { headless?: boolean; downloadDir?: string; extraArgs?: string[]; userDataDir?: string } = {}): Promise<ExtensionBrowser> {
+  // A given profile is launched again as it is (a browser restart); otherwise a fresh one.
+  const userDataDir = opts.userDataDir ?? mkdtempSync(join(tmpdir(), 'vidmux-profile-'));
   const downloadDir = opts.downloadDir ?? mkdtempSync(join(tmpdir(), 'vidmux-downloads-'));
   mkdirSync(join(userDataDir, 'Default'), { recursive: true });
   writeFileSync(join(userDataDir, 'Default', 'Preferences'), JSON.stringify({ download: { default_directory: downloadDir, prompt_for_download: false } }));

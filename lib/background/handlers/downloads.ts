@@ -4,6 +4,7 @@ import type { DownloadRequests } from '../../jobs/download-requests';
 import type { DownloadService } from '../../jobs/downloads';
 import type { JobStore } from '../../jobs/job';
 import type { Handlers } from '../../messages';
+import { showsInTab } from '../../schemas/job';
 import { FINISHED_STAGES } from '../../schemas/progress';
 import type { Surfaces } from '../ports';
 import type { TabMediaRegistry } from '../tab-media';
@@ -46,6 +47,20 @@ export function downloadHandlers(d: DownloadHandlerDeps): Handlers {
       if (sender.kind === 'tab' && job && job.tabId !== sender.tabId) throw new VidmuxError('forbidden', 'That recording is not this tab’s.');
       return { job: await d.downloads.finish(jobId) };
     },
+    'download.resume': async ({ jobId }) => {
+      await d.ready;
+      const job = d.store.get(jobId);
+      if (job?.progress.stage !== 'interrupted' || !job.request) throw new VidmuxError('not_found', 'That download is not waiting to be resumed.');
+      // The same job id: the engine finds what the interrupted run left on disk and continues it.
+      // Its tab is gone (a browser restart): it runs tabless, shown in every tab's popup.
+      return { job: await d.requests.start(job.request, null, { jobId }) };
+    },
+    'download.discard': async ({ jobId }) => {
+      await d.ready;
+      await d.downloads.discard(jobId);
+      d.changed(null); // open popups read their state again: the job is gone
+      return {};
+    },
     'download.choose': async ({ jobId, index }) => {
       await d.ready;
       return { job: await d.downloads.choose(jobId, index) };
@@ -74,8 +89,8 @@ export function downloadHandlers(d: DownloadHandlerDeps): Handlers {
       return {
         page: found?.page ?? null,
         media: found?.media ?? [],
-        jobs: d.store.list(tabId),
-        history: d.store.list().filter((j) => FINISHED_STAGES.has(j.progress.stage)).slice(0, 20),
+        jobs: d.store.list().filter((j) => showsInTab(j, tabId)),
+        history: d.store.list().filter((j) => FINISHED_STAGES.has(j.progress.stage) && !showsInTab(j, tabId)).slice(0, 20),
         providerPage: found ? await d.providerPage(found.page.url) : false,
       };
     },
