@@ -37,6 +37,6 @@ export function setupsFromEnv(only: string | undefined, env: NodeJS.ProcessEnv =
 export const cliHttp = new HttpClient();
 
 /** Providers built from setups on the CLI's client. */
-export function providersFor(setups: ProviderSetup[], extra: Omit<ProviderContext, 'http'> = {}): Provider[] {
-  return createProviders(setups, { http: cliHttp, ...extra });
+export function providersFor(setups: ProviderSetup[], extra: Omit<ProviderContext, 'http'> = {}, http: HttpClient = cliHttp): Provider[] {
+  return createProviders(setups, { http, ...extra });
 }

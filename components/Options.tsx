@@ -122,6 +122,17 @@ export function Options() {
         <option value="opus">Opus when offered</option>
       </select>
       <p />
+      <fieldset style={{ border: 0, padding: 0 }}>
+        <legend>When a download gives up</legend>
+        <label htmlFor="low-speed">Slower than (bytes/s, 0: never)</label>{' '}
+        <input id="low-speed" type="number" min={0} value={settings.limits.lowSpeedBytesPerSecond} onChange={(e) => update({ limits: { ...settings.limits, lowSpeedBytesPerSecond: Math.max(0, Math.round(Number(e.target.value) || 0)) } })} style={{ width: 90 }} />{' '}
+        <label htmlFor="low-speed-time">for (seconds)</label>{' '}
+        <input id="low-speed-time" type="number" min={1} max={600} value={settings.limits.lowSpeedSeconds} onChange={(e) => update({ limits: { ...settings.limits, lowSpeedSeconds: Math.max(1, Math.min(600, Math.round(Number(e.target.value) || 30))) } })} style={{ width: 70 }} />
+        <br />
+        <label htmlFor="give-up">Nothing received for (seconds, in all)</label>{' '}
+        <input id="give-up" type="number" min={10} max={3600} value={settings.limits.giveUpSeconds} onChange={(e) => update({ limits: { ...settings.limits, giveUpSeconds: Math.max(10, Math.min(3600, Math.round(Number(e.target.value) || 90))) } })} style={{ width: 70 }} />
+      </fieldset>
+      <p />
       <label htmlFor="connections">Parallel connections per track (1-10)</label>
       <input id="connections" type="number" min={1} max={10} value={settings.connections} onChange={(e) => update({ connections: Math.max(1, Math.min(10, Number(e.target.value) || 4)) })} style={{ width: 80 }} />
       <p />

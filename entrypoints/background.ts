@@ -32,7 +32,7 @@ export default defineBackground(() => {
         ]);
         void new OpfsInputs().sweep().catch(() => undefined);
         return new JobRunner({
-          providers: (spec) => createProviders(spec.providers, { http, tornadoStorage: spec.tornadoStorage, connections: spec.connections }),
+          providers: (spec) => createProviders(spec.providers, { http: spec.limits ? http.withLimits(spec.limits) : http, tornadoStorage: spec.tornadoStorage, connections: spec.connections }),
           outputs: new OpfsOutputs(),
           reels: { maker: (reel) => new VidioProvider({ apiKey: reel.apiKey, baseUrl: reel.baseUrl, contract: reel.contract, http }), inputs: new OpfsInputs() },
           emit: (jobId, event) => void app?.onEngineEvent(jobId, event),

@@ -114,3 +114,17 @@ describe('vidmux download: resume after a kill', () => {
     await rm(out, { recursive: true, force: true });
   });
 });
+
+describe('vidmux download: time limits from flags', () => {
+  it('--speed-limit / --speed-time: a dripping server is given up, naming the limit; bad values are a usage error', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'vidmux-limits-'));
+    const drip = await start(['download', server.fileUrl('big.mp4', { drip: 2000, after: 1 }), '--out', out, '--speed-limit', '50000', '--speed-time', '1', '--give-up', '10']).done;
+    expect(drip.code).toBe(1);
+    expect(drip.stderr).toMatch(/sent less than 50000 bytes\/s for 1 s \(the low-speed limit\)/);
+    expect((await readdir(out)).filter((n) => n.startsWith('.vidmux-'))).toEqual([]);
+    const bad = await start(['download', server.fileUrl('big.mp4'), '--out', out, '--speed-time', '0']).done;
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--speed-time 1 to 600 seconds/);
+    await rm(out, { recursive: true, force: true });
+  }, 120_000);
+});

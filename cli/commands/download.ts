@@ -3,7 +3,7 @@
  *   [--quality best|2160|1440|1080|720|480|360|audio] [--audio-format m4a|mp3] [--codec avc,vp9,...]
  *   [--container mp4|webm] [--audio-codec auto|aac|opus]
  *   [--format ID] [--subs LANG] [--subs-only] [--name TEMPLATE] [--out DIR] [--json]
- *   [--connections N] [--chunk-size BYTES]`
+ *   [--connections N] [--chunk-size BYTES] [--speed-limit BYTES/S] [--speed-time SECONDS] [--give-up SECONDS]`
  *
  * The extension's road to a file, in Node: the same job spec, the same chooser (quality, MP3,
  * codec preference, an exact format from `info`), the same providers with fallback, the same
@@ -40,14 +40,15 @@ import {
   type Quality,
 } from '../../lib/schemas/ids';
 import { JobSpecSchema } from '../../lib/schemas/job-spec';
+import { TransferLimitsSchema } from '../../lib/schemas/limits';
 import { DEFAULT_FILENAME_TEMPLATE, templateProblem } from '../../lib/schemas/filename-template';
 import { formatBytes } from '../../lib/format';
 import { Placement } from '../output-files';
 import { ProgressLine } from '../progress-line';
-import { providersFor, setupsFromEnv } from '../providers-env';
+import { cliHttp, providersFor, setupsFromEnv } from '../providers-env';
 
 const USAGE =
-  'usage: vidmux download <url> [--provider page|vidpickr|renderio|tornado] [--quality best|2160|1440|1080|720|480|360|audio] [--audio-format m4a|mp3] [--codec avc,hevc,av1,vp9] [--container mp4|webm] [--audio-codec auto|aac|opus] [--format ID] [--subs LANG] [--subs-only] [--name TEMPLATE] [--out DIR] [--json] [--connections N] [--chunk-size BYTES]';
+  'usage: vidmux download <url> [--provider page|vidpickr|renderio|tornado] [--quality best|2160|1440|1080|720|480|360|audio] [--audio-format m4a|mp3] [--codec avc,hevc,av1,vp9] [--container mp4|webm] [--audio-codec auto|aac|opus] [--format ID] [--subs LANG] [--subs-only] [--name TEMPLATE] [--out DIR] [--json] [--connections N] [--chunk-size BYTES] [--speed-limit BYTES/S] [--speed-time SECONDS] [--give-up SECONDS]';
 
 /** Runs the command; resolves to the exit code (0 ok, 1 failure, 2 usage, 130 interrupted). */
 export async function run(argv: string[]): Promise<number> {
@@ -71,6 +72,9 @@ export async function run(argv: string[]): Promise<number> {
         json: { type: 'boolean', default: false },
         connections: { type: 'string' },
         'chunk-size': { type: 'string' },
+        'speed-limit': { type: 'string' },
+        'speed-time': { type: 'string' },
+        'give-up': { type: 'string' },
       },
     });
   } catch (err) {
@@ -81,6 +85,12 @@ export async function run(argv: string[]): Promise<number> {
   const url = args.positionals[0];
   const connections = v.connections === undefined ? undefined : Number(v.connections);
   const chunkSize = v['chunk-size'] === undefined ? undefined : Number(v['chunk-size']);
+  // Like curl's --speed-limit / --speed-time; the defaults are the extension's.
+  const limitsParsed = TransferLimitsSchema.safeParse({
+    ...(v['speed-limit'] === undefined ? {} : { lowSpeedBytesPerSecond: Number(v['speed-limit']) }),
+    ...(v['speed-time'] === undefined ? {} : { lowSpeedSeconds: Number(v['speed-time']) }),
+    ...(v['give-up'] === undefined ? {} : { giveUpSeconds: Number(v['give-up']) }),
+  });
   const codecs = v.codec === undefined ? [] : v.codec.split(',').map((c) => c.trim().toLowerCase());
   const formatProvider = v.format ? (v.format.split(':')[0] as ProviderId) : undefined;
   const problem =
@@ -104,7 +114,9 @@ export async function run(argv: string[]): Promise<number> {
                 ? `--name: ${templateProblem(v.name)}`
                 : (connections !== undefined && !(connections >= 1 && connections <= 10)) || (chunkSize !== undefined && !(chunkSize >= 1))
                   ? '--connections takes 1 to 10, --chunk-size a positive number'
-                  : null;
+                  : !limitsParsed.success
+                    ? '--speed-limit takes bytes/s (0: off), --speed-time 1 to 600 seconds, --give-up 10 to 3600 seconds'
+                    : null;
   if (problem || !url) {
     process.stderr.write(`error: ${problem}\n${USAGE}\n`);
     return 2;
@@ -156,11 +168,12 @@ export async function run(argv: string[]): Promise<number> {
         audioCodec: v['audio-codec'] as AudioCodecPreference,
       },
     );
-    const spec = JobSpecSchema.parse({ jobId, url, wish, providers: setups, ...(connections ? { connections } : {}) });
+    const limits = limitsParsed.data!;
+    const spec = JobSpecSchema.parse({ jobId, url, wish, providers: setups, limits, ...(connections ? { connections } : {}) });
     await mkdir(outDir, { recursive: true });
     const names: Record<string, string> = { page: 'the page', vidpickr: 'VidPickr', renderio: 'RenderIO', tornado: 'Tornado' };
     const { outcome, format } = await runJob(spec, {
-      providers: (s) => providersFor(s.providers, { connections: s.connections, ...(chunkSize ? { chunkSize } : {}) }),
+      providers: (s) => providersFor(s.providers, { connections: s.connections, ...(chunkSize ? { chunkSize } : {}) }, s.limits ? cliHttp.withLimits(s.limits) : cliHttp),
       outputs,
       signal: ctrl.signal,
       onEvent: (e) => {

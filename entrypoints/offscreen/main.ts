@@ -12,7 +12,7 @@ import { VidioProvider } from '@/lib/providers/vidio';
 // One client for every job of this document: the per-host connection cap holds across jobs.
 const http = new HttpClient();
 const runner = new JobRunner({
-  providers: (spec) => createProviders(spec.providers, { http, tornadoStorage: spec.tornadoStorage, connections: spec.connections }),
+  providers: (spec) => createProviders(spec.providers, { http: spec.limits ? http.withLimits(spec.limits) : http, tornadoStorage: spec.tornadoStorage, connections: spec.connections }),
   outputs: new OpfsOutputs(),
   reels: { maker: (reel) => new VidioProvider({ apiKey: reel.apiKey, baseUrl: reel.baseUrl, contract: reel.contract, http }), inputs: new OpfsInputs() },
   emit: (jobId, event) => void sendToBackground('engine.event', { jobId, event }).catch(() => undefined),

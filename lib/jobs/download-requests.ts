@@ -65,7 +65,7 @@ export class DownloadRequests {
     const storage = await this.deps.getTornadoStorage();
     const wish = wishFor(req.choice, settings);
     const base = { page: req.page, tabId, filenameTemplate: settings.filenameTemplate, request: req, ...(opts.jobId ? { jobId: opts.jobId } : {}) };
-    const spec = { url: target, media, wish, providers: usable, tornadoStorage: storage, connections: settings.connections, resolved: this.reusable(target, wish.formatProvider) };
+    const spec = { url: target, media, wish, providers: usable, tornadoStorage: storage, connections: settings.connections, limits: settings.limits, resolved: this.reusable(target, wish.formatProvider) };
 
     // A playlist a provider expands (Tornado): one queue entry per video, each its own job.
     for (const setup of keyed) {

@@ -290,6 +290,20 @@ export class HttpClient {
     return new HttpClient({ provider: opts.provider ?? this.provider }, { shared: this.shared, hooks: composeHooks(this.hooks, hooks) });
   }
 
+  /**
+   * A client with other time limits (the user's: {@link TransferLimits} settings) that shares
+   * everything else with this one, the per-host connection cap included.
+   */
+  withLimits(limits: { lowSpeedBytesPerSecond: number; lowSpeedSeconds: number; giveUpSeconds: number }): HttpClient {
+    const lowSpeed = { bytesPerSecond: limits.lowSpeedBytesPerSecond, windowMs: limits.lowSpeedSeconds * 1000 };
+    const shared: SharedState = {
+      ...this.shared,
+      lowSpeed,
+      limits: { ...this.shared.limits, giveUpMs: limits.giveUpSeconds * 1000, attemptMs: Math.max(this.shared.headersTimeoutMs, this.shared.stallTimeoutMs, lowSpeed.windowMs) },
+    };
+    return new HttpClient({ provider: this.provider }, { shared, hooks: this.hooks });
+  }
+
   /** The sleep this client's retries wait with (tests inject one that does not wait). */
   get sleep(): Sleep {
     return this.shared.sleep;

@@ -3,6 +3,7 @@
  * and the CLI) and what the engine reports back about it.
  */
 import { z } from 'zod';
+import { TransferLimitsSchema } from './limits';
 import { AttemptSchema, WireErrorSchema } from './error';
 import { AudioCodecPreferenceSchema, AudioFormatSchema, CodecPreferenceSchema, ContainerPreferenceSchema, DEFAULT_CODEC_PREFERENCE, MakerIdSchema, ProviderIdSchema, QualitySchema } from './ids';
 import { MediaCandidateSchema, MediaInfoSchema } from './media';
@@ -70,6 +71,8 @@ export const JobSpecSchema = z.object({
   tornadoStorage: TornadoStorageSchema.nullable().default(null),
   /** Parallel connections per track (the page's own files). */
   connections: z.number().int().min(1).max(10).default(4),
+  /** The user's time limits (null: the engine's defaults). */
+  limits: TransferLimitsSchema.nullable().default(null),
   /** The picker's resolve, so a picked download does not resolve again (its provider is tried first as usual). */
   resolved: MediaInfoSchema.nullable().default(null),
   /** One video of a playlist: the provider's own job for it. */

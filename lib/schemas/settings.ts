@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_LIMITS, TransferLimitsSchema } from './limits';
 import { DEFAULT_FILENAME_TEMPLATE, templateProblem } from './filename-template';
 import { VidioContractOverrideSchema } from './reel';
 import { AudioCodecPreferenceSchema, AudioFormatSchema, CODEC_FAMILIES, ContainerPreferenceSchema, DEFAULT_CODEC_PREFERENCE, KeyedProviderSchema, PROVIDER_IDS, ProviderIdSchema, QualitySchema } from './ids';
@@ -41,6 +42,8 @@ export const SettingsSchema = z.object({
   vidioContract: VidioContractOverrideSchema.catch({}).default({}),
   /** Parallel connections per track. */
   connections: z.number().int().min(1).max(10).catch(4).default(4),
+  /** When a download gives up rather than hang. */
+  limits: TransferLimitsSchema.catch(DEFAULT_LIMITS).default(DEFAULT_LIMITS),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
 
