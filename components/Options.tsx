@@ -1,8 +1,8 @@
 import { useEffect, useState } from 'react';
 import { isoDate, renderFilename } from '@/lib/filename';
 import { FILENAME_TOKENS, templateProblem } from '@/lib/schemas/filename-template';
-import { loadSettings, saveSettings } from '@/lib/platform/storage';
-import { KEYED_PROVIDER_IDS, QUALITIES, type ProviderId } from '@/lib/schemas/ids';
+import { loadSettings, saveSettings, watchSettings } from '@/lib/platform/storage';
+import { KEYED_PROVIDER_IDS, QUALITIES, SiteHostSchema, type ProviderId } from '@/lib/schemas/ids';
 import { VidioContractOverrideSchema } from '@/lib/schemas/reel';
 import { DEFAULT_SETTINGS, type Settings } from '@/lib/schemas/settings';
 import { ProviderKeys } from './ProviderKeys';
@@ -35,6 +35,8 @@ export function Options() {
 
   useEffect(() => {
     void loadSettings().then(setSettings);
+    // The popup may allow a site meanwhile: keep that list current, so Save does not drop it.
+    return watchSettings((stored) => setSettings((s) => s && { ...s, privateNetworkSites: stored.privateNetworkSites }));
   }, []);
   if (!settings) return <main style={{ padding: 24 }}>Loading…</main>;
 
@@ -195,11 +197,70 @@ export function Options() {
         <span role="status" data-testid="settings-status">{status}</span>
       </div>
 
+      <h2>Local addresses</h2>
+      <PrivateNetworkSites sites={settings.privateNetworkSites} onSaved={(privateNetworkSites) => setSettings({ ...settings, privateNetworkSites })} />
+
       <h2>Privacy</h2>
       <p>
         Vidmux sends no telemetry. Your settings and API keys stay on this device; a key is only ever sent to its own
         provider, over https.
       </p>
     </main>
+  );
+}
+
+/**
+ * Sites whose pages may make Vidmux fetch local addresses (lib/net/address.ts). Changes are saved
+ * at once, on their own: the rest of the page may hold edits not saved yet.
+ */
+function PrivateNetworkSites({ sites, onSaved }: { sites: string[]; onSaved: (sites: string[]) => void }) {
+  const [draft, setDraft] = useState('');
+  const [problem, setProblem] = useState('');
+  const store = async (change: (stored: string[]) => string[]) => {
+    try {
+      const stored = await loadSettings();
+      onSaved((await saveSettings({ ...stored, privateNetworkSites: change(stored.privateNetworkSites) })).privateNetworkSites);
+      setProblem('');
+    } catch (e) {
+      setProblem(`Not saved: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
+  const add = () => {
+    // A pasted address is fine too: its host name is the site.
+    const text = draft.trim().toLowerCase();
+    let host = text;
+    try {
+      host = new URL(text.includes('://') ? text : `https://${text}`).hostname;
+    } catch {
+      /* checked below */
+    }
+    if (!SiteHostSchema.safeParse(host).success) return setProblem(`“${draft}” is not a site name (like videos.example.com).`);
+    setDraft('');
+    void store((stored) => (stored.includes(host) ? stored : [...stored, host]));
+  };
+  return (
+    <>
+      <p className="muted">
+        A page on the internet may not make Vidmux fetch from this computer or your local network (a router, a NAS, a service on
+        localhost). Pages of these sites may:
+      </p>
+      {sites.length ? (
+        <ul aria-label="Sites allowed to use local addresses" style={{ paddingLeft: 20 }}>
+          {sites.map((site) => (
+            <li key={site} className="row" style={{ maxWidth: 420 }} data-testid="private-network-site">
+              <span className="break">{site}</span>
+              <button aria-label={`Remove ${site}`} onClick={() => void store((stored) => stored.filter((s) => s !== site))}>Remove</button>
+            </li>
+          ))}
+        </ul>
+      ) : (
+        <p className="muted" data-testid="private-network-none">None.</p>
+      )}
+      <div className="row" style={{ maxWidth: 420 }}>
+        <input type="text" aria-label="Site to allow local addresses" placeholder="videos.example.com" value={draft} onChange={(e) => setDraft(e.target.value)} onKeyDown={(e) => e.key === 'Enter' && add()} />
+        <button onClick={add} disabled={!draft.trim()}>Allow</button>
+      </div>
+      {problem && <p className="bad" role="alert">{problem}</p>}
+    </>
   );
 }

@@ -373,6 +373,12 @@ export function JobItem({ job, onError }: { job: Job; onError: (e: string) => vo
       {job.progress.stage === 'done' && job.remoteLocation && <div className="ok break">Stored in your bucket: {job.remoteLocation}</div>}
       {job.extraFiles.length > 0 && <div className="muted break">Also saved: {job.extraFiles.map((f) => f.split(/[\\/]/).pop()).join(', ')}</div>}
       {job.progress.stage === 'failed' && <div className="bad" role="alert">Failed: {job.error?.message}</div>}
+      {/* A page on the internet was refused a local address: the user may trust its site, once. */}
+      {job.progress.stage === 'failed' && job.error?.privateNetworkSite && job.request && (
+        <button style={{ marginTop: 6 }} onClick={() => act(sendToBackground('privateNetwork.allow', { jobId: job.id }))}>
+          Allow {job.error.privateNetworkSite} to use local addresses and retry
+        </button>
+      )}
       {job.progress.stage === 'cancelled' && <div className="muted">Cancelled</div>}
       {job.progress.stage === 'interrupted' && <div className="muted" data-testid="job-interrupted">{job.error?.message ?? 'Interrupted.'}</div>}
     </li>

@@ -13,7 +13,7 @@ import { removeOrphans } from '@/lib/platform/opfs-outputs';
 import { IdbKeyStore } from '@/lib/platform/key-store';
 import { sendToPages, sendToTab, serveMessages } from '@/lib/platform/messaging';
 import { watchTabRequests } from '@/lib/platform/web-requests';
-import { loadSettings, sessionStore } from '@/lib/platform/storage';
+import { loadSettings, saveSettings, sessionStore } from '@/lib/platform/storage';
 import { browserSurfaces, installContextMenu } from '@/lib/platform/surfaces';
 
 export default defineBackground(() => {
@@ -42,6 +42,7 @@ export default defineBackground(() => {
 
   app = createBackground({
     loadSettings,
+    saveSettings,
     keys: new IdbKeyStore(),
     session: sessionStore,
     surfaces: browserSurfaces,

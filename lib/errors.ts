@@ -37,25 +37,32 @@ export class VidmuxError extends Error {
   readonly code: ErrorCode;
   readonly provider: string | undefined;
   readonly status: number | undefined;
+  /**
+   * A public page's site whose request for a local address was refused (lib/net/address.ts): the
+   * user may allow it, and the popup offers to.
+   */
+  readonly privateNetworkSite: string | undefined;
 
   constructor(
     code: ErrorCode,
     message: string,
-    opts: { provider?: string; status?: number; cause?: unknown } = {},
+    opts: { provider?: string; status?: number; cause?: unknown; privateNetworkSite?: string } = {},
   ) {
     super(clip(maskSecrets(message)), opts.cause === undefined ? undefined : { cause: opts.cause });
     this.code = code;
     this.provider = opts.provider;
     this.status = opts.status;
+    this.privateNetworkSite = opts.privateNetworkSite;
   }
 
   /** A plain object safe to send between contexts or print as JSON. */
-  toJSON(): { code: ErrorCode; message: string; provider?: string; status?: number } {
+  toJSON(): { code: ErrorCode; message: string; provider?: string; status?: number; privateNetworkSite?: string } {
     return {
       code: this.code,
       message: this.message,
       ...(this.provider === undefined ? {} : { provider: this.provider }),
       ...(this.status === undefined ? {} : { status: this.status }),
+      ...(this.privateNetworkSite === undefined ? {} : { privateNetworkSite: this.privateNetworkSite }),
     };
   }
 }

@@ -58,6 +58,7 @@ describe('who may send what', () => {
     'formats.resolve': ['page'],
     'reel.start': ['page'],
     'download.retry': ['page'],
+    'privateNetwork.allow': ['page'],
     'download.show': ['page'],
     'download.cancel': ['page'],
     'download.finish': ['tab', 'page'],
@@ -91,6 +92,7 @@ describe('who may send what', () => {
     'formats.resolve': { url: 'https://www.youtube.com/watch?v=dQw4w9WgXcQ' },
     'reel.start': { inputs: [{ id: 'in-1', name: 'match.mp4', size: 1000 }], options: { category: 'ball-sports', lengthSeconds: 15, aspect: 'portrait', music: 'sports' } },
     'download.retry': { jobId: 'j' },
+    'privateNetwork.allow': { jobId: 'j' },
     'download.show': { jobId: 'j' },
     'download.cancel': { jobId: 'j' },
     'download.finish': { jobId: 'j' },
@@ -139,7 +141,7 @@ describe('who may send what', () => {
   }
 
   it('a web page (content script) can never read keys, tab state or cancel a download', async () => {
-    for (const type of ['keys.list', 'keys.set', 'keys.test', 'tab.state', 'download.cancel', 'engine.event', 'formats.resolve'] as const) {
+    for (const type of ['keys.list', 'keys.set', 'keys.test', 'tab.state', 'download.cancel', 'engine.event', 'formats.resolve', 'privateNetwork.allow'] as const) {
       const answer = await dispatch({ [type]: () => ({}) } as Handlers, makeMessage(type, SAMPLES[type] as never), { kind: 'tab', tabId: 3 });
       expect(answer, type).toMatchObject({ ok: false, error: { code: 'forbidden' } });
     }

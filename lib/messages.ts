@@ -63,6 +63,16 @@ export const protocol = {
     request: z.object({ jobId: z.string() }),
     response: z.object({ job: JobSchema }),
   },
+  /**
+   * popup -> background: the site of a page on the internet that was refused a local address for
+   * this failed job (`error.privateNetworkSite`) may use local addresses from now on (settings);
+   * the job runs again. Only that site, only from a job refused for it.
+   */
+  'privateNetwork.allow': {
+    from: PAGE,
+    request: z.object({ jobId: z.string().max(100) }),
+    response: z.object({ job: JobSchema }),
+  },
   /** popup -> background: show a saved file in its folder. */
   'download.show': {
     from: PAGE,

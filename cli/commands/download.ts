@@ -45,7 +45,7 @@ import { DEFAULT_FILENAME_TEMPLATE, templateProblem } from '../../lib/schemas/fi
 import { formatBytes } from '../../lib/format';
 import { Placement } from '../output-files';
 import { ProgressLine } from '../progress-line';
-import { cliHttp, providersFor, setupsFromEnv } from '../providers-env';
+import { cliHttp, localSitesHint, providersFor, setupsFromEnv } from '../providers-env';
 
 const USAGE =
   'usage: vidmux download <url> [--provider page|vidpickr|renderio|tornado] [--quality best|2160|1440|1080|720|480|360|audio] [--audio-format m4a|mp3] [--codec avc,hevc,av1,vp9] [--container mp4|webm] [--audio-codec auto|aac|opus] [--format ID] [--subs LANG] [--subs-only] [--name TEMPLATE] [--out DIR] [--json] [--connections N] [--chunk-size BYTES] [--speed-limit BYTES/S] [--speed-time SECONDS] [--give-up SECONDS]';
@@ -204,7 +204,7 @@ export async function run(argv: string[]): Promise<number> {
     progress.end();
     await placement.undo();
     const e = toVidmuxError(err, 'download_failed');
-    process.stderr.write(`error: ${e.message.replace(/\s+/g, ' ')} [${e.code}${e.status ? ` ${e.status}` : ''}]\n`);
+    process.stderr.write(`error: ${e.message.replace(/\s+/g, ' ')}${localSitesHint(e)} [${e.code}${e.status ? ` ${e.status}` : ''}]\n`);
     return e.code === 'cancelled' ? 130 : 1;
   } finally {
     process.off('SIGINT', onSignal);

@@ -8,7 +8,7 @@ import { toVidmuxError } from '../../lib/errors';
 import { resolveWithFallback } from '../../lib/providers/registry';
 import { formatBytes, formatDuration } from '../../lib/format';
 import { planFormat } from '../../lib/jobs/choose-format';
-import { providersFor, setupsFromEnv } from '../providers-env';
+import { localSitesHint, providersFor, setupsFromEnv } from '../providers-env';
 
 const USAGE = 'usage: vidmux info <url> [--provider page|vidpickr|renderio|tornado] [--json]';
 
@@ -44,7 +44,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     const e = toVidmuxError(err);
-    process.stderr.write(`error: ${e.message.replace(/\s+/g, ' ')} [${e.code}${e.status ? ` ${e.status}` : ''}]\n`);
+    process.stderr.write(`error: ${e.message.replace(/\s+/g, ' ')}${localSitesHint(e)} [${e.code}${e.status ? ` ${e.status}` : ''}]\n`);
     return 1;
   }
 }

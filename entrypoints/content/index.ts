@@ -7,7 +7,11 @@ import { youtubeButton } from '@/components/features/youtube-button';
 import { ManifestSniffer } from '@/lib/dom/manifest-sniffer';
 import { VideoWatcher } from '@/lib/dom/video-watcher';
 import { serveMessages } from '@/lib/platform/messaging';
+import { keepExtensionIdFromPage } from '@/lib/platform/quiet-start';
 import { FINISHED_STAGES } from '@/lib/schemas/progress';
+
+// Before WXT's context exists: its start announcement would tell the page our id.
+keepExtensionIdFromPage();
 
 export default defineContentScript({
   matches: ['<all_urls>'],

@@ -11,7 +11,7 @@ import type { Provider } from '../providers/types';
 import { ApiKeySchema } from '../schemas/keys';
 import type { Job } from '../schemas/job';
 import type { JobSpec, ProviderSetup } from '../schemas/job-spec';
-import { DEFAULT_SETTINGS } from '../schemas/settings';
+import { DEFAULT_SETTINGS, SettingsSchema, type Settings } from '../schemas/settings';
 import { TornadoStorageSchema, type TornadoStorage } from '../schemas/tornado-storage';
 import { createBackground, type Background } from './app';
 import type { KeyStore, Messenger, SessionStore, Surfaces } from './ports';
@@ -110,8 +110,10 @@ function setup(opts: { keys?: Record<string, string>; session?: MemorySession; p
   };
   const downloads = new BrowserDownloads();
   const built: ProviderSetup[][] = [];
+  const settings = { current: DEFAULT_SETTINGS as Settings };
   const app = createBackground({
-    loadSettings: async () => DEFAULT_SETTINGS,
+    loadSettings: async () => settings.current,
+    saveSettings: async (next) => (settings.current = SettingsSchema.parse(next)),
     keys,
     session,
     surfaces: surfacePort,
@@ -124,7 +126,7 @@ function setup(opts: { keys?: Record<string, string>; session?: MemorySession; p
   });
   apps.push(app);
   const send = <T extends MessageType>(type: T, payload: Request<T>, sender: SenderInfo) => dispatch(app.handlers, makeMessage(type, payload), sender);
-  return { app, keys, session, surfaces, pushed, engine, downloads, built, send };
+  return { app, keys, session, surfaces, pushed, engine, downloads, built, send, settings };
 }
 const apps: Background[] = [];
 afterEach(async () => {
@@ -288,6 +290,37 @@ describe('background', () => {
     expect(again).toMatchObject({ ok: true, value: { job: { tabId: 4, title: 'Clip' } } });
     expect(engine.started.map((s) => s.wish.quality)).toEqual(['720', '720']);
     expect(await send('download.retry', { jobId: 'gone' }, PAGE)).toMatchObject({ ok: false, error: { code: 'not_found' } });
+  });
+
+  it('a site refused a local address is allowed from its failed job only, and the job runs again with it', async () => {
+    const { app, send, engine, settings } = setup();
+    const page = { title: 'Clip', url: 'https://public.example/w' };
+    const local = { ...file, src: 'http://192.168.1.20/a.mp4' };
+    const r = (await send('download.start', { page, media: local }, TAB)) as { value: { job: Job } };
+    const pageSetup = (spec: JobSpec) => spec.providers.find((p) => p.id === 'page');
+    expect(pageSetup(engine.started[0]!)).toEqual({ id: 'page', apiKey: null, baseUrl: null, privateNetworkSites: [] });
+    // Not refused for a local address (yet): nothing to allow.
+    expect(await send('privateNetwork.allow', { jobId: r.value.job.id }, PAGE)).toMatchObject({ ok: false, error: { code: 'bad_input' } });
+    await app.onEngineEvent(r.value.job.id, { type: 'failed', error: { code: 'forbidden', message: 'public.example asks for 192.168.1.20…', privateNetworkSite: 'public.example' } });
+
+    // A web page may not allow itself.
+    expect(await send('privateNetwork.allow', { jobId: r.value.job.id }, TAB)).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    expect(settings.current.privateNetworkSites).toEqual([]);
+
+    const again = await send('privateNetwork.allow', { jobId: r.value.job.id }, PAGE);
+    expect(again).toMatchObject({ ok: true, value: { job: { tabId: 4, title: 'Clip', progress: { stage: 'resolving' } } } });
+    expect(settings.current.privateNetworkSites).toEqual(['public.example']);
+    expect(pageSetup(engine.started[1]!)).toEqual({ id: 'page', apiKey: null, baseUrl: null, privateNetworkSites: ['public.example'] });
+    expect(engine.started[1]!.media?.src).toBe(local.src);
+    // Asked twice: the site is kept once.
+    expect(await send('privateNetwork.allow', { jobId: r.value.job.id }, PAGE)).toMatchObject({ ok: true });
+    expect(settings.current.privateNetworkSites).toEqual(['public.example']);
+    expect(await send('privateNetwork.allow', { jobId: 'gone' }, PAGE)).toMatchObject({ ok: false, error: { code: 'not_found' } });
+
+    // The context menu on that video: its own address is the target, judged by the page it is on.
+    await app.onContextMenu({ srcUrl: local.src, pageUrl: page.url }, { id: 4, title: page.title, url: page.url });
+    expect(engine.started.at(-1)).toMatchObject({ url: local.src, pageUrl: page.url });
+    expect(engine.started[0]!.pageUrl).toBeNull();
   });
 
   it('keys: set and listed only masked; tested with the provider; removed', async () => {

@@ -15,6 +15,7 @@ import { isReelable } from '../schemas/reel';
 import { contextMenuRequest, type MenuClick } from './context-menu';
 import { downloadHandlers } from './handlers/downloads';
 import { keyHandlers } from './handlers/keys';
+import { privateNetworkHandlers } from './handlers/private-network';
 import { reelHandlers } from './handlers/reels';
 import type { BackgroundPorts } from './ports';
 import { TabMediaRegistry } from './tab-media';
@@ -113,6 +114,7 @@ export function createBackground(ports: BackgroundPorts): Background {
   const handlers: Handlers = {
     ...downloadHandlers({ ready, store, downloads, requests, tabs, surfaces: ports.surfaces, providerPage, changed }),
     ...keyHandlers(ports),
+    ...privateNetworkHandlers({ ready, store, requests, loadSettings: ports.loadSettings, saveSettings: ports.saveSettings }),
     ...reelHandlers({ ready, downloads, keys: ports.keys, loadSettings: ports.loadSettings }),
     'engine.event': async ({ jobId, event }) => {
       await ready;

@@ -52,6 +52,8 @@ export interface Messenger {
 /** Everything the background is built from. */
 export interface BackgroundPorts {
   loadSettings(): Promise<Settings>;
+  /** Validates and stores the settings (the background only adds a site the user allowed). */
+  saveSettings(next: Settings): Promise<Settings>;
   keys: KeyStore;
   session: SessionStore;
   surfaces: Surfaces;

@@ -41,14 +41,14 @@ export class DownloadRequests {
 
   constructor(private readonly deps: DownloadRequestDeps) {}
 
-  /** Providers in the user's order with their keys. */
+  /** Providers in the user's order with their keys (the page: with the sites allowed local addresses). */
   async providerSetups(settings: Settings): Promise<ProviderSetup[]> {
     return Promise.all(
-      settings.providerOrder.map(async (id) => ({
-        id,
-        apiKey: id === 'page' ? null : await this.deps.getApiKey(id),
-        baseUrl: id === 'page' ? null : (settings.baseUrls[id] ?? null),
-      })),
+      settings.providerOrder.map(async (id) =>
+        id === 'page'
+          ? { id, apiKey: null, baseUrl: null, privateNetworkSites: settings.privateNetworkSites }
+          : { id, apiKey: await this.deps.getApiKey(id), baseUrl: settings.baseUrls[id] ?? null },
+      ),
     );
   }
 
@@ -65,7 +65,9 @@ export class DownloadRequests {
     const storage = await this.deps.getTornadoStorage();
     const wish = wishFor(req.choice, settings);
     const base = { page: req.page, tabId, filenameTemplate: settings.filenameTemplate, request: req, ...(opts.jobId ? { jobId: opts.jobId } : {}) };
-    const spec = { url: target, media, wish, providers: usable, tornadoStorage: storage, connections: settings.connections, limits: settings.limits, resolved: this.reusable(target, wish.formatProvider) };
+    // A link or a video's own address (the context menu) is judged by the page it is on.
+    const pageUrl = target !== req.page.url && /^https?:\/\//i.test(req.page.url) ? req.page.url : null;
+    const spec = { url: target, pageUrl, media, wish, providers: usable, tornadoStorage: storage, connections: settings.connections, limits: settings.limits, resolved: this.reusable(target, wish.formatProvider) };
 
     // A playlist a provider expands (Tornado): one queue entry per video, each its own job.
     for (const setup of keyed) {

@@ -90,7 +90,7 @@ describe('DownloadService', () => {
     const { store, browser, engine, service } = setup();
     const job = await service.start(req);
     expect(engine.started).toEqual([
-      { jobId: 'job1', url: 'https://a.com/w', media, wish: expect.objectContaining({ quality: 'best', formatId: null }), providers: req.spec.providers, tornadoStorage: null, connections: 4, limits: null, resolved: null, entry: null, reel: null },
+      { jobId: 'job1', url: 'https://a.com/w', pageUrl: null, media, wish: expect.objectContaining({ quality: 'best', formatId: null }), providers: req.spec.providers, tornadoStorage: null, connections: 4, limits: null, resolved: null, entry: null, reel: null },
     ]);
     expect(job).toMatchObject({ filename: 'Clip - one.mp4', tabId: 7, sourceUrl: 'https://a.com/x.mp4', progress: { stage: 'resolving' } });
 

@@ -5,6 +5,7 @@
  */
 import { toVidmuxError } from '../errors';
 import type { Provider } from '../providers/types';
+import type { WireError } from '../schemas/error';
 import type { EngineEvent, JobSpec } from '../schemas/job-spec';
 import type { OutputStore } from './outputs';
 import { runJob, type RunJobDeps } from './run-job';
@@ -93,6 +94,6 @@ export class JobRunner {
   }
 }
 
-function pick(e: { code: string; message: string }): { code: string; message: string } {
-  return { code: e.code, message: e.message };
+function pick(e: WireError): WireError {
+  return { code: e.code, message: e.message, ...(e.privateNetworkSite ? { privateNetworkSite: e.privateNetworkSite } : {}) };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EMPTY_PROGRESS } from '../progress';
+import type { WireError } from '../schemas/error';
 import { JobSchema, type Job } from '../schemas/job';
 import { FINISHED_STAGES, type JobStage } from '../schemas/progress';
 
@@ -71,7 +72,7 @@ export class JobStore {
   }
 
   /** Marks a job failed with a reason. */
-  fail(id: string, error: { code: string; message: string }): Job | undefined {
+  fail(id: string, error: WireError): Job | undefined {
     const job = this.jobs.get(id);
     if (!job) return undefined;
     const stage: JobStage = error.code === 'cancelled' ? 'cancelled' : 'failed';

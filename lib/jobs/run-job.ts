@@ -82,6 +82,7 @@ export async function runJob(spec: JobSpec, deps: RunJobDeps): Promise<{ outcome
     } else {
       const outcome = await downloadWithFallback(spec.url, providers, (info) => selectionFor(info, spec), ctx, {
         media: spec.media,
+        pageUrl: spec.pageUrl,
         resolved: spec.resolved,
         onAttempt: (p, earlier) => {
           // A provider that failed half-way leaves nothing behind for the next one.

@@ -221,6 +221,21 @@ describe('HttpClient hooks (derived clients)', () => {
     expect(events).toEqual(['before GET /job', 'after 503 #1', 'before GET /job', 'after 503 #2', 'before GET /job', 'after 200 #3']);
   });
 
+  it('afterResponse may refuse an answer: the request stops at once, unretried, and frees its connection', async () => {
+    let cancelled = false;
+    const n = net(() => new Response(new ReadableStream({ pull: () => undefined, cancel: () => void (cancelled = true) })));
+    const c = new HttpClient({ fetch: n.fetch, maxConnectionsPerHost: 1, sleep: async () => undefined }).with({
+      afterResponse: (a) => {
+        if (a.url.endsWith('/refused')) throw new ProviderError('forbidden', 'Not from there.');
+      },
+    });
+    await expect(c.request('https://cdn.example/refused')).rejects.toMatchObject({ code: 'forbidden', message: 'Not from there.' });
+    expect(n.sent).toHaveLength(1);
+    expect(cancelled).toBe(true);
+    // The one slot to the host is free again.
+    await (await c.request('https://cdn.example/next')).cancel();
+  });
+
   it('a derived client shares its parent’s per-host connection cap', async () => {
     const n = net(() => new Response(new ReadableStream({ start: () => undefined })));
     const parent = new HttpClient({ fetch: n.fetch, maxConnectionsPerHost: 2 });

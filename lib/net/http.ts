@@ -41,6 +41,8 @@ export interface ResponseHead {
   readonly status: number;
   readonly headers: Headers;
   readonly url: string;
+  /** Where the redirects fetch followed led, when they did (the answer is from there). */
+  readonly redirectedTo?: string;
 }
 
 /** What the client knew of the last failed attempt, for {@link RequestHooks.mapError}. */
@@ -69,7 +71,10 @@ export interface RequestHooks {
   headers?(url: string): Record<string, string>;
   /** Waits before each attempt if it must (e.g. for the next rate window); may throw to stop. */
   beforeAttempt?(attempt: AttemptInfo): void | Promise<void>;
-  /** Sees the status and headers of every answer (e.g. `X-RateLimit-Remaining`). */
+  /**
+   * Sees the status and headers of every answer (e.g. `X-RateLimit-Remaining`). Throwing (a
+   * VidmuxError) refuses the answer: its body is dropped and the request stops, without a retry.
+   */
   afterResponse?(attempt: AttemptInfo, response: ResponseHead): void;
   /**
    * Classifies an answer the caller did not accept, from its status and body, when the status
@@ -426,7 +431,13 @@ export class HttpClient {
       clearTimeout(timer);
     }
 
-    this.hooks.afterResponse?.(info, { status: res.status, headers: res.headers, url });
+    try {
+      this.hooks.afterResponse?.(info, { status: res.status, headers: res.headers, url, ...(res.redirected && res.url ? { redirectedTo: res.url } : {}) });
+    } catch (err) {
+      await res.body?.cancel().catch(() => {});
+      finish();
+      throw err;
+    }
     if (!followRedirects && (res.type === 'opaqueredirect' || (res.status >= 300 && res.status < 400))) {
       await res.body?.cancel().catch(() => {});
       finish();

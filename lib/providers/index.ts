@@ -25,7 +25,14 @@ export function createProviders(setups: ProviderSetup[], ctx: ProviderContext): 
   const out: Provider[] = [];
   for (const s of setups) {
     if (s.id === 'page') {
-      out.push(new PageProvider({ http: ctx.http, ...(ctx.connections ? { connections: ctx.connections } : {}), ...(ctx.chunkSize ? { chunkSize: ctx.chunkSize } : {}) }));
+      out.push(
+        new PageProvider({
+          http: ctx.http,
+          ...(ctx.connections ? { connections: ctx.connections } : {}),
+          ...(ctx.chunkSize ? { chunkSize: ctx.chunkSize } : {}),
+          ...(s.privateNetworkSites ? { privateNetworkSites: s.privateNetworkSites } : {}),
+        }),
+      );
       continue;
     }
     if (!s.apiKey) continue;

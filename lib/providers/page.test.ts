@@ -1,13 +1,18 @@
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoMedia, type DemoMedia } from '../../test/fakes/demo-media';
 import { startDemoSite, type DemoSite, PLAIN_PAGE_TITLE } from '../../test/fakes/demo-site';
+import { startMediaServer, type MediaServer } from '../../test/fakes/media-server';
 import { ffmpeg, ffprobeJson } from '../../test/fixtures/ffmpeg';
 import { NodeFileSink } from '../node/files';
+import { createProviders } from '.';
 import { PageProvider } from './page';
+import type { Format, MediaInfo } from './types';
 import { scanPageHtml } from './page-html';
 import { downloadContext } from '../jobs/download-context';
 import { chooseFormat, pickFormat, planFormat } from '../jobs/choose-format';
@@ -242,5 +247,124 @@ describe('PageProvider: a DASH stream served as WebM (as YouTube-style players l
     const probe = await ffprobeJson(path);
     expect(probe.format.format_name).toBe('matroska,webm');
     expect(await packets(path, '0:v')).toEqual(await packets(files.video, '0:v'));
+  });
+});
+
+describe('PageProvider: a page on the internet may not make it fetch local addresses', () => {
+  let local: MediaServer;
+  let redirector: Server;
+  beforeAll(async () => {
+    local = await startMediaServer();
+    await local.addFile('sample.mp4', { path: media.sample });
+    // A server that sends every request on to the local file (a redirect fetch follows).
+    redirector = createServer((_req, res) => res.writeHead(302, { location: local.fileUrl('sample.mp4') }).end());
+    await new Promise<void>((resolve) => redirector.listen(0, '127.0.0.1', resolve));
+  });
+  afterAll(async () => {
+    await local?.close();
+    await new Promise((resolve) => redirector?.close(resolve));
+  });
+
+  const clicked = (src: string, kind: 'file' | 'manifest' = 'file') => ({ id: 'v1', kind, src, mimeType: kind === 'file' ? 'video/mp4' : null, width: 640, height: 360, duration: 4 });
+  /** Resolves the clicked video on the page at `pageUrl` and saves the format `pick` chooses (the first by default). */
+  async function save(provider: PageProvider, pageUrl: string, media: ReturnType<typeof clicked>, name: string, pick: (info: MediaInfo) => Format = (i) => i.formats[0]!) {
+    const info = await provider.resolve(pageUrl, { media });
+    const path = join(out, name);
+    await provider.download(info, { format: pick(info), subtitles: [] }, downloadContext({ target: target(path) }));
+    return path;
+  }
+  const refused = (host: string) => ({
+    code: 'forbidden',
+    provider: 'page',
+    privateNetworkSite: 'public.example',
+    message: expect.stringMatching(new RegExp(`^public\\.example asks for ${host.replace(/[.[\]]/g, '\\$&')}, .*Allow public\\.example to use local addresses`)),
+  });
+
+  it('a public page’s video on this computer: refused before any request, naming the address and how to allow it', async () => {
+    local.resetStats();
+    const src = local.fileUrl('sample.mp4');
+    await expect(save(new PageProvider(), 'https://public.example/watch', clicked(src), 'refused.mp4')).rejects.toMatchObject(refused(new URL(src).host));
+    expect(local.requests).toEqual([]);
+    // Another site allowed is not this one.
+    await expect(save(new PageProvider({ privateNetworkSites: ['other.example'] }), 'https://public.example/watch', clicked(src), 'refused.mp4')).rejects.toMatchObject({ code: 'forbidden' });
+    expect(local.requests).toEqual([]);
+  });
+
+  it('saved once the user allowed the site; a page that is itself local needs nothing', async () => {
+    const src = local.fileUrl('sample.mp4');
+    const allowed = await save(new PageProvider({ privateNetworkSites: ['public.example'] }), 'https://public.example/watch', clicked(src), 'allowed.mp4');
+    expect(sha256(allowed)).toBe(sha256(media.sample));
+    const localPage = await save(new PageProvider(), `${local.origin}/watch`, clicked(src), 'local-page.mp4');
+    expect(sha256(localPage)).toBe(sha256(media.sample));
+  });
+
+  it('a local address as the target itself (a link or video from the context menu) is judged by the page it is on', async () => {
+    local.resetStats();
+    const src = local.fileUrl('sample.mp4');
+    const provider = new PageProvider();
+    const info = await provider.resolve(src, { media: clicked(src), pageUrl: 'https://public.example/watch' });
+    await expect(provider.download(info, { format: info.formats[0]!, subtitles: [] }, downloadContext({ target: target(join(out, 'link.mp4')) }))).rejects.toMatchObject(refused(new URL(src).host));
+    await expect(provider.resolve(`${local.origin}/watch`, { pageUrl: 'https://public.example/watch' })).rejects.toMatchObject({ code: 'forbidden' });
+    expect(local.requests).toEqual([]);
+  });
+
+  it('the same through the registry and a job’s provider setup (the factory hands the allowed sites over)', async () => {
+    const src = local.fileUrl('sample.mp4');
+    const choose = (info: MediaInfo) => ({ format: info.formats[0]!, subtitles: [] });
+    const run = (sites: string[] | undefined) =>
+      downloadWithFallback('https://public.example/watch', createProviders([{ id: 'page', apiKey: null, baseUrl: null, ...(sites ? { privateNetworkSites: sites } : {}) }], { http: new HttpClient() }), choose, downloadContext({ target: target(join(out, 'registry.mp4')) }), { media: clicked(src) });
+    await expect(run(undefined)).rejects.toMatchObject({ code: 'forbidden', privateNetworkSite: 'public.example' });
+    await expect(run(['public.example'])).resolves.toMatchObject({ provider: { id: 'page' } });
+  });
+
+  it('a redirect to a local address: its answer is refused', async () => {
+    const port = (redirector.address() as AddressInfo).port;
+    // The CDN stand-in: a public name whose answer is the redirecting server's.
+    const http = new HttpClient({ fetch: ((input: RequestInfo | URL, init?: RequestInit) => fetch(String(input).replace('https://cdn.public.example', `http://127.0.0.1:${port}`), init)) as typeof fetch });
+    await expect(save(new PageProvider({ http }), 'https://public.example/watch', clicked('https://cdn.public.example/clip.mp4'), 'redirected.mp4')).rejects.toMatchObject(refused(new URL(local.origin).host));
+  });
+
+  describe('every request of a stream: manifest, segments, AES keys, subtitles', () => {
+    const CDN = 'https://cdn.public.example';
+    const media = (segment: string, key = '') => `#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n${key}#EXTINF:2,\n${segment}\n#EXT-X-ENDLIST\n`;
+    const FILES: Record<string, string> = {
+      [`${CDN}/master.m3u8`]: `#EXTM3U
+#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="subs",NAME="English",LANGUAGE="en",URI="http://nas.local/subs/en.m3u8"
+#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="subs",NAME="Deutsch",LANGUAGE="de",URI="${CDN}/subs/de.m3u8"
+#EXT-X-STREAM-INF:BANDWIDTH=800000,RESOLUTION=640x360,CODECS="avc1.64001e,mp4a.40.2",SUBTITLES="subs"
+${CDN}/v/local-segments.m3u8
+`,
+      [`${CDN}/v/local-segments.m3u8`]: media('http://192.168.1.1/seg0.ts'),
+      [`${CDN}/v/local-key.m3u8`]: media(`${CDN}/v/seg0.ts`, '#EXT-X-KEY:METHOD=AES-128,URI="http://[fd00::1]/key"\n'),
+      [`${CDN}/v/seg0.ts`]: 'x'.repeat(32),
+      [`${CDN}/subs/de.m3u8`]: media('http://10.0.0.7/subs/de0.vtt'),
+    };
+    const asked: string[] = [];
+    const http = new HttpClient({
+      fetch: (async (input: RequestInfo | URL) => {
+        const url = String(input);
+        asked.push(url);
+        return FILES[url] === undefined ? new Response('', { status: 404 }) : new Response(FILES[url]);
+      }) as typeof fetch,
+    });
+    const provider = new PageProvider({ http });
+    const PAGE = 'https://public.example/watch';
+
+    it('a manifest on the local network: refused at the resolve', async () => {
+      asked.length = 0;
+      await expect(provider.resolve(PAGE, { media: clicked('http://10.0.0.5/live/index.m3u8', 'manifest') })).rejects.toMatchObject(refused('10.0.0.5'));
+      expect(asked).toEqual([]);
+    });
+
+    it('segments, keys and subtitles on local addresses: each refused, none fetched', async () => {
+      asked.length = 0;
+      const master = clicked(`${CDN}/master.m3u8`, 'manifest');
+      await expect(save(provider, PAGE, master, 'segments.mp4')).rejects.toMatchObject(refused('192.168.1.1'));
+      await expect(save(provider, PAGE, clicked(`${CDN}/v/local-key.m3u8`, 'manifest'), 'key.mp4')).rejects.toMatchObject(refused('[fd00::1]'));
+      const subtitle = (language: string) => (info: MediaInfo) => info.subtitles.find((s) => s.language === language)!;
+      await expect(save(provider, PAGE, master, 'en.vtt', subtitle('en'))).rejects.toMatchObject(refused('nas.local'));
+      await expect(save(provider, PAGE, master, 'de.vtt', subtitle('de'))).rejects.toMatchObject(refused('10.0.0.7'));
+      expect(asked.filter((u) => !u.startsWith(CDN))).toEqual([]);
+    });
   });
 });

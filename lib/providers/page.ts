@@ -11,6 +11,7 @@ import { VidmuxError } from '../errors';
 import { parseDashManifest } from '../manifests/dash';
 import { parseHls } from '../manifests/hls';
 import { extensionFor } from '../media-types';
+import { privateNetworkGuard } from '../net/address';
 import { HttpClient } from '../net/http';
 import { openRangedSource, type RangedSource } from '../net/ranged-fetch';
 import { copyToSink } from '../net/save';
@@ -42,7 +43,8 @@ const PlanSchema = z.discriminatedUnion('mode', [
   SubtitlePlanSchema,
 ]);
 type Plan = z.infer<typeof PlanSchema>;
-const StateSchema = z.object({ plans: z.record(z.string(), PlanSchema) });
+/** `page`: the page the resolved URL was found on, when it is not that page (a link). */
+const StateSchema = z.object({ plans: z.record(z.string(), PlanSchema), page: z.string().optional() });
 
 export class PageProvider implements Provider {
   readonly id = 'page' as const;
@@ -51,21 +53,34 @@ export class PageProvider implements Provider {
   private readonly http: HttpClient;
   private readonly connections: number;
   private readonly chunkSize: number | undefined;
+  private readonly privateNetworkSites: readonly string[];
 
-  constructor(config: Pick<ProviderConfig, 'http'> & { connections?: number; chunkSize?: number } = {}) {
+  /** `privateNetworkSites`: sites whose pages the user allowed to make it fetch local addresses. */
+  constructor(config: Pick<ProviderConfig, 'http'> & { connections?: number; chunkSize?: number; privateNetworkSites?: readonly string[] } = {}) {
     this.http = config.http ?? new HttpClient({ provider: 'page' });
     this.connections = config.connections ?? 4;
     this.chunkSize = config.chunkSize;
+    this.privateNetworkSites = config.privateNetworkSites ?? [];
+  }
+
+  /**
+   * The client for everything fetched for the page at `pageUrl` (its HTML, manifests, segments,
+   * keys, subtitles, files): a page on the internet may not make it reach a local address.
+   */
+  private clientFor(pageUrl: string): HttpClient {
+    const guard = privateNetworkGuard(pageUrl, this.privateNetworkSites, 'page');
+    return guard ? this.http.with(guard) : this.http;
   }
 
   supports(url: string): boolean {
     return providerHandles('page', url);
   }
 
-  async resolve(url: string, opts: { signal?: AbortSignal; media?: MediaCandidate | null } = {}): Promise<MediaInfo> {
-    const found = new Found(url);
-    if (opts.media) await this.resolveCandidate(opts.media, found, opts.signal);
-    else await this.resolveUrl(url, found, opts.signal);
+  async resolve(url: string, opts: { signal?: AbortSignal; media?: MediaCandidate | null; pageUrl?: string | null } = {}): Promise<MediaInfo> {
+    const found = new Found(url, opts.pageUrl ?? null);
+    const http = this.clientFor(opts.pageUrl ?? url);
+    if (opts.media) await this.resolveCandidate(http, opts.media, found, opts.signal);
+    else await this.resolveUrl(http, url, found, opts.signal);
     return found.info();
   }
 
@@ -73,19 +88,20 @@ export class PageProvider implements Provider {
     const state = StateSchema.safeParse(info.resolved?.state);
     const plan = state.success ? state.data.plans[selection.format.id] : undefined;
     if (!plan || selection.format.provider !== 'page') throw new VidmuxError('bad_input', 'That format is not one the page provider offered.', { provider: 'page' });
-    const fetch = { http: this.http, concurrency: this.connections };
+    const http = this.clientFor(state.data?.page ?? info.url);
+    const fetch = { http, concurrency: this.connections };
     // Only the subtitles (the chooser's answer to "subtitles only"): they are the file.
     if (plan.mode === 'vtt') return { bytes: await saveSubtitles(plan, await ctx.target.media(), fetch, ctx.signal), subtitles: [] };
     if (plan.mode === 'stream') {
       const result = await downloadStream(plan, ctx, fetch, info.title);
-      return { ...result, subtitles: await this.subtitles(selection.subtitles, state.data!.plans, ctx) };
+      return { ...result, subtitles: await this.subtitles(http, selection.subtitles, state.data!.plans, ctx) };
     }
     const signal = ctx.signal;
     const kinds = plan.mode === 'copy' ? ['file' as const] : (['video', 'audio'] as const).filter((k) => plan[k]);
     const progress = new TrackProgress(ctx.onProgress, kinds);
     const open = (kind: string, url: string): Promise<RangedSource> =>
       openRangedSource(url, {
-        client: this.http,
+        client: http,
         connections: this.connections,
         ...(this.chunkSize ? { chunkSize: this.chunkSize } : {}),
         ...(signal ? { signal } : {}),
@@ -104,12 +120,12 @@ export class PageProvider implements Provider {
   }
 
   /** The stream's subtitles the selection asks for, each saved beside the video. */
-  private async subtitles(formats: Format[], plans: Record<string, Plan>, ctx: DownloadContext): Promise<DownloadResult['subtitles']> {
+  private async subtitles(http: HttpClient, formats: Format[], plans: Record<string, Plan>, ctx: DownloadContext): Promise<DownloadResult['subtitles']> {
     const saved: DownloadResult['subtitles'] = [];
     for (const format of formats) {
       const plan = plans[format.id];
       if (plan?.mode !== 'vtt') continue;
-      const bytes = await saveSubtitles(plan, await ctx.target.subtitle(format), { http: this.http, concurrency: this.connections }, ctx.signal);
+      const bytes = await saveSubtitles(plan, await ctx.target.subtitle(format), { http, concurrency: this.connections }, ctx.signal);
       saved.push({ format, bytes });
     }
     return saved;
@@ -120,21 +136,21 @@ export class PageProvider implements Provider {
   }
 
   /** The video the user clicked: what it plays, without a request for a plain file. */
-  private async resolveCandidate(media: MediaCandidate, found: Found, signal?: AbortSignal): Promise<void> {
+  private async resolveCandidate(http: HttpClient, media: MediaCandidate, found: Found, signal?: AbortSignal): Promise<void> {
     const problem = pageMediaProblem(media);
     if (problem) throw new VidmuxError(problem.code, problem.message, { provider: 'page' });
     found.title = fileStem(media.src);
     if (media.kind === 'file') found.file(media.src, media.mimeType, null, media.height || null, media.width || null);
     else if (media.streams?.length) {
-      const playing = await findPlayingStream(this.http, media.streams, signal);
+      const playing = await findPlayingStream(http, media.streams, signal);
       found.title = fileStem(playing.url);
-      await this.streamFormats(playing.kind, playing.text, playing.url, found, signal);
-    } else await this.stream(media.src, found, signal);
+      await this.streamFormats(http, playing.kind, playing.text, playing.url, found, signal);
+    } else await this.stream(http, media.src, found, signal);
   }
 
   /** A URL: a media file, a DASH manifest, or a web page with media in its HTML. */
-  private async resolveUrl(url: string, found: Found, signal?: AbortSignal): Promise<void> {
-    const res = await this.http.request(url, { ...(signal ? { signal } : {}), headers: { accept: 'text/html,application/dash+xml,application/vnd.apple.mpegurl,video/*,audio/*,*/*' } });
+  private async resolveUrl(http: HttpClient, url: string, found: Found, signal?: AbortSignal): Promise<void> {
+    const res = await http.request(url, { ...(signal ? { signal } : {}), headers: { accept: 'text/html,application/dash+xml,application/vnd.apple.mpegurl,video/*,audio/*,*/*' } });
     const type = (res.headers.get('content-type') ?? '').toLowerCase();
     const size = Number(res.headers.get('content-length')) || null;
     const path = new URL(res.url).pathname;
@@ -146,7 +162,7 @@ export class PageProvider implements Provider {
     }
     const kind = manifestKind(res.url, type || null);
     if (kind) {
-      await this.streamFormats(kind, await res.text(), res.url, found, signal);
+      await this.streamFormats(http, kind, await res.text(), res.url, found, signal);
       return;
     }
     if (!type.includes('html')) {
@@ -163,7 +179,7 @@ export class PageProvider implements Provider {
       if (!kind) found.file(ref.url, ref.mimeType, null);
       else if (!found.hasStream(ref.url)) {
         try {
-          await this.stream(ref.url, found, signal);
+          await this.stream(http, ref.url, found, signal);
         } catch (err) {
           if (signal?.aborted) throw err;
           refusal ??= err;
@@ -175,20 +191,20 @@ export class PageProvider implements Provider {
   }
 
   /** An HLS or DASH manifest URL: its formats. */
-  private async stream(manifestUrl: string, found: Found, signal?: AbortSignal): Promise<void> {
+  private async stream(http: HttpClient, manifestUrl: string, found: Found, signal?: AbortSignal): Promise<void> {
     const kind = manifestKind(manifestUrl);
-    const fetched = await fetchManifest(this.http, manifestUrl, signal);
+    const fetched = await fetchManifest(http, manifestUrl, signal);
     // A manifest URL without a telling path (…/playlist?id=1): its text says which it is.
-    await this.streamFormats(kind ?? (/^\s*#EXTM3U/.test(fetched.text) ? 'hls' : 'dash'), fetched.text, fetched.url, found, signal);
+    await this.streamFormats(http, kind ?? (/^\s*#EXTM3U/.test(fetched.text) ? 'hls' : 'dash'), fetched.text, fetched.url, found, signal);
   }
 
-  private async streamFormats(kind: 'hls' | 'dash', text: string, url: string, found: Found, signal?: AbortSignal): Promise<void> {
+  private async streamFormats(http: HttpClient, kind: 'hls' | 'dash', text: string, url: string, found: Found, signal?: AbortSignal): Promise<void> {
     const add: AddFormat = Object.assign((plan: Plan, fields: Parameters<typeof makeFormat>[2], label?: string) => found.add(plan, fields, label), {
       subtitle: (plan: Plan, fields: Parameters<typeof makeFormat>[2], label?: string) => found.subtitle(plan, fields, label),
     });
     let facts: StreamFacts;
     try {
-      facts = kind === 'hls' ? await hlsFormats(this.http, parseHls(text, url), url, add, signal) : dashFormats(parseDashManifest(text, url), url, add);
+      facts = kind === 'hls' ? await hlsFormats(http, parseHls(text, url), url, add, signal) : dashFormats(parseDashManifest(text, url), url, add);
     } catch (err) {
       if (err instanceof VidmuxError && !err.provider) throw new VidmuxError(err.code, err.message, { provider: 'page', cause: err });
       throw err;
@@ -205,7 +221,10 @@ class Found {
   title = '';
   duration: number | null = null;
 
-  constructor(private readonly url: string) {}
+  constructor(
+    private readonly url: string,
+    private readonly page: string | null,
+  ) {}
 
   add(plan: Plan, fields: Parameters<typeof makeFormat>[2], label?: string): void {
     if (this.formats.length >= MAX_FORMATS) return; // a page with thousands of sources: the first are plenty
@@ -240,7 +259,7 @@ class Found {
   }
 
   info(): MediaInfo {
-    return { provider: 'page', url: this.url, title: this.title || 'video', durationSeconds: this.duration, thumbnail: null, formats: this.formats, subtitles: this.subtitles, resolved: { at: Date.now(), state: { plans: this.plans } } };
+    return { provider: 'page', url: this.url, title: this.title || 'video', durationSeconds: this.duration, thumbnail: null, formats: this.formats, subtitles: this.subtitles, resolved: { at: Date.now(), state: { plans: this.plans, ...(this.page ? { page: this.page } : {}) } } };
   }
 }
 

@@ -19,7 +19,9 @@ export class AllProvidersFailedError extends VidmuxError {
     const reasons = attempts.map((a) => `${a.provider}: ${a.error?.message ?? 'unknown error'}`).join('; ');
     // Nobody tried: the site is not one any provider handles.
     const code = (only?.code ?? tried.at(-1)?.error?.code ?? 'unsupported') as ErrorCode;
-    super(code, only ? only.message : attempts.length ? `No provider could do it. ${reasons}` : 'No provider is set up for this URL.');
+    // A site the user may allow local addresses for: allowing it may make the page provider work.
+    const privateNetworkSite = attempts.find((a) => a.error?.privateNetworkSite)?.error?.privateNetworkSite;
+    super(code, only ? only.message : attempts.length ? `No provider could do it. ${reasons}` : 'No provider is set up for this URL.', privateNetworkSite ? { privateNetworkSite } : {});
   }
 }
 
@@ -36,13 +38,15 @@ function unsupported(provider: Provider): ProviderAttempt {
 export interface ResolveOptions {
   signal?: AbortSignal;
   media?: MediaCandidate | null;
+  /** The page `url` was found on, when it is not that page (see JobSpec `pageUrl`). */
+  pageUrl?: string | null;
   /** Used instead of resolving again when its provider's turn comes. */
   resolved?: MediaInfo | null;
 }
 
 async function resolveWith(provider: Provider, url: string, opts: ResolveOptions): Promise<MediaInfo> {
   if (opts.resolved && opts.resolved.provider === provider.id && opts.resolved.url === url) return opts.resolved;
-  const info = await provider.resolve(url, { ...(opts.signal ? { signal: opts.signal } : {}), media: opts.media ?? null });
+  const info = await provider.resolve(url, { ...(opts.signal ? { signal: opts.signal } : {}), media: opts.media ?? null, ...(opts.pageUrl ? { pageUrl: opts.pageUrl } : {}) });
   // A page's title can be anything: cut to what every surface shows and the protocol carries.
   return info.title.length > MAX_TITLE_CHARS ? { ...info, title: info.title.slice(0, MAX_TITLE_CHARS) } : info;
 }
@@ -106,8 +110,8 @@ export async function downloadWithFallback(
       return { result, info, provider, selection, attempts };
     } catch (err) {
       if (!fallible(err) || ctx.signal?.aborted) throw err;
-      const error = toVidmuxError(err).toJSON();
-      attempts.push({ provider: provider.id, error: { code: error.code, message: error.message } });
+      const { code, message, privateNetworkSite } = toVidmuxError(err).toJSON();
+      attempts.push({ provider: provider.id, error: { code, message, ...(privateNetworkSite ? { privateNetworkSite } : {}) } });
     }
   }
   throw new AllProvidersFailedError(attempts);

@@ -118,9 +118,10 @@ export interface Provider {
   supports(url: string): boolean;
   /**
    * Resolves `url` into what can be downloaded. `media` is the video the user clicked on that page,
-   * when there is one: the page provider resolves what it plays.
+   * when there is one: the page provider resolves what it plays. `pageUrl`: the page `url` was
+   * found on, when it is not that page (a link).
    */
-  resolve(url: string, opts?: { signal?: AbortSignal; media?: MediaCandidate | null }): Promise<MediaInfo>;
+  resolve(url: string, opts?: { signal?: AbortSignal; media?: MediaCandidate | null; pageUrl?: string | null }): Promise<MediaInfo>;
   /** Downloads a format (and subtitles) of media resolved by this provider. */
   download(info: MediaInfo, selection: Selection, ctx: DownloadContext): Promise<DownloadResult>;
   /** Checks the key and reports the account or usage. */

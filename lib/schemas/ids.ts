@@ -60,3 +60,12 @@ export type ContainerPreference = z.infer<typeof ContainerPreferenceSchema>;
 export const AUDIO_CODEC_PREFERENCES = ['auto', 'aac', 'opus'] as const;
 export const AudioCodecPreferenceSchema = z.enum(AUDIO_CODEC_PREFERENCES);
 export type AudioCodecPreference = z.infer<typeof AudioCodecPreferenceSchema>;
+
+/**
+ * A site as the user allows it something: a page's host name as a URL writes it (lowercase,
+ * punycode, IPv6 in brackets), without port.
+ */
+export const SiteHostSchema = z
+  .string()
+  .max(253)
+  .regex(/^(?:[a-z0-9_-]+(?:\.[a-z0-9_-]+)*|\[[0-9a-f:.]+\])$/, { message: 'Not a host name' });

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { TransferLimitsSchema } from './limits';
 import { AttemptSchema, WireErrorSchema } from './error';
-import { AudioCodecPreferenceSchema, AudioFormatSchema, CodecPreferenceSchema, ContainerPreferenceSchema, DEFAULT_CODEC_PREFERENCE, MakerIdSchema, ProviderIdSchema, QualitySchema } from './ids';
+import { AudioCodecPreferenceSchema, AudioFormatSchema, CodecPreferenceSchema, ContainerPreferenceSchema, DEFAULT_CODEC_PREFERENCE, MakerIdSchema, ProviderIdSchema, QualitySchema, SiteHostSchema } from './ids';
 import { MediaCandidateSchema, MediaInfoSchema } from './media';
 import { JobProgressSchema } from './progress';
 import { ReelOptionsSchema, VidioContractOverrideSchema } from './reel';
@@ -38,6 +38,11 @@ export const ProviderSetupSchema = z.object({
   apiKey: z.string().max(600).nullable(),
   /** null: the provider's real API. */
   baseUrl: z.string().url().nullable(),
+  /**
+   * The page provider: sites whose pages the user allowed to make it fetch local addresses (the
+   * settings' `privateNetworkSites`); absent: none.
+   */
+  privateNetworkSites: z.array(SiteHostSchema).max(200).optional(),
 });
 export type ProviderSetup = z.infer<typeof ProviderSetupSchema>;
 
@@ -62,6 +67,11 @@ export const JobSpecSchema = z.object({
   jobId: z.string().min(1).max(64),
   /** The page or link to save. */
   url: z.string().url().max(8192),
+  /**
+   * The page the request came from when `url` is not that page (a link, or a video's own address,
+   * from the context menu): what the page provider's local-address rule judges. null: `url` is.
+   */
+  pageUrl: z.string().url().max(8192).nullable().default(null),
   /** The video clicked on that page, if any: what the page provider saves. */
   media: MediaCandidateSchema.nullable().default(null),
   wish: WishSchema,

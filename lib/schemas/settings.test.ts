@@ -18,4 +18,9 @@ describe('parseStoredSettings', () => {
   it('rejects a provider order that drops or repeats providers', () => {
     expect(parseStoredSettings({ providerOrder: ['page', 'page'] }).providerOrder).toEqual(DEFAULT_SETTINGS.providerOrder);
   });
+  it('sites allowed local addresses: none by default; host names only', () => {
+    expect(DEFAULT_SETTINGS.privateNetworkSites).toEqual([]);
+    expect(parseStoredSettings({ privateNetworkSites: ['public.example', '[2001:db8::1]'] }).privateNetworkSites).toEqual(['public.example', '[2001:db8::1]']);
+    expect(parseStoredSettings({ privateNetworkSites: ['https://public.example/'] }).privateNetworkSites).toEqual([]);
+  });
 });

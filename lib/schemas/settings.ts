@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { DEFAULT_LIMITS, TransferLimitsSchema } from './limits';
 import { DEFAULT_FILENAME_TEMPLATE, templateProblem } from './filename-template';
 import { VidioContractOverrideSchema } from './reel';
-import { AudioCodecPreferenceSchema, AudioFormatSchema, CODEC_FAMILIES, ContainerPreferenceSchema, DEFAULT_CODEC_PREFERENCE, KeyedProviderSchema, PROVIDER_IDS, ProviderIdSchema, QualitySchema } from './ids';
+import { AudioCodecPreferenceSchema, AudioFormatSchema, CODEC_FAMILIES, ContainerPreferenceSchema, DEFAULT_CODEC_PREFERENCE, KeyedProviderSchema, PROVIDER_IDS, ProviderIdSchema, QualitySchema, SiteHostSchema } from './ids';
 
 /**
  * User preferences. Every read goes through this schema; anything missing, unknown or broken falls
@@ -44,6 +44,11 @@ export const SettingsSchema = z.object({
   connections: z.number().int().min(1).max(10).catch(4).default(4),
   /** When a download gives up rather than hang. */
   limits: TransferLimitsSchema.catch(DEFAULT_LIMITS).default(DEFAULT_LIMITS),
+  /**
+   * Sites (host names) whose pages may make Vidmux fetch local addresses: this computer and the
+   * local network (lib/net/address.ts). Pages on the internet may not, unless the user allowed it.
+   */
+  privateNetworkSites: z.array(SiteHostSchema).max(200).catch([]).default([]),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
 

@@ -39,7 +39,8 @@ describe('fault table: network and hostile servers (the CLI road)', () => {
       const dir = mkdtempSync(join(tmpdir(), 'vidmux-fault-'));
       const spec = JobSpecSchema.parse({
         jobId: c.id,
-        url: 'https://site.example/watch',
+        // The page is on this computer, like its media (a page on the internet may not reach it).
+        url: `${server.origin}/watch`,
         media: { id: 'v1', kind: 'file', src, mimeType: 'video/mp4', width: 640, height: 360, duration: 4 },
         wish: { quality: 'best' },
         providers: [{ id: 'page', apiKey: null, baseUrl: null }],
