@@ -18,7 +18,7 @@ export function jobButtonView(job: Job): JobButtonView {
   const provider = PROVIDER_NAMES[job.provider] ?? job.provider;
   switch (job.progress.stage) {
     case 'done':
-      return { state: 'done', label: 'Saved', title: job.remoteLocation ? `Stored at ${job.remoteLocation}` : `Saved: ${job.file ?? job.filename}`, pct: 100 };
+      return { state: 'done', label: 'Saved', title: job.remoteLocation ? `Stored at ${job.remoteLocation}` : `Saved: ${(job.file ?? job.filename).split(/[\\/]/).pop()}` /* the name only: the page can read a title, and a path tells it the user's folders */, pct: 100 };
     case 'failed':
       return { state: 'failed', label: 'Failed', title: job.error?.message ?? 'The download failed.', pct: null };
     case 'interrupted':

@@ -118,6 +118,9 @@ describe('a web page never learns the extension’s id', () => {
     expect(seen.seen.some((s) => s.startsWith('mutation') && s.includes('"attribute":"data-'))).toBe(true);
     const everything = [...seen.seen, seen.markup, ...seen.resources, ...seen.globals];
     expect(everything.filter((s) => s.includes(id) || s.includes('chrome-extension://') || s.includes('wxt:'))).toEqual([]);
+    // Nor where the user's downloads go (a saved file's path tells the page the user's folders).
+    await expect.poll(() => page.locator('vidmux-download').getAttribute('title')).toMatch(/^Saved: [^/\\]+\.mp4$/);
+    expect([...everything, (await page.content())].filter((s) => s.includes(browser.downloadDir))).toEqual([]);
     await page.close();
   });
 });
