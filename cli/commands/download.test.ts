@@ -78,6 +78,29 @@ describe('vidmux download', () => {
     expect(await readdir(outDir)).toEqual(before);
   });
 
+  // The hostile-server cases of the fault table, through the CLI process itself.
+  for (const [name, faults, said] of [
+    ['an HTML error page at a .mp4 URL', { html: true }, /The server sent a web page instead of the video/],
+    ['a web page served as video/mp4', { htmlAsVideo: true }, /The server sent a web page instead of the video/],
+    ['a 200 with an empty body', { empty: true }, /The server sent an empty file instead of the video/],
+    ['a file that changes and grows mid-download', { changeAfter: 3, grow: 4096 }, /changed on the server during the download and its size changed too/],
+  ] as const) {
+    it(`${name}: exit 1, the reason on one line, no file`, async () => {
+      const before = await readdir(outDir);
+      const r = await cli(['download', server.fileUrl('my clip.mp4', faults), '--out', outDir, '--chunk-size', '262144']);
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim().split('\n').at(-1)).toMatch(said);
+      expect(await readdir(outDir)).toEqual(before);
+    });
+  }
+
+  it('a file that changes mid-download (same size) is fetched again from byte 0: the new version, whole', async () => {
+    const r = await cli(['download', server.fileUrl('my clip.mp4', { changeAfter: 3 }), '--out', outDir, '--json', '--chunk-size', '262144']);
+    expect(r.code, r.stderr).toBe(0);
+    const { file } = JSON.parse(r.stdout) as { file: string };
+    expect(sha(await readFile(file))).toBe(sha(Buffer.from(DATA.map((b, i) => (i < 64 ? b : b ^ 0x5a)))));
+  });
+
   it('bad usage: exit 2', async () => {
     expect((await cli(['download'])).code).toBe(2);
     expect((await cli(['download', 'ftp://x/y'])).code).toBe(2);
