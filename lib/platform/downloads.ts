@@ -15,9 +15,13 @@ export async function startBrowserDownload(url: string, filename: string): Promi
 export async function getBrowserDownload(id: number): Promise<DownloadState | null> {
   const [item] = await browser.downloads.search({ id });
   if (!item) return null;
+  const complete = item.state === 'complete';
+  // Firefox leaves bytesReceived where its last progress event was on a finished blob download
+  // (786432 of 1032456): a complete file's size is its size.
+  const size = (item as { fileSize?: number }).fileSize ?? -1;
   return {
     state: item.state as DownloadState['state'],
-    bytesReceived: item.bytesReceived,
+    bytesReceived: complete ? Math.max(item.bytesReceived, size, item.totalBytes) : item.bytesReceived,
     totalBytes: item.totalBytes > 0 ? item.totalBytes : null,
     filename: item.filename,
     error: item.error ?? null,
