@@ -19,8 +19,13 @@ export default defineConfig({
     host_permissions: ['<all_urls>'],
     action: { default_title: 'Vidmux' },
     // Firefox: a fixed id keeps storage across reloads; 115 is the first ESR with storage.session.
-    ...(browser === 'firefox' ? { browser_specific_settings: { gecko: { id: 'vidmux@vidmux.app', strict_min_version: '115.0' } } } : {}),
+    // data_collection_permissions: AMO's declaration of what data the add-on collects: none.
+    ...(browser === 'firefox'
+      ? { browser_specific_settings: { gecko: { id: 'vidmux@vidmux.app', strict_min_version: '115.0', data_collection_permissions: { required: ['none'] } } } }
+      : {}),
   }),
+  // The sources zip AMO asks for: what builds the add-on, not test output or the media cache.
+  zip: { excludeSources: ['test-results/**', '.cache/**', 'scratch/**'] },
   vite: () => ({
     build: {
       rollupOptions: {

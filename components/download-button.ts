@@ -7,6 +7,7 @@
  */
 import type { Job } from '@/lib/schemas/job';
 import { jobButtonView } from './job-button-view';
+import { staticMarkup } from '@/lib/dom/static-markup';
 
 const STYLE = `
 :host { all: initial; position: fixed; z-index: 2147483647; display: none; transition: opacity .15s; }
@@ -84,7 +85,7 @@ export class DownloadButton {
     this.host = document.createElement('vidmux-download');
     this.host.dataset.vidmuxFor = '';
     const root = this.host.attachShadow({ mode: 'closed' });
-    root.innerHTML = `<style>${STYLE}</style><button type="button" data-state="idle">${ICON}<span>Download</span></button>`;
+    root.replaceChildren(...staticMarkup(`<style>${STYLE}</style><button type="button" data-state="idle">${ICON}<span>Download</span></button>`));
     this.button = root.querySelector('button')!;
     this.label = root.querySelector('span')!;
     this.button.setAttribute('aria-label', 'Download this video with Vidmux');

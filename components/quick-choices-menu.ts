@@ -8,6 +8,7 @@
  * the browser has it, so no page container can clip it.
  */
 import type { UserChoice as DownloadChoice } from '@/lib/schemas/request';
+import { staticMarkup } from '@/lib/dom/static-markup';
 
 export interface QuickChoice {
   id: string;
@@ -91,7 +92,7 @@ export class QuickChoicesMenu {
       item.tabIndex = -1;
       item.dataset.choice = c.id;
       item.title = c.hint;
-      item.innerHTML = c.choice.subtitlesOnly ? ICONS.subtitles! : c.choice.quality === 'audio' ? ICONS.audio! : ICONS.video!;
+      item.replaceChildren(...staticMarkup(c.choice.subtitlesOnly ? ICONS.subtitles! : c.choice.quality === 'audio' ? ICONS.audio! : ICONS.video!));
       item.append(c.label);
       item.addEventListener('click', (e) => {
         e.preventDefault();

@@ -9,6 +9,7 @@ import type { UserChoice as DownloadChoice } from '@/lib/schemas/request';
 import type { Job } from '@/lib/schemas/job';
 import { jobButtonView } from './job-button-view';
 import { MENU_STYLE, QuickChoicesMenu } from './quick-choices-menu';
+import { staticMarkup } from '@/lib/dom/static-markup';
 
 export const YOUTUBE_BUTTON_TAG = 'vidmux-youtube-download';
 
@@ -99,10 +100,10 @@ export class YouTubeDownloadButton {
     this.host = document.createElement(YOUTUBE_BUTTON_TAG);
     this.host.dataset.video = videoKey;
     const root = this.host.attachShadow({ mode: 'closed' });
-    root.innerHTML = `<style>${STYLE}</style><div class="split" role="group" aria-label="Vidmux download">
+    root.replaceChildren(...staticMarkup(`<style>${STYLE}</style><div class="split" role="group" aria-label="Vidmux download">
 <button type="button" class="main" data-state="idle"><span class="icon"></span><span class="label">Download</span></button>
 <span class="divider" aria-hidden="true"></span>
-<button type="button" class="arrow" aria-label="More download choices" title="More download choices">${ICON_ARROW}</button></div>`;
+<button type="button" class="arrow" aria-label="More download choices" title="More download choices">${ICON_ARROW}</button></div>`));
     this.main = root.querySelector('button.main')!;
     this.label = root.querySelector('.label')!;
     this.icon = root.querySelector('.icon')!;
@@ -156,7 +157,7 @@ export class YouTubeDownloadButton {
   setState(state: YouTubeButtonState, text: string, title = text): void {
     this.state = state;
     this.main.dataset.state = state;
-    this.icon.innerHTML = ICONS[state];
+    this.icon.replaceChildren(...staticMarkup(ICONS[state]));
     this.label.textContent = text;
     this.main.title = title;
     this.main.setAttribute('aria-label', state === 'idle' ? 'Download with Vidmux' : `${text}. ${title}`);
