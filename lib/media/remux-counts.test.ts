@@ -12,6 +12,7 @@ import * as demux from './demux';
 import { Mp4MuxWriter } from './muxer';
 import { remux } from './remux';
 import { WebmMuxWriter } from './webm-writer';
+import { rejection as failure } from '../../test/fixtures/rejection';
 
 vi.mock('./demux', async (importOriginal) => {
   const real = await importOriginal<typeof import('./demux')>();
@@ -22,14 +23,6 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-async function failure(p: Promise<unknown>): Promise<VidmuxError> {
-  const err = await p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(VidmuxError);
-  return err as VidmuxError;
-}
 
 describe('remux checks its counts before the output is done', () => {
   it('a demuxer that ends before the samples its tables list is corrupt_media, and nothing is saved', async () => {

@@ -10,18 +10,11 @@ import { audioInputs, videoInputs } from '../../test/fixtures/media-matrix';
 import { MemorySource, RecordingSink } from '../../test/fixtures/media-io';
 import { cachedMedia, ffmpeg } from '../../test/fixtures/ffmpeg';
 import { rewriteTableBox, stcoMoved, stscFirstRunOf, stszClaims, stszConstant, stszCutTo, tableBox, tableCount } from '../../test/fixtures/mp4-tables';
+import { rejection as failure } from '../../test/fixtures/rejection';
 
 const dir = mkdtempSync(join(tmpdir(), 'vidmux-media-err-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function failure(p: Promise<unknown>): Promise<VidmuxError> {
-  const err = await p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(VidmuxError);
-  return err as VidmuxError;
-}
 
 describe('remux failures', () => {
   it('rejects bytes that are not an MP4 as corrupt_media and aborts the sink', async () => {

@@ -20,6 +20,7 @@ import { JobProgressSchema } from '../schemas/progress';
 import { ASPECT_RATIOS, REEL_STATUS_WORDS, REEL_STATUSES, ReelOptionsSchema, VidioContractOverrideSchema, type ReelOptionsInput } from '../schemas/reel';
 import { HttpClient } from '../net/http';
 import { reelBody, VIDIO_CONTRACT, VidioProvider, type ReelProgress, type VidioOptions } from './vidio';
+import { rejection } from '../../test/fixtures/rejection';
 
 const OPTIONS: ReelOptionsInput = { category: 'ball-sports', lengthSeconds: 30, aspect: 'landscape' };
 /** Processed this long after creation with the default timings (submitted + queued + processing). */
@@ -114,15 +115,6 @@ class MemorySink implements ByteSink {
   }
 }
 
-async function rejection(p: Promise<unknown>): Promise<VidmuxError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(VidmuxError);
-    return err as VidmuxError;
-  }
-  throw new Error('expected a rejection');
-}
 
 async function uploaded(provider: VidioProvider, file = media.inputs.mp4): Promise<string> {
   return provider.upload(await NodeFileSource.open(file), { name: 'match.mp4' });

@@ -534,10 +534,10 @@ export async function startVidioFake(opts: VidioFakeOptions = {}): Promise<Vidio
     throw new HttpError(404, 'not_found', `No such endpoint: ${method} ${path}`);
   }
 
-  const apiHandler = async (req: IncomingMessage, res: ServerResponse) => {
-    const u = new URL(req.url ?? '/', 'http://x');
+  /** Logs a request as it arrives (status and body filled in as it is answered). */
+  function record(server: VidioRequest['server'], req: IncomingMessage, u: URL): VidioRequest {
     const entry: VidioRequest = {
-      server: 'api',
+      server,
       at: now,
       method: req.method ?? 'GET',
       path: u.pathname + u.search,
@@ -549,6 +549,12 @@ export async function startVidioFake(opts: VidioFakeOptions = {}): Promise<Vidio
       headers: { ...req.headers },
     };
     requests.push(entry);
+    return entry;
+  }
+
+  const apiHandler = async (req: IncomingMessage, res: ServerResponse) => {
+    const u = new URL(req.url ?? '/', 'http://x');
+    const entry = record('api', req, u);
     const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       entry.status = status;
       const payload = JSON.stringify(body);
@@ -593,19 +599,7 @@ export async function startVidioFake(opts: VidioFakeOptions = {}): Promise<Vidio
 
   const filesHandler = (req: IncomingMessage, res: ServerResponse) => {
     const u = new URL(req.url ?? '/', 'http://x');
-    const entry: VidioRequest = {
-      server: 'files',
-      at: now,
-      method: req.method ?? 'GET',
-      path: u.pathname + u.search,
-      apiKey: header(req, 'x-api-key'),
-      authorization: header(req, 'authorization'),
-      status: 0,
-      bodyBytes: 0,
-      body: null,
-      headers: { ...req.headers },
-    };
-    requests.push(entry);
+    const entry = record('files', req, u);
     serveRender(req, res, entry, u.pathname, u.searchParams);
   };
 

@@ -22,6 +22,7 @@ import { remux } from '../remux';
 import { MemorySource, RecordingSink } from '../../../test/fixtures/media-io';
 import { ffmpeg, ffmpegPath, ffprobeJson } from '../../../test/fixtures/ffmpeg';
 import { blockHead, buildWebm, EBML_ID, el, elements, headerStripped, lacedBlock, trackEntry, uintEl, unknownSizes, webmInputs } from '../../../test/fixtures/webm-media';
+import { rejection as failure } from '../../../test/fixtures/rejection';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'vidmux-webm-'));
@@ -251,14 +252,6 @@ function sampleDescriptions(mp4: Uint8Array): Record<'video' | 'audio', { type: 
   return out as Record<'video' | 'audio', { type: string; body: Uint8Array }>;
 }
 
-async function failure(p: Promise<unknown>): Promise<VidmuxError> {
-  const err = await p.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(VidmuxError);
-  return err as VidmuxError;
-}
 
 /** Remuxes `bytes` as one input to MP4 (in memory); resolves to the error it fails with. */
 async function remuxFailure(bytes: Uint8Array, opts: { as?: 'input' | 'video' | 'audio' } = {}): Promise<VidmuxError> {
