@@ -6,6 +6,7 @@ import { KEYED_PROVIDER_IDS, QUALITIES, SiteHostSchema, type ProviderId } from '
 import { VidioContractOverrideSchema } from '@/lib/schemas/reel';
 import { DEFAULT_SETTINGS, type Settings } from '@/lib/schemas/settings';
 import { ProviderKeys } from './ProviderKeys';
+import { SiteAccess } from './SiteAccess';
 import { TornadoStorage } from './TornadoStorage';
 
 const SAMPLE = { title: 'My trip: day 1/2', id: 'dQw4w9WgXcQ', height: 1080, provider: 'vidpickr', date: isoDate(), host: 'www.example.com', ext: 'mp4' };
@@ -67,6 +68,9 @@ export function Options() {
   return (
     <main style={{ maxWidth: 680, margin: '0 auto', padding: 24 }}>
       <h1>Vidmux options</h1>
+
+      <h2>Site access</h2>
+      <SiteAccess always />
 
       <h2>Provider keys</h2>
       <p className="muted">A key unlocks a provider. Keys stay on this device, are shown masked, and are only ever sent to their own provider.</p>

@@ -13,6 +13,7 @@ import { loadSettings } from '@/lib/platform/storage';
 import { currentTabId, openExtensionPage } from '@/lib/platform/tabs';
 import type { UserChoice } from '@/lib/schemas/request';
 import type { Settings } from '@/lib/schemas/settings';
+import { SiteAccess } from './SiteAccess';
 
 type TabState = Response<'tab.state'>;
 const PROVIDER_NAMES: Record<string, string> = { page: 'the page itself', vidpickr: 'VidPickr', renderio: 'RenderIO', tornado: 'Tornado', vidio: 'VIDIO' };
@@ -80,6 +81,7 @@ export function Popup() {
       <h1>Vidmux</h1>
       {state?.page && <div className="muted ellipsis" title={state.page.title}>{state.page.title || state.page.url}</div>}
       {error && <p className="bad" role="alert">{error}</p>}
+      <SiteAccess tabId={tabId} />
       {state?.page && state.providerPage && tabId !== null ? (
         <FormatPicker page={state.page} onDownload={(choice) => void start({ page: state.page!, media: null, tabId, choice })} />
       ) : (

@@ -10,6 +10,7 @@ import { cancelBrowserDownload, describeInterrupt, getBrowserDownload, onBrowser
 import { InProcessEngineHost, OffscreenEngineHost } from '@/lib/platform/engine-host';
 import { watchEngineLink } from '@/lib/platform/engine-link';
 import { removeOrphans } from '@/lib/platform/opfs-outputs';
+import { askForSiteAccessOnInstall } from '@/lib/platform/site-access';
 import { IdbKeyStore } from '@/lib/platform/key-store';
 import { sendToPages, sendToTab, serveMessages } from '@/lib/platform/messaging';
 import { watchTabRequests } from '@/lib/platform/web-requests';
@@ -64,5 +65,6 @@ export default defineBackground(() => {
   onBrowserDownloadChanged((downloadId) => void background.onBrowserDownloadChanged(downloadId));
   installContextMenu((click, tab) => void background.onContextMenu(click, tab));
   browser.tabs.onRemoved.addListener((tabId: number) => background.onTabRemoved(tabId));
+  askForSiteAccessOnInstall();
   watchTabRequests({ onManifest: background.onManifestRequest, onNavigate: background.onFrameNavigated });
 });

@@ -7,7 +7,6 @@ import { basename, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoMedia, type DemoMedia } from '../fakes/demo-media';
 import { startDemoSite, type DemoSite } from '../fakes/demo-site';
-import { ffmpeg, ffprobeJson } from '../fixtures/ffmpeg';
 import { clickVidmuxButton, downloadFrom, launchExtensionBrowser, listDownloads, tabIdOf, type ExtensionBrowser } from '../harness/extension-browser';
 
 const SHOTS = resolve(import.meta.dirname, '../../test-results/screenshots');
@@ -57,24 +56,8 @@ async function openDemo(path: string) {
   return page;
 }
 
+// The page MP4's one click, the DASH pair and the popup's Download: test/e2e/scenarios/shared.ts (both browsers).
 describe('one-click download of a page MP4', () => {
-  it('saves the clicked video byte for byte under a clean name', async () => {
-    const page = await openDemo('/watch/plain.html');
-    await page.waitForFunction(() => (document.querySelector('video') as HTMLVideoElement).readyState >= 1);
-    // The button shows when the pointer is over the video.
-    await page.locator('video').hover();
-    await expect.poll(() => page.locator('vidmux-download').isVisible()).toBe(true);
-    await page.screenshot({ path: `${SHOTS}/button.png` });
-    const done = await downloadFrom(browser, () => clickVidmuxButton(page));
-    expect(done.state, done.error).toBe('complete');
-    // Title 'Sample clip: "demo" <1/2> | Vidmux': no separators, quotes or angle brackets survive.
-    expect(basename(done.filename)).toBe("Sample clip - 'demo' 1-2 - Vidmux.mp4");
-    expect(sha256(done.filename)).toBe(sha256(sample));
-    // The button reports the outcome.
-    await expect.poll(() => page.locator('vidmux-download').getAttribute('data-state')).toBe('done');
-    await page.close();
-  });
-
   it('saves from a <source> element, skipping a source that fails', async () => {
     const page = await openDemo('/watch/source.html');
     await page.waitForFunction(() => (document.querySelector('video') as HTMLVideoElement).readyState >= 1);
@@ -94,27 +77,6 @@ describe('one-click download of a page MP4', () => {
     const done = await downloadFrom(browser, () => clickVidmuxButton(page));
     expect(done.state, done.error).toBe('complete');
     expect(basename(done.filename)).toBe('Late video.mp4');
-    await page.close();
-  });
-});
-
-describe('DASH player with separate video and audio tracks', () => {
-  it('saves one MP4 with both tracks, packet for packet', async () => {
-    const page = await openDemo('/watch/dash.html');
-    await page.waitForFunction(() => document.getElementById('status')!.textContent!.startsWith('Playing'));
-    const done = await downloadFrom(browser, () => clickVidmuxButton(page));
-    expect(done.state, done.error).toBe('complete');
-    expect(basename(done.filename)).toBe('DASH demo - separate tracks.mp4');
-    const probe = await ffprobeJson(done.filename);
-    expect(probe.streams.map((s: { codec_type: string; codec_name: string }) => `${s.codec_type}:${s.codec_name}`)).toEqual(['video:h264', 'audio:aac']);
-    expect(Number(probe.format.duration)).toBeCloseTo(6, 0);
-    const md5s = async (file: string, map: string) =>
-      (await ffmpeg(['-i', file, '-map', map, '-c', 'copy', '-f', 'framemd5', '-'])).split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(',')[5]!.trim());
-    expect(await md5s(done.filename, '0:v')).toEqual(await md5s(media.dash.video, '0:v'));
-    expect(await md5s(done.filename, '0:a')).toEqual(await md5s(media.dash.audio, '0:a'));
-    await expect.poll(() => page.locator('vidmux-download').getAttribute('data-state')).toBe('done');
-    // The muxed file lived in OPFS until the browser had it; then it is deleted.
-    await expect.poll(() => opfsFiles(), { timeout: 10_000 }).toEqual([]);
     await page.close();
   });
 });
@@ -168,30 +130,6 @@ describe('pages without a saveable file', () => {
     await page.waitForTimeout(500);
     expect((await listDownloads(browser)).length).toBe(before);
     await page.close();
-  });
-});
-
-describe('popup', () => {
-  it('lists the video on the tab, starts a download and shows it done', async () => {
-    const page = await openDemo('/watch/plain.html');
-    await page.waitForFunction(() => (document.querySelector('video') as HTMLVideoElement).readyState >= 1);
-    const tabId = await tabIdOf(browser, page.url());
-    const popup = await browser.openExtensionPage(`popup.html?tabId=${tabId}`);
-    await popup.setViewportSize({ width: 410, height: 560 });
-    const item = popup.getByTestId('media-item');
-    await expect.poll(() => item.count()).toBe(1);
-    expect(await item.getAttribute('data-kind')).toBe('file');
-    expect(await item.textContent()).toContain('sample.mp4');
-    expect(await item.textContent()).toContain('640×360');
-    await popup.screenshot({ path: `${SHOTS}/popup.png` });
-
-    const done = await downloadFrom(browser, () => item.getByRole('button', { name: /download/i }).click());
-    expect(done.state, done.error).toBe('complete');
-    expect(sha256(done.filename)).toBe(sha256(sample));
-    const job = popup.getByTestId('job-item').first();
-    await expect.poll(() => job.getAttribute('data-stage'), { timeout: 10_000 }).toBe('done');
-    expect(await job.textContent()).toContain('Saved');
-    await popup.screenshot({ path: `${SHOTS}/popup-done.png` });
   });
 });
 

@@ -5,6 +5,10 @@
  * extension's background page and pages through this: a watcher on the add-on reports one "frame"
  * target per extension document, and each target's console actor evaluates script there.
  *
+ * The same connection also reaches the parent (browser) process ({@link parentProcessConsole}),
+ * where system-privileged script does what no web or extension API can: send trusted mouse input
+ * into an extension page, resize one tab's viewport, draw a tab's snapshot.
+ *
  * Packets are `<byte length>:<json>`. Replies carry no `type` and come back in order per actor;
  * packets with a `type` are events.
  */
@@ -12,10 +16,15 @@ import { connect, type Socket } from 'node:net';
 
 export type Packet = Record<string, any>;
 
+/** Marks a rejection's reason in an evaluation's result (see {@link Rdp.evaluate}). */
+const REJECTED = '\u0000rdp-rejected:';
+
 export interface RdpTarget {
   actor: string;
   consoleActor: string;
   url: string;
+  /** The document's BrowsingContext id (the parent process finds its tab by it). */
+  browsingContextID: number;
 }
 
 export class Rdp {
@@ -65,13 +74,19 @@ export class Rdp {
    * Non-primitive results come back as grips: return `JSON.stringify(...)` and parse it.
    */
   async evaluate(consoleActor: string, expression: string): Promise<unknown> {
-    // With `mapped.await` the console awaits the promise the (already wrapped) text returns.
-    const text = `(async () => { return (${expression}); })()`;
+    // With `mapped.await` the console awaits the promise the (already wrapped) text returns. A
+    // rejected promise comes back only as `topLevelAwaitRejected`, without its reason: the wrapper
+    // catches it and returns the reason behind a marker instead.
+    const text = `(async () => { try { return await (${expression}); } catch (e) { return ${JSON.stringify(REJECTED)} + String(e) + (e && e.stack ? '\\n' + e.stack : ''); } })()`;
     const { resultID } = await this.request(consoleActor, 'evaluateJSAsync', { text, mapped: { await: true } });
     const p = this.early.get(resultID) ?? (await new Promise<Packet>((res) => this.results.set(resultID, res)));
     this.early.delete(resultID);
-    if (p.hasException || p.exceptionMessage) throw new Error(`Evaluation failed: ${p.exceptionMessage ?? JSON.stringify(p.exception)}\n  in: ${expression}`);
-    return this.value(p.result);
+    if (p.hasException || p.exceptionMessage || p.topLevelAwaitRejected) {
+      throw new Error(`Evaluation failed: ${p.exceptionMessage ?? JSON.stringify(p.exception ?? 'rejected')}\n  in: ${expression}`);
+    }
+    const value = await this.value(p.result);
+    if (typeof value === 'string' && value.startsWith(REJECTED)) throw new Error(`Evaluation failed: ${value.slice(REJECTED.length)}\n  in: ${expression}`);
+    return value;
   }
 
   close(): void {
@@ -143,4 +158,20 @@ export async function watchAddon(rdp: Rdp, addonId: string): Promise<{ targets: 
   const watcher = await rdp.request(addon.actor, 'getWatcher', { isServerTargetSwitchingEnabled: true });
   await rdp.request(watcher.actor, 'watchTargets', { targetType: 'frame' });
   return { targets, manifestURL: addon.manifestURL };
+}
+
+/**
+ * The console actor of the parent (browser) process: script evaluated there runs with system
+ * privileges in Firefox's own JS (Services, BrowsingContext, the browser windows). Needs the prefs
+ * `devtools.chrome.enabled` and `devtools.debugger.remote-enabled` (set by the harness).
+ *
+ * Note that `Node.ownerGlobal` reads as undefined from this console: use
+ * `node.ownerDocument.defaultView`.
+ */
+export async function parentProcessConsole(rdp: Rdp): Promise<string> {
+  const { processDescriptor } = await rdp.request('root', 'getProcess', { id: 0 });
+  const target = await rdp.request(processDescriptor.actor, 'getTarget');
+  const consoleActor = (target.process as Packet | undefined)?.consoleActor as string | undefined;
+  if (!consoleActor) throw new Error(`No console in the parent process target: ${JSON.stringify(target).slice(0, 300)}`);
+  return consoleActor;
 }
