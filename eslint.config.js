@@ -128,7 +128,7 @@ const OWN_PLATFORM_RULE = ['lib/providers/**', 'lib/net/**', 'lib/media/**', 'li
 const OWN_NODE_RULE = ['lib/providers/**', 'lib/jobs/**', 'lib/background/**'];
 
 export default [
-  { name: 'vidmux/ignores', ignores: ['.output/', '.wxt/', '.cache/', 'test-results/', 'coverage/', 'public/'] },
+  { name: 'vidmux/ignores', ignores: ['.output/', '.wxt/', '.cache/', 'dist/', 'test-results/', 'coverage/', 'public/'] },
 
   {
     name: 'vidmux/typescript',

@@ -25,7 +25,7 @@ export default defineConfig({
       : {}),
   }),
   // The sources zip AMO asks for: what builds the add-on, not test output or the media cache.
-  zip: { excludeSources: ['test-results/**', '.cache/**', 'scratch/**'] },
+  zip: { excludeSources: ['test-results/**', '.cache/**', 'scratch/**', 'dist/**'] },
   vite: () => ({
     build: {
       rollupOptions: {

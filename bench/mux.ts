@@ -7,7 +7,10 @@
  * Each run is its own child process under `/usr/bin/time`, so peak RSS is that tool's alone; wall
  * time is measured around the child by this process (millisecond resolution). The JS contenders
  * run from an esbuild bundle of this file under plain `node` (no tsx transpiling in the timed
- * run), code-split so that each child loads only its own engine.
+ * run), code-split so that each child loads only its own engine. One more row is the CLI as a
+ * user times it: `node dist/cli/vidmux.mjs mux --video V --audio A --out O`, the package's `bin`
+ * (built first when stale by scripts/build-cli.mjs), a whole process from start to exit; issue
+ * 15's target for it: at most 1.3x `ffmpeg -c copy`'s wall time and 120 MB peak RSS.
  *
  * Noise control: the inputs are read once into the page cache and every contender gets one
  * untimed warm-up run; then RUNS rounds run the contenders interleaved (ffmpeg, ours, mediabunny,
@@ -28,6 +31,10 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const benchDir = join(root, '.cache/bench');
 const runFile = promisify(execFile);
+/** The package's `bin` (scripts/build-cli.mjs writes it). */
+const cliBin = join(root, 'dist/cli/vidmux.mjs');
+const CLI = 'vidmux CLI (bin)';
+const CLI_TARGET = { ratio: 1.3, rssMb: 120 };
 
 /** Muxes with our engine (lib/media) through the Node file source and sink. */
 async function childOurs(video: string, audio: string, out: string): Promise<void> {
@@ -70,6 +77,17 @@ async function childMediabunny(video: string, audio: string, out: string): Promi
     }
   }
   await output.finalize();
+}
+
+/** Issue 15's target for the CLI as a whole process, judged on medians (wall time and peak RSS). */
+function cliVerdict(cli: Sample[], ffmpeg: Sample[]): string {
+  const ratio = median(cli.map((s) => s.seconds)) / median(ffmpeg.map((s) => s.seconds));
+  const rss = median(cli.map((s) => s.rssMb));
+  const ok = ratio <= CLI_TARGET.ratio && rss <= CLI_TARGET.rssMb;
+  return (
+    `target, ${CLI} as a whole process: <= ${CLI_TARGET.ratio}x ffmpeg wall time (${ratio.toFixed(2)}x: ${ratio <= CLI_TARGET.ratio ? 'met' : 'NOT met'}), ` +
+    `peak RSS <= ${CLI_TARGET.rssMb} MB (${rss.toFixed(0)} MB: ${rss <= CLI_TARGET.rssMb ? 'met' : 'NOT met'}): ${ok ? 'MET' : 'NOT MET'}`
+  );
 }
 
 async function ffmpegBin(): Promise<string> {
@@ -207,6 +225,9 @@ async function main(): Promise<void> {
   if (wanted.some((c) => c !== 'h264' && c !== 'webm')) throw new Error(`unknown case ${flag}: h264 or webm`);
   const ffmpeg = await ffmpegBin();
   const js = await bundle();
+  // The CLI row runs the bin as shipped: (re)built here when a source is newer, never in a timed run.
+  const built = spawnSync(process.execPath, [join(root, 'scripts/build-cli.mjs'), '--if-stale'], { stdio: 'inherit' });
+  if (built.status !== 0) throw new Error('scripts/build-cli.mjs failed');
   for (const c of wanted) {
     const inputs = c === 'webm' ? await prepareWebm(ffmpeg) : await prepare(ffmpeg);
     await benchCase(c === 'webm' ? '10 min 720p VP9 + Opus, WebM -> MP4' : '10 min 1080p H.264 + AAC, MP4 -> MP4', ffmpeg, js, inputs);
@@ -221,6 +242,7 @@ async function benchCase(what: string, ffmpeg: string, js: string[], inputs: { v
     { name: 'ffmpeg -c copy', out: outFile('ffmpeg'), cmd: [ffmpeg, '-v', 'error', '-y', '-i', inputs.video, '-i', inputs.audio, '-map', '0:v', '-map', '1:a', '-c', 'copy', '-strict', 'experimental', outFile('ffmpeg')] },
     { name: 'vidmux (ours)', out: outFile('ours'), cmd: [...js, '--child', 'ours', inputs.video, inputs.audio, outFile('ours')] },
     { name: 'mediabunny', out: outFile('mediabunny'), cmd: [...js, '--child', 'mediabunny', inputs.video, inputs.audio, outFile('mediabunny')] },
+    { name: CLI, out: outFile('cli'), cmd: [process.execPath, cliBin, 'mux', '--video', inputs.video, '--audio', inputs.audio, '--out', outFile('cli')] },
   ];
   const runOnce = async (c: (typeof contenders)[number]): Promise<Sample> => {
     // Nothing of an earlier run (or anything else) left to write back while this one is timed.
@@ -257,7 +279,7 @@ async function benchCase(what: string, ffmpeg: string, js: string[], inputs: { v
     const t = median(times);
     const m = median(rss);
     const cells = [
-      c.name.padEnd(15),
+      c.name.padEnd(16),
       `${t.toFixed(2)} s`.padStart(9),
       `${(t / baseTime).toFixed(2)}x`.padStart(9),
       `${range(times, 2)} s`.padStart(13),
@@ -270,8 +292,8 @@ async function benchCase(what: string, ffmpeg: string, js: string[], inputs: { v
   process.stdout.write(
     [
       `mux benchmark, ${what}: ${(inputBytes / 1e9).toFixed(2)} GB input, medians of ${RUNS} interleaved runs (after one warm-up run each)`,
-      '| tool            | wall time | vs ffmpeg | wall min-max  | peak RSS | vs ffmpeg | RSS min-max  |',
-      '|-----------------|-----------|-----------|---------------|----------|-----------|--------------|',
+      '| tool             | wall time | vs ffmpeg | wall min-max  | peak RSS | vs ffmpeg | RSS min-max  |',
+      '|------------------|-----------|-----------|---------------|----------|-----------|--------------|',
       ...rows,
       // Each round's own ratio: load that drifts between rounds hits both sides of it alike.
       ...contenders.slice(1).map((c) => {
@@ -279,6 +301,7 @@ async function benchCase(what: string, ffmpeg: string, js: string[], inputs: { v
         return `per-round wall time ratio ${c.name} / ffmpeg: median ${median(ratios).toFixed(2)}x, ${range(ratios, 2)}x`;
       }),
       `targets: ours <= 2.0x ffmpeg wall time, faster than mediabunny, peak RSS <= 150 MB`,
+      cliVerdict(results.get(CLI)!, base),
       '',
     ].join('\n'),
   );

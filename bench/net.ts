@@ -5,13 +5,16 @@
  * throughput, speedup over one connection and peak RSS.
  *
  * Every download runs in its own child process (under /usr/bin/time) so its RSS is its own, not
- * the server's. Environment: BENCH_NET_MB (file size, default 200 MiB), BENCH_NET_RUNS (default 3),
+ * the server's. The engine rows time the download inside the child; the `vidmux CLI` rows time the
+ * package's `bin` (`node dist/cli/vidmux.mjs download URL --connections N`, built first when stale)
+ * as a user does: a whole process from start to exit, its own start-up, probing and file placing
+ * included. Environment: BENCH_NET_MB (file size, default 200 MiB), BENCH_NET_RUNS (default 3),
  * BENCH_NET_CAP (bytes/s per connection, default 4000000).
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -24,6 +27,10 @@ const run = promisify(execFile);
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CACHE = join(ROOT, '.cache', 'bench');
 const MIB = 1024 * 1024;
+/** The package's `bin` (scripts/build-cli.mjs writes it). */
+const CLI_BIN = join(ROOT, 'dist/cli/vidmux.mjs');
+/** An ftyp box: the CLI's `download` checks that a direct link serves media before saving it. */
+const FTYP = Buffer.from([0, 0, 0, 24, ...Buffer.from('ftypisom'), 0, 0, 2, 0, ...Buffer.from('isommp41')]);
 
 /** Child mode: download once, print `{bytes, seconds, maxRssKiB}` as JSON. */
 async function child(url: string, connections: number, out: string, chunkSize?: number): Promise<void> {
@@ -37,12 +44,13 @@ async function child(url: string, connections: number, out: string, chunkSize?: 
 /** Makes the random test file once (gitignored cache); written under a temp name first. */
 async function ensureFile(sizeBytes: number): Promise<string> {
   await mkdir(CACHE, { recursive: true });
-  const path = join(CACHE, `net-${sizeBytes}.bin`);
+  const path = join(CACHE, `net-${sizeBytes}.mp4`);
   if (existsSync(path)) return path;
   const tmp = `${path}.tmp-${process.pid}`;
   const fh = await open(tmp, 'w');
   try {
-    for (let done = 0; done < sizeBytes; ) {
+    await fh.write(FTYP);
+    for (let done = FTYP.length; done < sizeBytes; ) {
       const n = Math.min(8 * MIB, sizeBytes - done);
       await fh.write(randomBytes(n));
       done += n;
@@ -82,6 +90,21 @@ async function ours(url: string, connections: number, out: string): Promise<Samp
   return { seconds: r.seconds, rssMiB: maxRssKiB / 1024 };
 }
 
+/** The CLI as a user runs it, timed from spawn to exit; the file lands in a fresh folder, moved to `out`. */
+async function cli(url: string, connections: number, out: string): Promise<Sample> {
+  const dir = await mkdtemp(join(CACHE, 'net-cli-'));
+  try {
+    const t0 = performance.now();
+    const { stdout, maxRssKiB } = await timed(process.execPath, [CLI_BIN, 'download', url, '--connections', String(connections), '--out', dir, '--json']);
+    const seconds = (performance.now() - t0) / 1000;
+    const { file } = JSON.parse(stdout.trim().split('\n').pop()!) as { file: string };
+    await rename(file, out);
+    return { seconds, rssMiB: maxRssKiB / 1024 };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 async function curl(url: string, out: string): Promise<Sample> {
   const { stdout, maxRssKiB } = await timed('/usr/bin/curl', ['-sS', '--fail', '-o', out, '-w', '%{time_total}', url]);
   return { seconds: Number(stdout.trim()), rssMiB: maxRssKiB / 1024 };
@@ -117,23 +140,27 @@ async function main(): Promise<void> {
     { name: 'vidmux, 4 connections', connections: 4 },
     { name: 'vidmux, 8 connections', connections: 8 },
     { name: 'curl, 1 connection', connections: 0 },
+    { name: 'vidmux CLI, 4 connections (process)', connections: 4, cli: true },
+    { name: 'vidmux CLI, 8 connections (process)', connections: 8, cli: true },
   ];
   const samples = new Map<string, Sample[]>(configs.map((c) => [c.name, []]));
   process.stderr.write(
     `bench:net  file ${(sizeBytes / MIB).toFixed(0)} MiB, cap ${(cap / 1e6).toFixed(1)} MB/s per connection, ${runs} runs each, chunk ${DEFAULT_CHUNK_SIZE / MIB} MiB\n`,
   );
   const baseline = await baselineRss();
+  // The CLI rows run the bin as shipped: (re)built here when a source is newer, never in a timed run.
+  if (spawnSync(process.execPath, [join(ROOT, 'scripts/build-cli.mjs'), '--if-stale'], { stdio: 'inherit' }).status !== 0) throw new Error('scripts/build-cli.mjs failed');
   try {
     // Rounds interleave the configurations so drift on the machine hits all of them alike.
     for (let round = 1; round <= runs; round++) {
       for (const c of configs) {
         await rm(out, { force: true });
-        const s = c.connections === 0 ? await curl(url, out) : await ours(url, c.connections, out);
+        const s = c.cli ? await cli(url, c.connections, out) : c.connections === 0 ? await curl(url, out) : await ours(url, c.connections, out);
         const sha = await sha256File(out);
         if (sha !== expectedSha) throw new Error(`${c.name}: downloaded bytes differ from the source`);
         samples.get(c.name)!.push(s);
         process.stderr.write(
-          `  round ${round}  ${c.name.padEnd(22)} ${(sizeBytes / 1e6 / s.seconds).toFixed(2).padStart(6)} MB/s  ${s.seconds.toFixed(2)} s  RSS ${s.rssMiB.toFixed(0)} MiB  sha256 ok\n`,
+          `  round ${round}  ${c.name.padEnd(36)} ${(sizeBytes / 1e6 / s.seconds).toFixed(2).padStart(6)} MB/s  ${s.seconds.toFixed(2)} s  RSS ${s.rssMiB.toFixed(0)} MiB  sha256 ok\n`,
         );
       }
     }
@@ -148,13 +175,13 @@ async function main(): Promise<void> {
   const rows = configs.map((c) => {
     const ss = samples.get(c.name)!;
     const mbps = median(ss.map((s) => sizeBytes / s.seconds));
-    const buffer = c.connections === 0 ? '-' : c.connections === 1 ? 'stream' : `${((c.connections + 1) * DEFAULT_CHUNK_SIZE) / MIB} MiB`;
+    const buffer = c.connections === 0 || c.cli ? '-' : c.connections === 1 ? 'stream' : `${((c.connections + 1) * DEFAULT_CHUNK_SIZE) / MIB} MiB`;
     return {
       config: c.name,
       throughputMBps: mbps / 1e6,
       speedup: mbps / one,
       peakRssMiB: median(ss.map((s) => s.rssMiB)),
-      rssAboveOneConnMiB: c.connections > 1 ? median(ss.map((s) => s.rssMiB)) - oneRss : null,
+      rssAboveOneConnMiB: c.connections > 1 && !c.cli ? median(ss.map((s) => s.rssMiB)) - oneRss : null,
       maxRssMiB: Math.max(...ss.map((s) => s.rssMiB)),
       bufferLimit: buffer,
     };
@@ -184,6 +211,12 @@ async function main(): Promise<void> {
   const four = rows[1]!.speedup;
   const eight = rows[2]!.speedup;
   process.stdout.write(`targets: 4 conns >= 3.6x: ${four >= 3.6 ? 'met' : 'MISSED'} (${four.toFixed(2)}x); 8 conns >= 6.5x: ${eight >= 6.5 ? 'met' : 'MISSED'} (${eight.toFixed(2)}x)\n`);
+  // What the whole process adds to the engine's own time: start-up, probing, placing the file.
+  for (const n of [4, 8]) {
+    const engine = median(samples.get(`vidmux, ${n} connections`)!.map((s) => s.seconds));
+    const whole = median(samples.get(`vidmux CLI, ${n} connections (process)`)!.map((s) => s.seconds));
+    process.stdout.write(`CLI as a whole process, ${n} connections: ${whole.toFixed(2)} s, ${(whole / engine).toFixed(2)}x the engine's own ${engine.toFixed(2)} s (+${(whole - engine).toFixed(2)} s)\n`);
+  }
   await writeFile(join(CACHE, 'net-results.json'), `${JSON.stringify({ sizeBytes, cap, runs, baselineRssMiB: baseline, rows, samples: Object.fromEntries(samples) }, null, 2)}\n`);
 }
 

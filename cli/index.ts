@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * `npm run --silent cli -- <command> ...`: the engine in Node for scripts and power users.
+ * `vidmux <command> ...` (the package's bin: dist/cli/vidmux.mjs, built by scripts/build-cli.mjs)
+ * or `npm run --silent cli -- <command> ...`: the engine in Node for scripts and power users.
  * Each command lives in cli/commands/<name>.ts and exports `run(argv): Promise<number>` (exit code).
  * Output contract: results on stdout (one JSON object with --json), progress and errors on stderr.
  */
@@ -11,11 +12,17 @@ const commands: Record<string, () => Promise<{ run: (argv: string[]) => Promise<
   reel: () => import('./commands/reel.js'),
 };
 
+const USAGE = `usage: vidmux <${Object.keys(commands).join('|')}> [options]`;
+
 async function main(): Promise<number> {
   const [name, ...argv] = process.argv.slice(2);
+  if (name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   const load = name ? commands[name] : undefined;
   if (!load) {
-    process.stderr.write(`usage: vidmux <${Object.keys(commands).join('|') || 'command'}> [options]\n`);
+    process.stderr.write(`${USAGE}\n`);
     return 2;
   }
   const command = await load();

@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ResumableFileSink } from '../../lib/node/files';
 import { startMediaServer, type MediaServer } from '../../test/fakes/media-server';
+import { VIDMUX_BIN } from '../../test/fixtures/cli-bin';
 
 const ROOT = resolve(__dirname, '../..');
 const FTYP = Buffer.from([0, 0, 0, 24, ...Buffer.from('ftypisom'), 0, 0, 2, 0, ...Buffer.from('isommp41')]);
@@ -28,7 +29,7 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 function start(args: string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/index.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [VIDMUX_BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d));

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMediaServer, type MediaServer } from '../../test/fakes/media-server';
+import { VIDMUX_BIN } from '../../test/fixtures/cli-bin';
 
 const ROOT = resolve(__dirname, '../..');
 // Starts like an MP4 (an `ftyp` box): a download is saved only if it looks like media.
@@ -27,7 +28,7 @@ afterAll(async () => {
 /** Runs the CLI the way users do; resolves with exit code and output (never rejects). */
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    execFile(process.execPath, ['--import', 'tsx', 'cli/index.ts', ...args], { cwd: ROOT, timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [VIDMUX_BIN, ...args], { cwd: ROOT, timeout: 60_000 }, (err, stdout, stderr) => {
       done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });

@@ -1,10 +1,11 @@
-/** The real CLI process: `tsx cli/index.ts mux ...` (and, for Ctrl-C, its `run` in this process). */
+/** The real CLI process: `node dist/cli/vidmux.mjs mux ...`, the built bin (and, for Ctrl-C, its `run` in this process). */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { NodeFileSink } from '../../lib/node/files';
+import { VIDMUX_BIN } from '../../test/fixtures/cli-bin';
 import { ffmpeg, ffprobeJson } from '../../test/fixtures/ffmpeg';
 import { audioInputs, videoInputs } from '../../test/fixtures/media-matrix';
 import { rewriteTableBox, stszCutTo } from '../../test/fixtures/mp4-tables';
@@ -12,13 +13,12 @@ import { EBML_ID, elements, webmInputs } from '../../test/fixtures/webm-media';
 import { run } from './mux';
 
 const root = resolve(import.meta.dirname, '../..');
-const tsx = join(root, 'node_modules/.bin/tsx');
 const dir = mkdtempSync(join(tmpdir(), 'vidmux-cli-mux-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    execFile(tsx, ['cli/index.ts', ...args], { cwd: root }, (err, stdout, stderr) => {
+    execFile(process.execPath, [VIDMUX_BIN, ...args], { cwd: root }, (err, stdout, stderr) => {
       done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });

@@ -1,5 +1,5 @@
 /**
- * The real CLI process (`node --import tsx cli/index.ts ...`) against the provider fakes: info and
+ * The real CLI process (`node dist/cli/vidmux.mjs ...`, the built bin) against the provider fakes: info and
  * download through VidPickr, RenderIO and Tornado, fallback between them, and the failure line.
  * Output files are checked with ffprobe.
  */
@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RENDERIO_TEST_KEY, startRenderIoFake, type RenderIoFake } from '../../test/fakes/renderio-server';
 import { startTornadoFake, TORNADO_TEST_KEY, type TornadoFake } from '../../test/fakes/tornado-server';
 import { startVidPickrFake, VIDPICKR_TEST_KEY, type VidPickrFake } from '../../test/fakes/vidpickr-server';
+import { VIDMUX_BIN } from '../../test/fixtures/cli-bin';
 import { ffprobeJson } from '../../test/fixtures/ffmpeg';
 
 const ROOT = resolve(__dirname, '../..');
@@ -47,7 +48,7 @@ const envFor = (which: Array<'vidpickr' | 'renderio' | 'tornado'>, over: Env = {
 function cli(args: string[], env: Env): Promise<{ code: number; stdout: string; stderr: string }> {
   const base = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' };
   return new Promise((done) => {
-    execFile(process.execPath, ['--import', 'tsx', 'cli/index.ts', ...args], { cwd: ROOT, timeout: 120_000, env: { ...base, ...env } }, (err, stdout, stderr) => {
+    execFile(process.execPath, [VIDMUX_BIN, ...args], { cwd: ROOT, timeout: 120_000, env: { ...base, ...env } }, (err, stdout, stderr) => {
       done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });

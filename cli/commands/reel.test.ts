@@ -1,4 +1,4 @@
-/** The real CLI process: `tsx cli/index.ts reel ...` against the VIDIO fake. */
+/** The real CLI process: `node dist/cli/vidmux.mjs reel ...` (the built bin) against the VIDIO fake. */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startVidioFake, VIDIO_CREATOR_KEY, VIDIO_TEST_KEY, type VidioFake } from '../../test/fakes/vidio-server';
+import { VIDMUX_BIN } from '../../test/fixtures/cli-bin';
 import { ffprobeJson, sampleMp4 } from '../../test/fixtures/ffmpeg';
 
 const root = resolve(import.meta.dirname, '../..');
-const tsx = join(root, 'node_modules/.bin/tsx');
 const dir = mkdtempSync(join(tmpdir(), 'vidmux-cli-reel-'));
 let vidio: VidioFake;
 let video: string;
@@ -26,7 +26,7 @@ afterAll(async () => {
 
 function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    execFile(tsx, ['cli/index.ts', 'reel', ...args], { cwd: root, env: { ...process.env, VIDIO_API_KEY: VIDIO_TEST_KEY, VIDIO_BASE_URL: vidio.baseUrl, VIDIO_POLL_MS: '20', ...env } }, (err, stdout, stderr) => {
+    execFile(process.execPath, [VIDMUX_BIN, 'reel', ...args], { cwd: root, env: { ...process.env, VIDIO_API_KEY: VIDIO_TEST_KEY, VIDIO_BASE_URL: vidio.baseUrl, VIDIO_POLL_MS: '20', ...env } }, (err, stdout, stderr) => {
       done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });

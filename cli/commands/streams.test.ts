@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStreamServer, type StreamServer } from '../../test/fakes/stream-server';
+import { VIDMUX_BIN } from '../../test/fixtures/cli-bin';
 import { dashTime, decodedMd5s, hlsFmp4WithAudio, hlsTs, referenceMd5s, type StreamFixture } from '../../test/fixtures/streams';
 
 const ROOT = resolve(__dirname, '../..');
@@ -38,7 +39,7 @@ afterAll(async () => {
 
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    execFile(process.execPath, ['--import', 'tsx', 'cli/index.ts', ...args], { cwd: ROOT, timeout: 90_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [VIDMUX_BIN, ...args], { cwd: ROOT, timeout: 90_000 }, (err, stdout, stderr) => {
       done({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
