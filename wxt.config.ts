@@ -27,6 +27,9 @@ export default defineConfig({
   // The sources zip AMO asks for: what builds the add-on, not test output or the media cache.
   zip: { excludeSources: ['test-results/**', '.cache/**', 'scratch/**', 'dist/**'] },
   vite: () => ({
+    // The offscreen document's engine worker (entrypoints/offscreen/engine-worker.ts) is a module
+    // worker: ES output lets it share chunks and load its engines lazily.
+    worker: { format: 'es' },
     build: {
       rollupOptions: {
         // zod 4 ships comments the bundler cannot place; harmless, but they bury real warnings.

@@ -1,50 +1,29 @@
-// Chrome's offscreen document: where media bytes live. Runs jobs (providers, network and media
-// engines, OPFS) for the background, which never holds media bytes itself.
-import { JobRunner } from '@/lib/jobs/job-runner';
-import { HttpClient } from '@/lib/net/http';
-import { createProviders } from '@/lib/providers';
+// Chrome's offscreen document: where media bytes live. The engine itself runs in a dedicated
+// worker (./engine-worker.ts; lib/platform/engine-worker.ts says why); this page relays the
+// background's requests to it and its events back, and holds the port that tells the background
+// at once when this document (and so its jobs) is gone.
 import { keepEngineLink } from '@/lib/platform/engine-link';
+import { WorkerEngine } from '@/lib/platform/engine-worker';
 import { sendToBackground, serveMessages } from '@/lib/platform/messaging';
-import { OpfsInputs } from '@/lib/platform/opfs-inputs';
-import { OpfsOutputs } from '@/lib/platform/opfs-outputs';
-import { VidioProvider } from '@/lib/providers/vidio';
+// Vite builds the worker into its own module (with its own chunks).
+import EngineWorker from './engine-worker?worker';
 
-// One client for every job of this document: the per-host connection cap holds across jobs.
-const http = new HttpClient();
-const runner = new JobRunner({
-  providers: (spec) => createProviders(spec.providers, { http: spec.limits ? http.withLimits(spec.limits) : http, tornadoStorage: spec.tornadoStorage, connections: spec.connections }),
-  outputs: new OpfsOutputs(),
-  reels: { maker: (reel) => new VidioProvider({ apiKey: reel.apiKey, baseUrl: reel.baseUrl, contract: reel.contract, http }), inputs: new OpfsInputs() },
-  emit: (jobId, event) => void sendToBackground('engine.event', { jobId, event }).catch(() => undefined),
-});
-void runner.sweep().catch(() => undefined);
-void new OpfsInputs().sweep().catch(() => undefined);
-// The port whose end tells the background at once that this document (and its jobs) is gone.
-const ensureLink = keepEngineLink(() => runner.busy);
+const engine = new WorkerEngine(new EngineWorker(), (jobId, event) =>
+  void sendToBackground('engine.event', { jobId, event }).catch(() => undefined),
+);
+const ensureLink = keepEngineLink(() => engine.busy);
 
 serveMessages(
   {
-    'engine.start': ({ spec }) => {
+    'engine.start': async (payload) => {
       ensureLink();
-      runner.start(spec);
+      await engine.request('engine.start', payload);
       return {};
     },
-    'engine.cancel': ({ jobId }) => {
-      runner.cancel(jobId);
-      return {};
-    },
-    'engine.finish': ({ jobId }) => {
-      runner.finish(jobId);
-      return {};
-    },
-    'engine.choose': ({ jobId, index }) => {
-      runner.choose(jobId, index);
-      return {};
-    },
-    'engine.release': async ({ jobId, keepAs }) => {
-      await runner.release(jobId, keepAs);
-      return {};
-    },
+    'engine.cancel': async (payload) => (await engine.request('engine.cancel', payload), {}),
+    'engine.finish': async (payload) => (await engine.request('engine.finish', payload), {}),
+    'engine.choose': async (payload) => (await engine.request('engine.choose', payload), {}),
+    'engine.release': async (payload) => (await engine.request('engine.release', payload), {}),
   },
   { answerUnknown: false },
 );
