@@ -219,19 +219,29 @@ function chromiumTree(userDataDir: string): number[] {
   return tree;
 }
 
-/** PSS of a process tree in MB (shared pages split among their sharers: the tree's real cost). */
-function pssMb(pids: number[]): number {
-  let kb = 0;
+/** What a Chromium process is, from its command line: browser, extension renderer, page renderer, network... */
+function kindOf(pid: number): string {
+  const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  const type = /--type=([a-z-]+)/.exec(cmd)?.[1] ?? 'browser';
+  const sub = /--utility-sub-type=([\w.]+)/.exec(cmd)?.[1]?.split('.').pop();
+  return type === 'renderer' ? (cmd.includes('--extension-process') ? 'extension renderer' : 'page renderer') : sub ? `${type} (${sub})` : type;
+}
+
+/** PSS in MB of a process tree by kind (shared pages split among their sharers: the tree's real cost). */
+function pssByKind(pids: number[]): Map<string, number> {
+  const out = new Map<string, number>();
   for (const pid of pids) {
     try {
       const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
-      if (m) kb += Number(m[1]);
+      if (m) out.set(kindOf(pid), (out.get(kindOf(pid)) ?? 0) + Number(m[1]) / 1024);
     } catch {
       // gone meanwhile
     }
   }
-  return kb / 1024;
+  return out;
 }
+
+const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
 
 /** CPU seconds so far of each process of the tree, by kind (browser, extension renderer, page renderer, network, gpu...). */
 function cpuByKind(pids: number[]): Map<string, number> {
@@ -241,10 +251,7 @@ function cpuByKind(pids: number[]): Map<string, number> {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      const type = /--type=([a-z-]+)/.exec(cmd)?.[1] ?? 'browser';
-      const sub = /--utility-sub-type=([\w.]+)/.exec(cmd)?.[1]?.split('.').pop();
-      const kind = type === 'renderer' ? (cmd.includes('--extension-process') ? 'extension renderer' : 'page renderer') : sub ? `${type} (${sub})` : type;
+      const kind = kindOf(pid);
       out.set(kind, (out.get(kind) ?? 0) + (Number(f[11]) + Number(f[12])) / tick);
     } catch {
       // gone meanwhile
@@ -260,6 +267,8 @@ interface Save {
   file: string;
   /** CPU seconds spent during the save, by process kind (and `server`: this process, which serves). */
   cpu: Map<string, number>;
+  /** Each kind's own peak PSS over its idle PSS, MB. */
+  peakByKind: Map<string, number>;
 }
 
 /** One save: open the page, let the player start, then click and wait for the browser's download. */
@@ -271,13 +280,26 @@ async function saveOnce(b: ExtensionBrowser, userDataDir: string, url: string): 
     await page.locator('vidmux-download').waitFor({ state: 'attached', timeout: 30_000 });
     // The player has what it shows: pause it, so its own buffering does not share the server.
     await page.evaluate(() => (document.querySelector('video') as HTMLVideoElement).pause());
-    await page.waitForTimeout(1500);
-    const idleSamples: number[] = [];
+    // ...and wait until its buffer stops growing (a paused player fills it to its goal): the idle
+    // baseline is then the page as it stays, and the save's memory is the save's alone.
+    let last = -1;
+    for (let still = 0, waited = 0; still < 3 && waited < 40; waited++) {
+      await page.waitForTimeout(1000);
+      const end = await page.evaluate(() => {
+        const b = (document.querySelector('video') as HTMLVideoElement).buffered;
+        return b.length ? b.end(b.length - 1) : 0;
+      });
+      still = end === last ? still + 1 : 0;
+      last = end;
+    }
+    const idleSamples: Array<Map<string, number>> = [];
     for (let i = 0; i < 5; i++) {
-      idleSamples.push(pssMb(chromiumTree(userDataDir)));
+      idleSamples.push(pssByKind(chromiumTree(userDataDir)));
       await page.waitForTimeout(200);
     }
-    const idle = median(idleSamples);
+    const idle = median(idleSamples.map(total));
+    const idleByKind = new Map([...new Set(idleSamples.flatMap((m) => [...m.keys()]))].map((k) => [k, median(idleSamples.map((m) => m.get(k) ?? 0))]));
+    const peakByKind = new Map<string, number>();
     // The page's event loop: a 10 ms timer's lateness, while the save runs.
     await page.evaluate(() => {
       const w = window as unknown as { lags: number[]; lagTimer: number };
@@ -296,7 +318,9 @@ async function saveOnce(b: ExtensionBrowser, userDataDir: string, url: string): 
     await clickVidmuxButton(page);
     let peak = 0;
     for (;;) {
-      peak = Math.max(peak, pssMb(chromiumTree(userDataDir)));
+      const now = pssByKind(chromiumTree(userDataDir));
+      peak = Math.max(peak, total(now));
+      for (const [k, v] of now) peakByKind.set(k, Math.max(peakByKind.get(k) ?? -Infinity, v - (idleByKind.get(k) ?? 0)));
       const done = (await listDownloads(b)).find((d) => !before.has(d.id) && d.state !== 'in_progress');
       if (done) {
         const seconds = (performance.now() - t0) / 1000;
@@ -310,7 +334,7 @@ async function saveOnce(b: ExtensionBrowser, userDataDir: string, url: string): 
         for (const [k, v] of cpu) cpu.set(k, v - (cpu0.get(k) ?? 0));
         const server = process.cpuUsage(server0);
         cpu.set('server (this process)', (server.user + server.system) / 1e6);
-        return { seconds, peakMb: peak - idle, lagP99: quantile(lags, 0.99), file: done.filename, cpu };
+        return { seconds, peakMb: peak - idle, lagP99: quantile(lags, 0.99), file: done.filename, cpu, peakByKind };
       }
       const failed = await page.locator('vidmux-download').getAttribute('data-state');
       if (failed === 'failed') throw new Error(`the save failed: ${await page.locator('vidmux-download').getAttribute('title')}`);
@@ -388,6 +412,7 @@ async function main(): Promise<void> {
         rmSync(join(work, 'out.mp4'), { force: true });
         for (const f of ['v.mp4', 'a.mp4', 'all.ts']) rmSync(join(work, f), { force: true });
         log(`${round === 0 ? 'warm-up' : `round ${round}`} ${s.id}: ours ${ours.seconds.toFixed(1)} s (+${ours.peakMb.toFixed(0)} MB, lag p99 ${ours.lagP99.toFixed(0)} ms), baseline ${base.toFixed(1)} s`);
+        log(`  peak memory over idle by process: ${[...ours.peakByKind].filter(([, v]) => v >= 5).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} +${v.toFixed(0)} MB`).join(', ')}`);
         log(`  CPU during the save: ${[...ours.cpu].filter(([, v]) => v >= 0.5).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')}`);
         if (round > 0) {
           r.ours.push(ours);
