@@ -33,7 +33,7 @@ const FromWorkerSchema = z.discriminatedUnion('kind', [
 ]);
 const ToWorkerSchema = z.object({ id: z.number().int(), message: z.unknown() });
 
-/** The worker's side: serves the engine's requests; returns `emit`, which sends its events. */
+/** The worker's side: serves the engine's requests (each answered with an envelope). */
 export function serveEngineFromWorker(scope: { postMessage(m: unknown): void; addEventListener(type: 'message', l: (e: MessageEvent) => void): void }, engine: () => EngineInWorker): void {
   scope.addEventListener('message', (e: MessageEvent) => {
     const request = ToWorkerSchema.safeParse(e.data);
@@ -104,10 +104,14 @@ export class WorkerEngine {
       if (m.data.error) w?.reject(new Error(m.data.error.message));
       else w?.resolve();
     });
-    // A worker that cannot even load (or dies) fails whatever waits on it.
+    // A worker that cannot even load (or throws out of its event loop) fails whatever waits on
+    // it, and every job in it: no job shows "downloading" forever.
     worker.addEventListener('error', (e: ErrorEvent) => {
-      for (const w of this.waiting.values()) w.reject(new Error(`The engine worker failed: ${e.message}`));
+      const message = `The download engine stopped (${e.message || 'its worker failed'}); nothing was saved. Retry to start again.`;
+      for (const w of this.waiting.values()) w.reject(new Error(message));
       this.waiting.clear();
+      for (const jobId of this.jobs) onEvent(jobId, { type: 'failed', error: { code: 'internal', message } });
+      this.jobs.clear();
     });
   }
 
