@@ -1,16 +1,15 @@
 /**
  * Foundation end to end: the built extension in Chromium, the demo site, a real user click.
  */
-import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoMedia, type DemoMedia } from '../fakes/demo-media';
 import { startDemoSite, type DemoSite } from '../fakes/demo-site';
+import { sha256File } from '../fixtures/ffmpeg';
 import { clickVidmuxButton, downloadFrom, launchExtensionBrowser, listDownloads, tabIdOf, type ExtensionBrowser } from '../harness/extension-browser';
 
 const SHOTS = resolve(import.meta.dirname, '../../test-results/screenshots');
-const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
 let site: DemoSite;
 let browser: ExtensionBrowser;
@@ -64,7 +63,7 @@ describe('one-click download of a page MP4', () => {
     const done = await downloadFrom(browser, () => clickVidmuxButton(page));
     expect(done.state, done.error).toBe('complete');
     expect(basename(done.filename)).toBe('Source element clip.mp4');
-    expect(sha256(done.filename)).toBe(sha256(sample));
+    expect(sha256File(done.filename)).toBe(sha256File(sample));
     await page.close();
   });
 

@@ -4,8 +4,7 @@
  * base URLs. Keys are entered on the options page; a YouTube watch page (the fake YouTube) is
  * downloaded with one click.
  */
-import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,14 +12,11 @@ import { RENDERIO_TEST_KEY, startRenderIoFake, type RenderIoFake } from '../fake
 import { startTornadoFake, TORNADO_TEST_KEY, type TornadoFake } from '../fakes/tornado-server';
 import { startVidPickrFake, VIDPICKR_TEST_KEY, type VidPickrFake } from '../fakes/vidpickr-server';
 import { FAKE_VIDEOS, startFakeYouTube, type FakeYouTube } from '../fakes/youtube-site';
-import { ffmpeg, ffprobeJson } from '../fixtures/ffmpeg';
+import { ffprobeJson, packetMd5s, sha256File } from '../fixtures/ffmpeg';
 import { clickVidmuxButton, downloadFrom, launchExtensionBrowser, tabIdOf, type ExtensionBrowser } from '../harness/extension-browser';
 import { chromiumFakeHostArgs, testTls } from '../harness/tls';
 
 const SHOTS = resolve(import.meta.dirname, '../../test-results/screenshots');
-const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
-const md5s = async (file: string, map: string) =>
-  (await ffmpeg(['-copyts', '-i', file, '-map', map, '-c', 'copy', '-f', 'framemd5', '-'])).split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(',')[5]!.trim());
 
 let vidpickr: VidPickrFake;
 let renderio: RenderIoFake;
@@ -105,8 +101,8 @@ describe('YouTube through the providers, at their real hostnames', () => {
 
   /** Packets of the saved file equal the served tracks' (WebM or MP4), stream by stream. */
   async function expectPackets(file: string, src: { video: { file: string }; audio: { file: string } }): Promise<void> {
-    expect(await md5s(file, '0:v')).toEqual(await md5s(src.video.file, '0:v'));
-    expect(await md5s(file, '0:a')).toEqual(await md5s(src.audio.file, '0:a'));
+    expect(await packetMd5s(file, '0:v')).toEqual(await packetMd5s(src.video.file, '0:v'));
+    expect(await packetMd5s(file, '0:a')).toEqual(await packetMd5s(src.audio.file, '0:a'));
   }
 
   it('with a VidPickr key and VidPickr answering as its documentation shows, one click saves 1080p VP9 + Opus (both served as WebM) in one MP4', async () => {
@@ -197,7 +193,7 @@ describe('YouTube through the providers, at their real hostnames', () => {
       expect(done.state, done.error).toBe('complete');
       expect(basename(done.filename)).toBe('Second Fake Clip - Sunrise.mp4');
       // The file RenderIO made for `best`: its tallest video.
-      expect(sha256(done.filename)).toBe(sha256(renderio.media.videos[0]!.path));
+      expect(sha256File(done.filename)).toBe(sha256File(renderio.media.videos[0]!.path));
 
       const popup = await browser.openExtensionPage(`popup.html?tabId=${await tabIdOf(browser, page.url())}`);
       await popup.setViewportSize({ width: 410, height: 600 });

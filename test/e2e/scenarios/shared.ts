@@ -5,21 +5,17 @@
  * the options page, a provider at its real hostname (the local fake, https, test certificate).
  * Screenshots land in test-results/screenshots/<browser>/.
  */
-import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoMedia, type DemoMedia } from '../../fakes/demo-media';
 import { startDemoSite, type DemoSite } from '../../fakes/demo-site';
 import { startVidPickrFake, VIDPICKR_TEST_KEY, type VidPickrFake } from '../../fakes/vidpickr-server';
 import { FAKE_VIDEOS, startFakeYouTube, type FakeYouTube } from '../../fakes/youtube-site';
-import { ffmpeg, ffprobeJson } from '../../fixtures/ffmpeg';
+import { ffprobeJson, packetMd5s, sha256File } from '../../fixtures/ffmpeg';
 import { testTls, type TestTls } from '../../harness/tls';
 import { until, type BrowserDriver, type BrowserName, type ExtensionPageDriver } from './driver';
 
-const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
-const packets = async (file: string, map: string) =>
-  (await ffmpeg(['-i', file, '-map', map, '-c', 'copy', '-f', 'framemd5', '-'])).split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(',')[5]!.trim());
 
 export interface SharedScenarioOptions {
   /** Starts the browser with the built extension; `hosts` (name -> local https port) are the fakes. */
@@ -75,7 +71,7 @@ export function sharedScenarios(name: BrowserName, opts: SharedScenarioOptions):
       expect(done.filename.startsWith(b.downloadDir)).toBe(true);
       // Title 'Sample clip: "demo" <1/2> | Vidmux': no separators, quotes or angle brackets survive.
       expect(basename(done.filename)).toMatch(/^Sample clip - 'demo' 1-2 - Vidmux( ?\(\d+\))?\.mp4$/);
-      expect(sha256(done.filename)).toBe(sha256(media.sample));
+      expect(sha256File(done.filename)).toBe(sha256File(media.sample));
       expect((await until(() => page.button(), (s) => s.state === 'done', 'the button to say done')).title).toContain('.mp4');
       // The browser's own notification for the finished download.
       await until(() => b.background<string[]>(`chrome.notifications.getAll().then((all) => Object.keys(all))`), (ids) => ids.some((id) => id.startsWith('vidmux-')), 'a Vidmux notification');
@@ -92,7 +88,7 @@ export function sharedScenarios(name: BrowserName, opts: SharedScenarioOptions):
       await popup.screenshot(`${shots}/popup.png`, 410);
       const done = await b.downloadFrom(() => popup.clickButton(/download/i, '[data-testid=media-item]'));
       expect(done.state, done.error).toBe('complete');
-      expect(sha256(done.filename)).toBe(sha256(media.sample));
+      expect(sha256File(done.filename)).toBe(sha256File(media.sample));
       await until(() => popup.attribute('[data-testid=job-item]', 'data-stage'), (s) => s === 'done', 'the popup to show the job done');
       expect(await popup.text('[data-testid=job-item]')).toContain('Saved');
       await popup.screenshot(`${shots}/popup-done.png`, 410);
@@ -108,8 +104,8 @@ export function sharedScenarios(name: BrowserName, opts: SharedScenarioOptions):
       expect(basename(done.filename)).toMatch(/^DASH demo - separate tracks( ?\(\d+\))?\.mp4$/);
       const probe = await ffprobeJson(done.filename);
       expect(probe.streams.map((s: { codec_type: string; codec_name: string }) => `${s.codec_type}:${s.codec_name}`)).toEqual(['video:h264', 'audio:aac']);
-      expect(await packets(done.filename, '0:v')).toEqual(await packets(media.dash.video, '0:v'));
-      expect(await packets(done.filename, '0:a')).toEqual(await packets(media.dash.audio, '0:a'));
+      expect(await packetMd5s(done.filename, '0:v')).toEqual(await packetMd5s(media.dash.video, '0:v'));
+      expect(await packetMd5s(done.filename, '0:a')).toEqual(await packetMd5s(media.dash.audio, '0:a'));
       await until(() => page.button(), (s) => s.state === 'done', 'the button to say done');
       await until(opfsNames, (names) => names.length === 0, 'OPFS to be empty', 10_000);
       await page.close();
@@ -184,8 +180,8 @@ export function sharedScenarios(name: BrowserName, opts: SharedScenarioOptions):
       const fake = vidpickr.videos.get(video.id)!;
       const source = fake.resolutions.find((r) => r.height === 1080)!.variants.find((v) => v.vcodec.startsWith('vp09'))!;
       const audio = fake.audio.find((a) => a.acodec.startsWith('opus'))!;
-      expect(await packets(done.filename, '0:v')).toEqual(await packets(source.file, '0:v'));
-      expect(await packets(done.filename, '0:a')).toEqual(await packets(audio.file, '0:a'));
+      expect(await packetMd5s(done.filename, '0:v')).toEqual(await packetMd5s(source.file, '0:v'));
+      expect(await packetMd5s(done.filename, '0:a')).toEqual(await packetMd5s(audio.file, '0:a'));
       // The key went to VidPickr's host only: every request the fake saw carried it.
       expect(vidpickr.requests.length).toBeGreaterThan(0);
       await page.close();
