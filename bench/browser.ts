@@ -262,6 +262,8 @@ function cpuByKind(pids: number[]): Map<string, number> {
 
 interface Save {
   seconds: number;
+  /** Seconds from the click until the browser's download began (then the browser saves the file). */
+  downloadStart: number;
   peakMb: number;
   lagP99: number;
   file: string;
@@ -317,11 +319,14 @@ async function saveOnce(b: ExtensionBrowser, userDataDir: string, url: string): 
     const server0 = process.cpuUsage();
     await clickVidmuxButton(page);
     let peak = 0;
+    let downloadStart = NaN;
     for (;;) {
       const now = pssByKind(chromiumTree(userDataDir));
       peak = Math.max(peak, total(now));
       for (const [k, v] of now) peakByKind.set(k, Math.max(peakByKind.get(k) ?? -Infinity, v - (idleByKind.get(k) ?? 0)));
-      const done = (await listDownloads(b)).find((d) => !before.has(d.id) && d.state !== 'in_progress');
+      const mine = (await listDownloads(b)).filter((d) => !before.has(d.id));
+      if (mine.length && Number.isNaN(downloadStart)) downloadStart = (performance.now() - t0) / 1000;
+      const done = mine.find((d) => d.state !== 'in_progress');
       if (done) {
         const seconds = (performance.now() - t0) / 1000;
         if (done.state !== 'complete') throw new Error(`the download ended ${done.state}: ${done.error}`);
@@ -334,7 +339,7 @@ async function saveOnce(b: ExtensionBrowser, userDataDir: string, url: string): 
         for (const [k, v] of cpu) cpu.set(k, v - (cpu0.get(k) ?? 0));
         const server = process.cpuUsage(server0);
         cpu.set('server (this process)', (server.user + server.system) / 1e6);
-        return { seconds, peakMb: peak - idle, lagP99: quantile(lags, 0.99), file: done.filename, cpu, peakByKind };
+        return { seconds, downloadStart, peakMb: peak - idle, lagP99: quantile(lags, 0.99), file: done.filename, cpu, peakByKind };
       }
       const failed = await page.locator('vidmux-download').getAttribute('data-state');
       if (failed === 'failed') throw new Error(`the save failed: ${await page.locator('vidmux-download').getAttribute('title')}`);
@@ -412,6 +417,7 @@ async function main(): Promise<void> {
         rmSync(join(work, 'out.mp4'), { force: true });
         for (const f of ['v.mp4', 'a.mp4', 'all.ts']) rmSync(join(work, f), { force: true });
         log(`${round === 0 ? 'warm-up' : `round ${round}`} ${s.id}: ours ${ours.seconds.toFixed(1)} s (+${ours.peakMb.toFixed(0)} MB, lag p99 ${ours.lagP99.toFixed(0)} ms), baseline ${base.toFixed(1)} s`);
+        log(`  the browser's download began ${ours.downloadStart.toFixed(1)} s after the click, ${(ours.seconds - ours.downloadStart).toFixed(1)} s before the file was complete`);
         log(`  peak memory over idle by process: ${[...ours.peakByKind].filter(([, v]) => v >= 5).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} +${v.toFixed(0)} MB`).join(', ')}`);
         log(`  CPU during the save: ${[...ours.cpu].filter(([, v]) => v >= 0.5).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')}`);
         if (round > 0) {

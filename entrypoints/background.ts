@@ -10,6 +10,7 @@ import { cancelBrowserDownload, describeInterrupt, getBrowserDownload, onBrowser
 import { InProcessEngineHost, OffscreenEngineHost } from '@/lib/platform/engine-host';
 import { watchEngineLink } from '@/lib/platform/engine-link';
 import { removeOrphans } from '@/lib/platform/opfs-outputs';
+import { serveSaves, ServiceWorkerSaves } from '@/lib/platform/streamed-save';
 import { askForSiteAccessOnInstall } from '@/lib/platform/site-access';
 import { IdbKeyStore } from '@/lib/platform/key-store';
 import { sendToPages, sendToTab, serveMessages } from '@/lib/platform/messaging';
@@ -24,22 +25,26 @@ export default defineBackground(() => {
 
   // Chrome has an offscreen document for bytes; Firefox's background is a page and does it here,
   // with an engine loaded on the first job (so Chrome's worker bundle never carries it).
-  const engine: EngineHost = import.meta.env.FIREFOX
-    ? new InProcessEngineHost(async () => {
-        const [{ JobRunner }, { OpfsOutputs }, { OpfsInputs }] = await Promise.all([
-          import('@/lib/jobs/job-runner'),
-          import('@/lib/platform/opfs-outputs'),
-          import('@/lib/platform/opfs-inputs'),
-        ]);
-        void new OpfsInputs().sweep().catch(() => undefined);
-        return new JobRunner({
-          providers: (spec) => createProviders(spec.providers, { http: spec.limits ? http.withLimits(spec.limits) : http, tornadoStorage: spec.tornadoStorage, connections: spec.connections }),
-          outputs: new OpfsOutputs(),
-          reels: { maker: (reel) => new VidioProvider({ apiKey: reel.apiKey, baseUrl: reel.baseUrl, contract: reel.contract, http }), inputs: new OpfsInputs() },
-          emit: (jobId, event) => void app?.onEngineEvent(jobId, event),
-        });
-      })
-    : new OffscreenEngineHost();
+  const offscreen = import.meta.env.FIREFOX ? null : new OffscreenEngineHost();
+  // Chrome saves a plain copy while it is written (lib/platform/streamed-save.ts says why).
+  const saves = offscreen ? new ServiceWorkerSaves((token) => offscreen.openSave(token)) : null;
+  if (saves) serveSaves(saves);
+  const engine: EngineHost =
+    offscreen ??
+    new InProcessEngineHost(async () => {
+      const [{ JobRunner }, { OpfsOutputs }, { OpfsInputs }] = await Promise.all([
+        import('@/lib/jobs/job-runner'),
+        import('@/lib/platform/opfs-outputs'),
+        import('@/lib/platform/opfs-inputs'),
+      ]);
+      void new OpfsInputs().sweep().catch(() => undefined);
+      return new JobRunner({
+        providers: (spec) => createProviders(spec.providers, { http: spec.limits ? http.withLimits(spec.limits) : http, tornadoStorage: spec.tornadoStorage, connections: spec.connections }),
+        outputs: new OpfsOutputs(),
+        reels: { maker: (reel) => new VidioProvider({ apiKey: reel.apiKey, baseUrl: reel.baseUrl, contract: reel.contract, http }), inputs: new OpfsInputs() },
+        emit: (jobId, event) => void app?.onEngineEvent(jobId, event),
+      });
+    });
 
   app = createBackground({
     loadSettings,
@@ -51,7 +56,7 @@ export default defineBackground(() => {
       toTab: async (tabId, type, payload) => void (await sendToTab(tabId, type, payload).catch(() => undefined)),
       toPages: async (type, payload) => void (await sendToPages(type, payload).catch(() => undefined)),
     },
-    downloads: { start: startBrowserDownload, get: getBrowserDownload, cancel: cancelBrowserDownload, describeInterrupt },
+    downloads: { start: startBrowserDownload, get: getBrowserDownload, cancel: cancelBrowserDownload, describeInterrupt, ...(saves ? { streamed: saves } : {}) },
     engine,
     removeOrphanOutputs: removeOrphans,
     createProviders: (setups, tornadoStorage) => createProviders(setups, { http, tornadoStorage }),

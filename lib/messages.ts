@@ -174,6 +174,15 @@ export const protocol = {
     request: z.object({ jobId: z.string(), keepAs: z.string().regex(/^saved-[\w-]{1,70}$/).optional() }),
     response: z.object({}),
   },
+  /**
+   * background -> offscreen: open the service worker's save `token` in a hidden frame, so its
+   * answer becomes the browser's download of a job's file while it is written (Chrome).
+   */
+  'engine.openSave': {
+    from: BACKGROUND,
+    request: z.object({ token: z.string().uuid() }),
+    response: z.object({}),
+  },
   /** offscreen -> background: progress, then ready or failed, of a job. */
   'engine.event': {
     from: ENGINE,

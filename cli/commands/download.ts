@@ -179,7 +179,7 @@ export async function run(argv: string[]): Promise<number> {
       onEvent: (e) => {
         if (e.type === 'progress') progress.show(e.progress.overall, e.progress.stage === 'resolving' ? 'provider working… ' : '');
         // Say so when falling back; if all fail, the final error line names every provider anyway.
-        else if (e.attempts.length) {
+        else if (e.type === 'provider' && e.attempts.length) {
           const last = e.attempts.at(-1)!;
           progress.note(`${names[last.provider]} failed (${last.error?.message ?? 'unknown error'}); trying ${names[e.provider]}…`);
         }

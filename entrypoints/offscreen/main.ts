@@ -5,6 +5,7 @@
 import { keepEngineLink } from '@/lib/platform/engine-link';
 import { WorkerEngine } from '@/lib/platform/engine-worker';
 import { sendToBackground, serveMessages } from '@/lib/platform/messaging';
+import { openSaveFrame } from '@/lib/platform/streamed-save';
 // Vite builds the worker into its own module (with its own chunks).
 import EngineWorker from './engine-worker?worker';
 
@@ -24,6 +25,7 @@ serveMessages(
     'engine.finish': async (payload) => (await engine.request('engine.finish', payload), {}),
     'engine.choose': async (payload) => (await engine.request('engine.choose', payload), {}),
     'engine.release': async (payload) => (await engine.request('engine.release', payload), {}),
+    'engine.openSave': ({ token }) => (openSaveFrame(token), {}),
   },
   { answerUnknown: false },
 );

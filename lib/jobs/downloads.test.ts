@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { JobStore } from './job';
 import { keptInputId } from '../schemas/reel';
-import { DownloadService, type DownloadBackend, type DownloadState, type EngineHost } from './downloads';
+import { DownloadService, type DownloadBackend, type DownloadState, type EngineHost, type StreamedSaves } from './downloads';
 import type { JobSpec, Made } from '../schemas/job-spec';
 
 /** A stand-in for the browser's downloads API (an external API, not our code). */
@@ -10,6 +10,7 @@ class FakeBrowserDownloads implements DownloadBackend {
   cancelled: number[] = [];
   started: Array<{ url: string; filename: string }> = [];
   refuse: string | null = null;
+  streamed?: StreamedSaves;
   private next = 1;
   async start(url: string, filename: string) {
     if (this.refuse) throw new Error(this.refuse);
@@ -347,6 +348,119 @@ describe('DownloadService', () => {
     again.resume();
     await again.refresh();
     expect(restored.get('job1')!.progress.stage).toBe('done');
+  });
+});
+
+/** A stand-in for Chrome's streamed saves: each start is a browser download of the engine's file. */
+class FakeStreamedSaves implements StreamedSaves {
+  calls: string[] = [];
+  refuse = false;
+  constructor(private readonly downloads: FakeBrowserDownloads) {}
+  async start(jobId: string, file: string, filename: string, mimeType: string) {
+    this.calls.push(`start ${jobId} ${file} ${filename} ${mimeType}`);
+    if (this.refuse) throw new Error('the browser did not start the download');
+    return this.downloads.start(`chrome-extension://x/save/${jobId}`, filename);
+  }
+  committed(jobId: string, bytes: number) {
+    this.calls.push(`committed ${jobId} ${bytes}`);
+  }
+  end(jobId: string, bytes: number | null) {
+    this.calls.push(`end ${jobId} ${bytes}`);
+  }
+}
+
+function streamedSetup() {
+  const s = setup();
+  const saves = new FakeStreamedSaves(s.browser);
+  s.browser.streamed = saves;
+  return { ...s, saves };
+}
+const stream = (over: Partial<Made> = {}) => {
+  const { subtitles: _, ...m } = made(over);
+  return { type: 'stream' as const, file: 'vidmux-job-job1-main0', made: m };
+};
+
+describe('DownloadService: saves streamed while the engine writes (Chrome)', () => {
+  it('the browser download starts at `stream`, named then, takes what is committed, and ends with `ready`: no second download', async () => {
+    const { store, browser, engine, service, saves } = streamedSetup();
+    await service.start({ ...req, filenameTemplate: '{title} {height}p.{ext}' });
+    await service.onEngineEvent('job1', stream());
+    expect(saves.calls).toEqual(['start job1 vidmux-job-job1-main0 Clip - one 360p.mp4 video/mp4']);
+    expect(store.get('job1')).toMatchObject({ filename: 'Clip - one 360p.mp4', downloadId: null, progress: { stage: 'resolving' } });
+    await service.onEngineEvent('job1', { type: 'committed', bytes: 16 });
+    await service.onEngineEvent('job1', { type: 'progress', progress: progress(400) });
+    // The engine's progress is the job's while it downloads, not the browser's.
+    expect(store.get('job1')!.progress).toMatchObject({ stage: 'downloading', overall: { bytesDone: 400 } });
+    // The made file's height differs from what was announced: the name given at the start stays.
+    await service.onEngineEvent('job1', ready('blob:chrome-extension://x/1', 1000, { height: 720 }));
+    expect(saves.calls.slice(1)).toEqual(['committed job1 16', 'end job1 1000']);
+    expect(browser.started).toEqual([{ url: 'chrome-extension://x/save/job1', filename: 'Clip - one 360p.mp4' }]);
+    expect(store.get('job1')).toMatchObject({ downloadId: 1, filename: 'Clip - one 360p.mp4', progress: { stage: 'saving' } });
+    browser.set(1, { bytesReceived: 1000, state: 'complete' });
+    await service.refresh();
+    expect(store.get('job1')).toMatchObject({ file: '/dl/Clip - one 360p.mp4', progress: { stage: 'done' } });
+    expect(engine.released).toEqual(['job1']);
+  });
+
+  it('a job that fails, is cancelled, or loses its engine cancels its streamed download (nothing partial stays)', async () => {
+    const { store, browser, service, saves } = streamedSetup();
+    await service.start(req);
+    await service.onEngineEvent('job1', stream());
+    await service.onEngineEvent('job1', { type: 'failed', error: { code: 'network', message: 'The server went away.' } });
+    expect(browser.cancelled).toEqual([1]);
+    expect(saves.calls.at(-1)).toBe('end job1 null');
+    expect(store.get('job1')!.error?.message).toBe('The server went away.');
+
+    await service.start(req);
+    await service.onEngineEvent('job2', stream());
+    await service.cancel('job2');
+    expect(browser.cancelled).toEqual([1, 2]);
+
+    await service.start(req);
+    await service.onEngineEvent('job3', stream());
+    await service.onEngineLost();
+    expect(browser.cancelled).toEqual([1, 2, 3]);
+    expect(store.get('job3')!.progress.stage).toBe('failed');
+  });
+
+  it('another provider taking over starts a new streamed download and cancels the first one', async () => {
+    const { browser, service, saves } = streamedSetup();
+    await service.start(req);
+    await service.onEngineEvent('job1', stream());
+    await service.onEngineEvent('job1', stream({ provider: 'vidpickr' }));
+    expect(browser.cancelled).toEqual([1]);
+    expect(saves.calls.filter((c) => c.startsWith('start'))).toHaveLength(2);
+    await service.onEngineEvent('job1', ready('blob:b', 10));
+    expect(browser.started.map((d) => d.url)).toEqual(['chrome-extension://x/save/job1', 'chrome-extension://x/save/job1']);
+  });
+
+  it('the user cancelling the streamed download in the browser cancels the job in the engine', async () => {
+    const { store, browser, engine, service } = streamedSetup();
+    await service.start(req);
+    await service.onEngineEvent('job1', stream());
+    browser.set(1, { state: 'interrupted', error: 'USER_CANCELED' });
+    expect(service.jobForDownload(1)?.id).toBe('job1');
+    await service.refresh('job1');
+    expect(engine.cancelled).toEqual(['job1']);
+    expect(store.get('job1')!.progress.stage).toBe('cancelled');
+  });
+
+  it('a streamed download that broke, or never started, falls back to saving the finished file', async () => {
+    const { store, browser, service, saves } = streamedSetup();
+    await service.start(req);
+    await service.onEngineEvent('job1', stream());
+    browser.set(1, { state: 'interrupted', error: 'NETWORK_FAILED' });
+    await service.refresh('job1');
+    expect(store.get('job1')!.progress.stage).toBe('resolving'); // the job goes on
+    await service.onEngineEvent('job1', ready('blob:chrome-extension://x/2', 10));
+    expect(browser.started.at(-1)).toEqual({ url: 'blob:chrome-extension://x/2', filename: 'Clip - one.mp4' });
+    expect(store.get('job1')!.downloadId).toBe(2);
+
+    saves.refuse = true;
+    await service.start(req);
+    await service.onEngineEvent('job2', stream());
+    await service.onEngineEvent('job2', ready('blob:chrome-extension://x/3', 10));
+    expect(browser.started.at(-1)).toEqual({ url: 'blob:chrome-extension://x/3', filename: 'Clip - one.mp4' });
   });
 });
 

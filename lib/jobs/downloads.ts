@@ -4,7 +4,7 @@
  */
 import { toVidmuxError, VidmuxError } from '../errors';
 import { cleanTitle, isoDate, renderFilename } from '../filename';
-import { extensionFor } from '../media-types';
+import { extensionFor, mimeTypeFor } from '../media-types';
 import { progressFraction, ProgressMeter } from '../progress';
 import type { Job } from '../schemas/job';
 import { JobSpecSchema, type EngineEvent, type JobSpec, type JobSpecInput } from '../schemas/job-spec';
@@ -32,6 +32,23 @@ export interface DownloadBackend {
   get(id: number): Promise<DownloadState | null>;
   cancel(id: number): Promise<void>;
   describeInterrupt(reason: string | null): string;
+  /** Saves that begin while the engine writes (Chrome); without it a file is saved once complete. */
+  streamed?: StreamedSaves;
+}
+
+/**
+ * Browser downloads of a job's file that run while the engine writes it (the engine's `stream`
+ * and `committed` events): the download takes bytes as they are committed and ends once told
+ * where the file ends, so the browser does not copy the finished file at the end (Chrome:
+ * lib/platform/streamed-save.ts).
+ */
+export interface StreamedSaves {
+  /** Starts the browser's download of the engine's `file` as `filename`; resolves to its id. */
+  start(jobId: string, file: string, filename: string, mimeType: string): Promise<number>;
+  /** Bytes from 0 of the job's file on disk for good. */
+  committed(jobId: string, bytes: number): void;
+  /** The file is complete at `bytes`: the download ends there. `null`: abandoned, the download fails. */
+  end(jobId: string, bytes: number | null): void;
 }
 
 /**
@@ -112,6 +129,8 @@ export interface StartJobRequest {
 export class DownloadService {
   private meters = new Map<string, ProgressMeter>();
   private timer: ReturnType<typeof setInterval> | null = null;
+  /** Streamed saves of jobs still in the engine: their browser download (null until it exists). */
+  private streams = new Map<string, { downloadId: number | null }>();
 
   constructor(
     private readonly store: JobStore,
@@ -155,7 +174,13 @@ export class DownloadService {
     const job = this.store.get(jobId);
     if (!job || FINISHED_STAGES.has(job.progress.stage)) {
       // A job we no longer follow (cancelled, or forgotten): free what it made.
-      if (event.type !== 'progress') await this.engine.release(jobId);
+      await this.abandonStream(jobId);
+      if (event.type !== 'progress' && event.type !== 'committed') await this.engine.release(jobId);
+      return;
+    }
+    if (event.type === 'stream') return this.startStream(job, event);
+    if (event.type === 'committed') {
+      if (this.streams.has(jobId)) this.backend.streamed?.committed(jobId, event.bytes);
       return;
     }
     if (event.type === 'progress') {
@@ -171,10 +196,12 @@ export class DownloadService {
     }
     if (event.type === 'failed') {
       this.store.fail(jobId, event.error);
+      await this.abandonStream(jobId);
       await this.engine.release(jobId);
       return;
     }
     if (event.type === 'remote') {
+      await this.abandonStream(jobId);
       this.store.update(jobId, {
         provider: event.provider,
         attempts: event.attempts,
@@ -184,10 +211,18 @@ export class DownloadService {
       await this.engine.release(jobId);
       return;
     }
-    // ready: the file is complete; the browser copies it to the downloads folder.
+    // ready: the file is complete; the browser's streamed download ends with it, or the browser
+    // copies it to the downloads folder now.
     const { made } = event;
-    const { title, filename } = mainFileName({ template: job.filenameTemplate, title: job.title, pageUrl: job.pageUrl, sourceUrl: job.sourceUrl, made });
-    this.store.update(jobId, { provider: made.provider, attempts: made.attempts, title, filename });
+    const streamed = await this.liveStream(jobId);
+    if (streamed === null) {
+      const { title, filename } = mainFileName({ template: job.filenameTemplate, title: job.title, pageUrl: job.pageUrl, sourceUrl: job.sourceUrl, made });
+      this.store.update(jobId, { provider: made.provider, attempts: made.attempts, title, filename });
+    } else {
+      // Named when its download began.
+      this.store.update(jobId, { provider: made.provider, attempts: made.attempts });
+    }
+    const { filename } = this.store.get(jobId)!;
     const meter = new ProgressMeter(event.bytes, this.opts.now);
     this.meters.set(jobId, meter);
     this.store.update(jobId, { progress: { stage: 'saving', tracks: job.progress.tracks, overall: meter.snapshot() } });
@@ -199,14 +234,84 @@ export class DownloadService {
       // Subtitles go beside the video: same name, language and their own extension.
       const extraDownloadIds: number[] = [];
       for (const sub of made.subtitles) extraDownloadIds.push(await this.backend.start(sub.url, subtitleFileName(filename, sub.language, sub.container)));
-      const downloadId = await this.backend.start(event.url, filename);
+      let downloadId: number;
+      if (streamed !== null) {
+        downloadId = streamed;
+        this.backend.streamed?.end(jobId, event.bytes);
+      } else {
+        downloadId = await this.backend.start(event.url, filename);
+      }
       this.store.update(jobId, { downloadId, extraDownloadIds });
       this.ensurePolling();
       await this.refresh(jobId);
     } catch (err) {
       this.store.fail(jobId, toVidmuxError(err, 'download_failed').toJSON());
+      if (streamed !== null) await this.backend.cancel(streamed);
       await this.engine.release(jobId);
     }
+  }
+
+  /** The engine writes the main file in order: the browser starts saving it now (when it can). */
+  private async startStream(job: Job, event: Extract<EngineEvent, { type: 'stream' }>): Promise<void> {
+    const saves = this.backend.streamed;
+    if (!saves) return;
+    // An earlier provider's attempt is over.
+    await this.abandonStream(job.id);
+    const { title, filename } = mainFileName({ template: job.filenameTemplate, title: job.title, pageUrl: job.pageUrl, sourceUrl: job.sourceUrl, made: event.made });
+    this.store.update(job.id, { title, filename });
+    const entry: { downloadId: number | null } = { downloadId: null };
+    this.streams.set(job.id, entry);
+    let downloadId: number;
+    try {
+      downloadId = await saves.start(job.id, event.file, filename, mimeTypeFor(event.made.container));
+    } catch {
+      // No streamed save: the finished file is saved as usual.
+      if (this.streams.get(job.id) === entry) this.streams.delete(job.id);
+      return;
+    }
+    if (this.streams.get(job.id) !== entry) {
+      // The job ended (or moved on) while the browser started it.
+      await this.backend.cancel(downloadId);
+      return;
+    }
+    entry.downloadId = downloadId;
+  }
+
+  /** A job's streamed download, if it is still going (or done); a broken one is dropped. */
+  private async liveStream(jobId: string): Promise<number | null> {
+    const stream = this.streams.get(jobId);
+    this.streams.delete(jobId);
+    if (!stream) return null;
+    const state = stream.downloadId === null ? null : await this.backend.get(stream.downloadId).catch(() => null);
+    if (state?.state === 'in_progress') return stream.downloadId;
+    this.backend.streamed?.end(jobId, null);
+    if (stream.downloadId !== null) await this.backend.cancel(stream.downloadId);
+    return null;
+  }
+
+  /** Ends a job's streamed download that will never complete: cancelled, so nothing partial stays. */
+  private async abandonStream(jobId: string): Promise<void> {
+    const stream = this.streams.get(jobId);
+    if (!stream) return;
+    this.streams.delete(jobId);
+    if (stream.downloadId !== null) await this.backend.cancel(stream.downloadId);
+    this.backend.streamed?.end(jobId, null);
+  }
+
+  /**
+   * A streamed download changed while its job is still in the engine: the user cancelling it
+   * cancels the job; any other end drops it (the finished file is then saved as usual).
+   */
+  private async refreshStream(job: Job, downloadId: number): Promise<void> {
+    const state = await this.backend.get(downloadId).catch(() => null);
+    if (state?.state === 'in_progress') return;
+    if (state?.state === 'interrupted' && state.error === 'USER_CANCELED') {
+      await this.cancel(job.id);
+      return;
+    }
+    this.streams.delete(job.id);
+    this.backend.streamed?.end(job.id, null);
+    if (state?.state === 'interrupted') await this.backend.cancel(downloadId);
   }
 
   /** Cancels a job wherever it is: in the engine or in the browser's downloads. */
@@ -215,6 +320,7 @@ export class DownloadService {
     if (!job) return null;
     if (!FINISHED_STAGES.has(job.progress.stage)) {
       this.store.fail(jobId, new VidmuxError('cancelled', 'Cancelled.').toJSON());
+      await this.abandonStream(jobId);
       if (job.downloadId !== null) await this.backend.cancel(job.downloadId);
       await this.engine.cancel(jobId).catch(() => undefined);
       await this.engine.release(jobId).catch(() => undefined);
@@ -282,6 +388,7 @@ export class DownloadService {
   async onEngineLost(): Promise<void> {
     const lost = this.store.list().filter((j) => ENGINE_STAGES.has(j.progress.stage));
     for (const job of lost) this.store.fail(job.id, new VidmuxError('internal', engineLostMessage(job)).toJSON());
+    await Promise.all(lost.map((j) => this.abandonStream(j.id)));
     await Promise.all(lost.map((j) => this.engine.release(j.id).catch(() => undefined)));
   }
 
@@ -303,12 +410,14 @@ export class DownloadService {
     if (!this.savingJobs().length) this.stopPolling();
   }
 
-  /** The job that owns a browser download id. */
+  /** The job that owns a browser download id (its file's, or its streamed save's). */
   jobForDownload(downloadId: number): Job | undefined {
-    return this.store.list().find((j) => j.downloadId === downloadId);
+    return this.store.list().find((j) => j.downloadId === downloadId || this.streams.get(j.id)?.downloadId === downloadId);
   }
 
   private async refreshJob(job: Job): Promise<void> {
+    const stream = this.streams.get(job.id)?.downloadId;
+    if (job.downloadId === null && stream !== undefined && stream !== null && !FINISHED_STAGES.has(job.progress.stage)) return this.refreshStream(job, stream);
     if (job.downloadId === null || FINISHED_STAGES.has(job.progress.stage)) return;
     let state: DownloadState | null;
     try {

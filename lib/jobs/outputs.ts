@@ -16,15 +16,25 @@ export interface OutputFile {
   publish(mimeType: string): Promise<string>;
   /** Removes the file (an attempt that failed, or a job that was cancelled). */
   discard(): Promise<void>;
+  /**
+   * A resumable output's name in the store, when the store keeps it as committed pieces another
+   * context can read while it grows (OPFS); `onCommitted` then says how far.
+   */
+  readonly stream?: string;
+}
+
+/** Options of {@link OutputStore.create}. */
+export interface CreateOutputOptions {
+  /** Written in order, so a store may make it outlive a browser restart (OPFS pieces). */
+  resumable?: boolean;
+  /** A resumable output's bytes from 0 now on disk for good (after each piece, and at the end). */
+  onCommitted?: (bytes: number) => void;
 }
 
 /** The engine's storage for job outputs. */
 export interface OutputStore {
-  /**
-   * A new output of job `jobId`; `name` tells a job's outputs apart ("main", "sub0"). `resumable`:
-   * written in order, so a store may make it outlive a browser restart (OPFS pieces).
-   */
-  create(jobId: string, name: string, opts?: { resumable?: boolean }): Promise<OutputFile>;
+  /** A new output of job `jobId`; `name` tells a job's outputs apart ("main", "sub0"). */
+  create(jobId: string, name: string, opts?: CreateOutputOptions): Promise<OutputFile>;
   /**
    * Frees everything job `jobId` made (blob URLs, files) once the saver has it or gave up. With
    * `keepMainAs`, the main file is moved into the input store under that id instead of deleted

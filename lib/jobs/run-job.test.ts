@@ -20,6 +20,8 @@ import { makeFormat } from '../providers/kit/format';
 import type { DownloadContext, MediaInfo, Provider, Selection } from '../providers/types';
 import { JobSpecSchema, type EngineEvent, type JobSpecInput } from '../schemas/job-spec';
 import type { MediaCandidate } from '../schemas/media';
+import type { ByteSink } from '../io';
+import type { OutputStore } from './outputs';
 import { runJob } from './run-job';
 
 let site: DemoSite;
@@ -64,6 +66,35 @@ describe('runJob with the page’s own media', () => {
     const progress = events.filter((e) => e.type === 'progress');
     expect(progress.at(-1)).toMatchObject({ progress: { tracks: { file: { bytesDone: outcome.bytes, bytesTotal: outcome.bytes } } } });
     expect(readdirSync(dir)).toEqual([outcome.url.split('/').pop()]); // one published file, no .part
+  });
+
+  it('announces a plain copy to a store that keeps it readable while it grows (`stream`, then `committed`)', async () => {
+    const src = `${site.url}/media/sample.mp4`;
+    const dir = mkdtempSync(join(tmpdir(), 'vidmux-runjob-'));
+    const files = new NodeOutputs(dir);
+    // A store like OPFS's: resumable outputs are named pieces another context reads as committed.
+    const outputs: OutputStore = {
+      create: async (jobId, name, opts) => {
+        const file = await files.create(jobId, name);
+        if (!opts?.resumable) return file;
+        const sink = Object.assign(Object.create(file.sink) as ByteSink, {
+          close: async () => (await file.sink.close(), opts.onCommitted?.(readFileSync(sample).length)),
+        });
+        return { ...file, sink, stream: `vidmux-job-${jobId}-${name}` };
+      },
+      release: (jobId) => files.release(jobId),
+      sweep: () => files.sweep(),
+    };
+    const events: EngineEvent[] = [];
+    const spec = JobSpecSchema.parse({ jobId: 'j1', url: `${site.url}/watch/plain.html`, media: candidate({ src }), wish: { quality: 'best' }, providers: PAGE });
+    const { outcome } = await runJob(spec, { providers: (x) => createProviders(x.providers, { http }), outputs, onEvent: (e) => events.push(e), signal: new AbortController().signal });
+    const told = events.filter((e) => e.type === 'stream' || e.type === 'committed');
+    expect(told).toEqual([
+      { type: 'stream', file: 'vidmux-job-j1-main0', made: { provider: 'page', title: expect.any(String), container: 'mp4', height: 360, mediaId: null, attempts: [{ provider: 'page', error: null }] } },
+      { type: 'committed', bytes: readFileSync(sample).length },
+    ]);
+    // Announced with what the job then reports it made.
+    expect(outcome).toMatchObject({ type: 'ready', made: { ...(told[0] as { made: object }).made } });
   });
 
   it('muxes a DASH player’s video and audio into one MP4 whose packets are the inputs', async () => {

@@ -22,8 +22,8 @@ export interface RunJobDeps {
   /** The providers a spec names, built on the context's one HTTP client. */
   providers(spec: JobSpec): Provider[];
   outputs: OutputStore;
-  /** Progress and provider events (the outcome is returned, not sent here). */
-  onEvent(event: Extract<EngineEvent, { type: 'progress' | 'provider' }>): void;
+  /** Progress, provider and stream events (the outcome is returned, not sent here). */
+  onEvent(event: Extract<EngineEvent, { type: 'progress' | 'provider' | 'stream' | 'committed' }>): void;
   signal: AbortSignal;
   /** Finishes a recording: what was recorded is saved (see {@link DownloadContext.finish}). */
   finish?: AbortSignal;
@@ -61,7 +61,9 @@ export function selectionFor(info: MediaInfo, spec: Pick<JobSpec, 'wish'>): Sele
  * was cancelled; whatever it wrote is discarded then.
  */
 export async function runJob(spec: JobSpec, deps: RunJobDeps): Promise<{ outcome: JobOutcome; format: Format | null }> {
-  const files = new JobFiles(deps.outputs, spec.jobId);
+  // What the provider being tried makes, once it has chosen a format: a streamed output's name.
+  let making: Omit<Made, 'subtitles'> | null = null;
+  const files = new JobFiles(deps.outputs, spec.jobId, (event) => deps.onEvent(event), () => making);
   const ctx = downloadContext({ target: files, signal: deps.signal, ...(deps.finish ? { finish: deps.finish } : {}), onProgress: (progress) => deps.onEvent({ type: 'progress', progress }) });
   try {
     if (spec.reel) return { outcome: await runReel(spec.reel, deps, files), format: null };
@@ -76,17 +78,29 @@ export async function runJob(spec: JobSpec, deps: RunJobDeps): Promise<{ outcome
       if (!p?.downloadEntry) throw new VidmuxError('unauthorized', `No ${entry.provider} key is set for this playlist entry.`, { provider: entry.provider });
       provider = p;
       deps.onEvent({ type: 'provider', provider: p.id, attempts: [] });
-      result = await p.downloadEntry(entry, { quality: spec.wish.quality, audioFormat: spec.wish.audioFormat, subtitles: spec.wish.subtitleLanguages.length > 0, signal: deps.signal }, ctx);
       const container = spec.wish.quality === 'audio' ? spec.wish.audioFormat : 'mp4';
-      made = { provider: p.id, title: (entry.title ?? '').slice(0, 2000), container, height: null, mediaId: entry.ref, attempts: [{ provider: p.id, error: null }] };
+      making = { provider: p.id, title: (entry.title ?? '').slice(0, 2000), container, height: null, mediaId: entry.ref, attempts: [{ provider: p.id, error: null }] };
+      result = await p.downloadEntry(entry, { quality: spec.wish.quality, audioFormat: spec.wish.audioFormat, subtitles: spec.wish.subtitleLanguages.length > 0, signal: deps.signal }, ctx);
+      made = making;
     } else {
-      const outcome = await downloadWithFallback(spec.url, providers, (info) => selectionFor(info, spec), ctx, {
+      let trying: { provider: Provider; attempts: Made['attempts'] } | null = null;
+      const select = (info: MediaInfo) => {
+        const selection = selectionFor(info, spec);
+        if (trying) {
+          const { format } = selection;
+          making = { provider: trying.provider.id, title: info.title, container: format.container, height: format.height, mediaId: null, attempts: [...trying.attempts, { provider: trying.provider.id, error: null }] };
+        }
+        return selection;
+      };
+      const outcome = await downloadWithFallback(spec.url, providers, select, ctx, {
         media: spec.media,
         pageUrl: spec.pageUrl,
         resolved: spec.resolved,
         onAttempt: (p, earlier) => {
           // A provider that failed half-way leaves nothing behind for the next one.
           void files.discardAll();
+          trying = { provider: p, attempts: earlier };
+          making = null;
           deps.onEvent({ type: 'provider', provider: p.id, attempts: earlier });
         },
       });
@@ -142,11 +156,24 @@ class JobFiles {
   constructor(
     private readonly outputs: OutputStore,
     private readonly jobId: string,
+    private readonly onEvent: RunJobDeps['onEvent'],
+    private readonly making: () => Omit<Made, 'subtitles'> | null,
   ) {}
 
+  /**
+   * The main file. A resumable one the store keeps readable while it grows is announced
+   * (`stream`, then `committed` as it grows), so the browser can save it as it is written.
+   */
   async media(opts: { resumable?: boolean } = {}) {
-    this.main = await this.outputs.create(this.jobId, `main${this.count++}`, opts);
-    return this.main.sink;
+    const making = this.making();
+    const announce = opts.resumable && making !== null;
+    const file = await this.outputs.create(this.jobId, `main${this.count++}`, {
+      ...opts,
+      ...(announce ? { onCommitted: (bytes: number) => this.main === file && this.onEvent({ type: 'committed', bytes }) } : {}),
+    });
+    this.main = file;
+    if (announce && file.stream) this.onEvent({ type: 'stream', file: file.stream, made: making });
+    return file.sink;
   }
 
   async subtitle(format: Format) {

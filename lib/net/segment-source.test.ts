@@ -51,6 +51,25 @@ describe('SegmentedSource', () => {
     expect(server.maxActive).toBe(3);
   });
 
+  it('keeps the other connections busy while a slow segment holds up the one handed on next (bounded look-ahead)', async () => {
+    // Segment 0 crawls (20 KB at 40 KB/s); the rest are fast. Handing on in order must not idle the
+    // second connection: it goes on fetching segments ahead, up to `ahead`, never two at once more.
+    const segs = files((i) => (i === 0 ? { cap: 40_000 } : undefined));
+    const source = new SegmentedSource(segs, { client: client(), concurrency: 2, ahead: 6 });
+    const reader = source.stream().getReader();
+    const read: Uint8Array[] = [];
+    try {
+      const first = await reader.read();
+      read.push(first.value!);
+      // When segment 0 was in, the second connection had fetched segments 1..5 (6 ahead of 0).
+      expect(server.requests.length).toBe(6);
+    } finally {
+      for (let r = await reader.read(); !r.done; r = await reader.read()) read.push(r.value);
+    }
+    expect(Buffer.concat(read)).toEqual(WHOLE);
+    expect(server.maxActive).toBe(2);
+  });
+
   it('reads byte ranges of one file, and the right slice from a server that ignores Range', async () => {
     expect(await readAll(new SegmentedSource(ranges(), { client: client() }).stream())).toEqual(WHOLE);
     expect(server.requests.every((r) => r.status === 206)).toBe(true);

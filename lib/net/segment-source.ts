@@ -29,6 +29,12 @@ export interface SegmentedSourceOptions {
   client?: HttpClient;
   /** Segments fetched at once. Default 4; never more than the client's per-host cap. */
   concurrency?: number;
+  /**
+   * Segments fetched ahead of the one handed on next, in flight or waiting (default: 3 x
+   * `concurrency`, and never more than {@link AHEAD_BYTES} waiting): a slow segment, or a consumer
+   * busy with the last one, does not leave the other connections idle.
+   */
+  ahead?: number;
   /** Cancels every fetch. */
   signal?: AbortSignal;
   /** Progress: bytes handed on, and segments done of all. At most 10 times a second, and at the end. */
@@ -43,11 +49,15 @@ export interface SegmentedSourceOptions {
 }
 
 const DEFAULT_MAX_SEGMENT_BYTES = 256 * 1024 * 1024;
+/** Bytes of fetched segments waiting to be handed on, past which no further segment starts. */
+export const AHEAD_BYTES = 64 * 1024 * 1024;
 
 export class SegmentedSource implements ByteSource {
   readonly size = null;
   /** Segments fetched at once. */
   readonly concurrency: number;
+  /** Segments fetched ahead of the next one handed on. */
+  readonly ahead: number;
 
   constructor(
     private readonly segments: readonly SegmentRef[],
@@ -56,6 +66,7 @@ export class SegmentedSource implements ByteSource {
     if (!segments.length) throw new VidmuxError('bad_input', 'A segmented track with no segments.');
     const client = opts.client ?? new HttpClient();
     this.concurrency = Math.max(1, Math.min(opts.concurrency ?? 4, client.maxConnectionsPerHost));
+    this.ahead = Math.max(this.concurrency, opts.ahead ?? 3 * this.concurrency);
     this.client = client;
   }
 
@@ -68,7 +79,7 @@ export class SegmentedSource implements ByteSource {
 
   /** Streams bytes `[start, end)` of the concatenation, in order. */
   stream(start = 0, end = Infinity, signal?: AbortSignal): ReadableStream<Uint8Array> {
-    const run = new SegmentRun(this.client, this.segments, this.opts, this.concurrency, signal);
+    const run = new SegmentRun(this.client, this.segments, this.opts, this.concurrency, this.ahead, signal);
     let at = 0; // position in the concatenation of the next byte handed out by `run`
     return new ReadableStream<Uint8Array>(
       {
@@ -100,12 +111,19 @@ export class SegmentedSource implements ByteSource {
   }
 }
 
-/** One pass over the segments: up to `concurrency` in flight, handed on in order. */
+/**
+ * One pass over the segments: up to `concurrency` in flight, up to `ahead` fetched ahead of the
+ * one handed on next (in flight, or done and waiting their turn), handed on in order.
+ */
 class SegmentRun {
   private readonly ctrl = new AbortController();
   private readonly pending = new Map<number, Promise<Uint8Array>>();
   private nextToStart = 0;
   private nextToHand = 0;
+  /** Requests not yet answered whole. */
+  private inFlight = 0;
+  /** Bytes fetched and waiting their turn. */
+  private waitingBytes = 0;
   private readonly meter: ProgressMeter;
   private bytesDone = 0;
   private readonly unlink: () => void;
@@ -115,6 +133,7 @@ class SegmentRun {
     private readonly segments: readonly SegmentRef[],
     private readonly opts: SegmentedSourceOptions,
     private readonly concurrency: number,
+    private readonly ahead: number,
     signal: AbortSignal | undefined,
   ) {
     this.meter = new ProgressMeter(null, opts.now);
@@ -144,6 +163,7 @@ class SegmentRun {
       throw this.ctrl.signal.aborted && !(err instanceof VidmuxError) ? cancelledError(this.ctrl.signal) : err;
     }
     this.pending.delete(index);
+    this.waitingBytes -= bytes.length;
     this.nextToHand++;
     this.fill();
     this.bytesDone += bytes.length;
@@ -158,11 +178,29 @@ class SegmentRun {
     for (const p of this.pending.values()) p.catch(() => undefined);
   }
 
-  /** Starts segments while fewer than `concurrency` are in flight (or waiting to be handed on). */
+  /** Starts segments while a connection is free and the look-ahead allows. */
   private fill(): void {
-    while (this.nextToStart < this.segments.length && this.nextToStart < this.nextToHand + this.concurrency) {
+    while (
+      this.nextToStart < this.segments.length &&
+      this.inFlight < this.concurrency &&
+      this.nextToStart < this.nextToHand + this.ahead &&
+      this.waitingBytes < AHEAD_BYTES &&
+      !this.ctrl.signal.aborted
+    ) {
       const index = this.nextToStart++;
-      const fetching = this.fetchSegment(index);
+      this.inFlight++;
+      const fetching = this.fetchSegment(index).then(
+        (bytes) => {
+          this.inFlight--;
+          this.waitingBytes += bytes.length;
+          this.fill();
+          return bytes;
+        },
+        (err: unknown) => {
+          this.inFlight--;
+          throw err;
+        },
+      );
       // Fetched ahead: it may fail before anyone awaits it (that is not an unhandled rejection;
       // its error is thrown when its turn comes, or never if an earlier segment failed).
       fetching.catch(() => undefined);

@@ -51,6 +51,12 @@ export class OffscreenEngineHost implements EngineHost {
     if (await this.hasDocument()) await sendToEngine('engine.finish', { jobId });
   }
 
+  /** Opens a streamed save in the document (lib/platform/streamed-save.ts). */
+  async openSave(token: string): Promise<void> {
+    await this.ensureDocument();
+    await sendToEngine('engine.openSave', { token });
+  }
+
   private get chrome(): ChromeOffscreen {
     return browser as unknown as ChromeOffscreen;
   }

@@ -19,7 +19,7 @@
  * them can delete them: Chrome's service worker, once the offscreen document that wrote them is gone.
  */
 import type { ByteSink, ResumableSink, SourceVersion } from '../io';
-import type { OutputFile, OutputStore } from '../jobs/outputs';
+import type { CreateOutputOptions, OutputFile, OutputStore } from '../jobs/outputs';
 import { keepAsInput } from './opfs-inputs';
 
 const FILE_PREFIX = 'vidmux-job-';
@@ -163,10 +163,10 @@ export class OpfsSink implements ByteSink {
 export class OpfsOutputs implements OutputStore {
   private readonly jobs = new Map<string, { files: Set<string>; blobUrls: string[] }>();
 
-  async create(jobId: string, name: string, opts: { resumable?: boolean } = {}): Promise<OutputFile> {
+  async create(jobId: string, name: string, opts: CreateOutputOptions = {}): Promise<OutputFile> {
     const fileName = `${jobPrefix(jobId)}${name.replace(/[^\w-]/g, '')}`;
     const job = this.job(jobId);
-    if (opts.resumable) return this.createPieces(job, fileName);
+    if (opts.resumable) return this.createPieces(job, fileName, opts.onCommitted);
     job.files.add(fileName);
     const sink = await OpfsSink.create(fileName);
     return {
@@ -186,11 +186,12 @@ export class OpfsOutputs implements OutputStore {
   }
 
   /** A resumable output: an {@link OpfsPiecesSink}, published as one Blob of its pieces. */
-  private async createPieces(job: { files: Set<string>; blobUrls: string[] }, fileName: string): Promise<OutputFile> {
-    const sink = await OpfsPiecesSink.open(fileName, (piece) => job.files.add(piece));
+  private async createPieces(job: { files: Set<string>; blobUrls: string[] }, fileName: string, onCommitted?: (bytes: number) => void): Promise<OutputFile> {
+    const sink = await OpfsPiecesSink.open(fileName, (piece) => job.files.add(piece), onCommitted);
     job.files.add(`${fileName}${RECORD_SUFFIX}`);
     return {
       sink,
+      stream: fileName,
       publish: async (mimeType) => {
         const url = URL.createObjectURL(new Blob(await sink.files(), { type: mimeType }));
         job.blobUrls.push(url);
@@ -252,6 +253,9 @@ export async function removeOrphans(keep: ReadonlySet<string>): Promise<void> {
 /** Bytes per piece of a resumable output: the most a browser restart can lose of a download. */
 export const PIECE_BYTES = 16 * 1024 * 1024;
 
+/** The name of piece `index` of resumable output `name`. */
+export const pieceName = (name: string, index: number) => `${name}.p${String(index).padStart(5, '0')}`;
+
 /** The record beside a resumable output's pieces. */
 interface PiecesRecord {
   v: 1;
@@ -281,14 +285,16 @@ export class OpfsPiecesSink implements ResumableSink {
     private readonly root: FileSystemDirectoryHandle,
     private readonly name: string,
     private readonly onPiece: (name: string) => void,
+    private readonly onCommitted: (bytes: number) => void,
   ) {}
 
-  static async open(name: string, onPiece: (name: string) => void): Promise<OpfsPiecesSink> {
-    return new OpfsPiecesSink(await navigator.storage.getDirectory(), name, onPiece);
+  /** `onCommitted`: bytes from 0 in committed pieces, after each commit (a reader may take them). */
+  static async open(name: string, onPiece: (name: string) => void, onCommitted: (bytes: number) => void = () => undefined): Promise<OpfsPiecesSink> {
+    return new OpfsPiecesSink(await navigator.storage.getDirectory(), name, onPiece, onCommitted);
   }
 
   private pieceName(index: number): string {
-    return `${this.name}.p${String(index).padStart(5, '0')}`;
+    return pieceName(this.name, index);
   }
 
   /** The committed pieces, in order (once closed: the whole file). */
@@ -315,6 +321,7 @@ export class OpfsPiecesSink implements ResumableSink {
     this.end = offset;
     this.record = { v: 1, bytes: offset, pieceBytes: PIECE_BYTES, size: version.size, etag: version.etag, lastModified: version.lastModified };
     await this.writeRecord();
+    if (offset) this.onCommitted(offset);
     return { offset, unverified: false };
   }
 
@@ -355,6 +362,7 @@ export class OpfsPiecesSink implements ResumableSink {
     }
     this.closed = true;
     await this.root.removeEntry(`${this.name}${RECORD_SUFFIX}`).catch(() => undefined);
+    this.onCommitted(this.end);
   }
 
   async abort(reason?: unknown): Promise<void> {
@@ -373,6 +381,7 @@ export class OpfsPiecesSink implements ResumableSink {
       this.record.bytes = this.end;
       await this.writeRecord();
     }
+    this.onCommitted(this.end);
   }
 
   /** Deletes pieces from `index` on (left by a run that got further than its record says). */

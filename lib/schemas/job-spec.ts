@@ -126,11 +126,22 @@ export const MadeSchema = z.object({
 });
 export type Made = z.infer<typeof MadeSchema>;
 
+/** A streamed output's name in the engine's storage (OPFS): its pieces are `<file>.p00000`, ... */
+export const StreamFileSchema = z.string().regex(/^vidmux-job-[\w-]{1,120}$/);
+
 /** What the engine reports about a job, in order: progress and provider events, then ready, remote or failed. */
 export const EngineEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('progress'), progress: JobProgressSchema }),
   /** A provider is being tried (after the ones in `attempts` failed). */
   z.object({ type: z.literal('provider'), provider: ProviderIdSchema, attempts: z.array(AttemptSchema).max(8) }),
+  /**
+   * The main file is being written in order, in committed pieces (a plain copy), as `file` in the
+   * engine's storage: a browser may save it while it grows (Chrome: lib/platform/streamed-save.ts).
+   * `made` is what it will be, for its name.
+   */
+  z.object({ type: z.literal('stream'), file: StreamFileSchema, made: MadeSchema.omit({ subtitles: true }) }),
+  /** Bytes from 0 of the streamed file that are on disk for good; only ever grows within one stream. */
+  z.object({ type: z.literal('committed'), bytes: z.number().int().nonnegative() }),
   /** The file is complete and `url` serves it until released. */
   OutputSchema.extend({ type: z.literal('ready'), made: MadeSchema }),
   /** The file stays where the provider put it (the user's own bucket). */

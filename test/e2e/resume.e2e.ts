@@ -5,14 +5,14 @@
  * file equals the source. Discard of another interrupted job leaves nothing in OPFS.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoMedia } from '../fakes/demo-media';
 import { startMediaServer, type MediaServer } from '../fakes/media-server';
-import { clickVidmuxButton, downloadFrom, launchExtensionBrowser, type ExtensionBrowser } from '../harness/extension-browser';
+import { clickVidmuxButton, downloadFrom, launchExtensionBrowser, listDownloads, waitForDownloadEnd, type ExtensionBrowser } from '../harness/extension-browser';
 
 const PAD = 60 * 1024 * 1024;
 let server: MediaServer;
@@ -63,6 +63,57 @@ async function startDownload(b: ExtensionBrowser, name: string): Promise<void> {
 }
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+describe('a plain copy is saved while it is written (Chrome: no copy of the finished file)', () => {
+  it("the browser's download begins with the first piece and ends with the last; the file equals the source", async () => {
+    const downloadDir = mkdtempSync(join(tmpdir(), 'vidmux-downloads-'));
+    browser = await launchExtensionBrowser({ downloadDir });
+    const b = browser;
+    const look = await b.openExtensionPage('popup.html?tabId=999999');
+    await startDownload(b, 'Streamed clip');
+    // The download exists while the engine is still fetching: less than the file is on disk.
+    await expect.poll(async () => (await listDownloads(b)).length, { timeout: 30_000, interval: 100 }).toBe(1);
+    const [first] = await listDownloads(b);
+    const onDisk = (await opfs(look)).recordBytes;
+    expect(first!.url).toMatch(new RegExp(`^chrome-extension://${b.extensionId}/save/[0-9a-f-]{36}$`));
+    expect(first!.state).toBe('in_progress');
+    expect(onDisk).toBeLessThan(source.length / 2);
+    // It takes the bytes as they are committed, and is not complete before the job is.
+    await expect.poll(async () => (await listDownloads(b))[0]!.bytesReceived, { timeout: 30_000, interval: 100 }).toBeGreaterThan(16 * 1024 * 1024);
+    const done = await waitForDownloadEnd(b, (d) => d.id === first!.id, 60_000);
+    expect(done.state, done.error).toBe('complete');
+    expect(done.filename).toBe(join(downloadDir, 'Streamed clip.mp4'));
+    expect(sha(readFileSync(done.filename))).toBe(sha(source));
+    const popup = await b.openExtensionPage('popup.html?tabId=999999');
+    await expect.poll(() => popup.getByTestId('history-item').first().textContent()).toContain('Streamed clip.mp4');
+    await expect.poll(async () => (await opfs(popup)).names, { timeout: 10_000 }).toEqual([]);
+    await popup.close();
+  }, 120_000);
+
+  it('cancelling that download in the browser cancels the job: no file, nothing left in OPFS', async () => {
+    const downloadDir = mkdtempSync(join(tmpdir(), 'vidmux-downloads-'));
+    await browser?.close();
+    browser = await launchExtensionBrowser({ downloadDir });
+    const b = browser;
+    const look = await b.openExtensionPage('popup.html?tabId=999999');
+    server.resetStats();
+    await startDownload(b, 'Cancelled clip');
+    await expect.poll(async () => (await listDownloads(b))[0]?.bytesReceived ?? 0, { timeout: 30_000, interval: 100 }).toBeGreaterThan(0);
+    const [item] = await listDownloads(b);
+    // What the downloads page's Cancel does.
+    await b.worker.evaluate((id: number) => (globalThis as any).chrome.downloads.cancel(id), item!.id);
+    // The job ended (in the history, failed), its files are gone, and the engine stopped fetching.
+    await expect.poll(() => look.getByTestId('history-item').first().textContent(), { timeout: 15_000 }).toBe('✗ Cancelled clip.mp4');
+    await expect.poll(async () => (await opfs(look)).names, { timeout: 10_000 }).toEqual([]);
+    const fetched = () => server.requests.reduce((n, r) => n + r.bytesSent, 0);
+    const then = fetched();
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(fetched()).toBe(then);
+    expect(then).toBeLessThan(source.length);
+    expect(existsSync(downloadDir) ? readdirSync(downloadDir) : []).toEqual([]);
+    await look.close();
+  }, 120_000);
+});
 
 describe('a download survives a browser restart', () => {
   it('closed mid-download, relaunched with the same profile: Interrupted, Resume continues from disk, the file equals the source', async () => {
