@@ -18,6 +18,12 @@ export interface ByteSource {
 export interface ByteSink {
   /** Writes `data` at `position`. Writes may arrive out of order; overlapping writes are not made. */
   write(position: number, data: Uint8Array): Promise<void>;
+  /**
+   * Writes `parts` one after another from `position`, as if joined. Offered by sinks whose small
+   * writes are cheap (a file written in place from a worker), so a copy need not join the
+   * network's chunks into fresh memory first; others leave it out and get joined batches.
+   */
+  writeParts?(position: number, parts: readonly Uint8Array[]): Promise<void>;
   /** Flushes and finishes the file. Only after this resolves is the output complete. */
   close(): Promise<void>;
   /** Stops and removes whatever was written, so no partial file is ever left looking finished. */

@@ -115,3 +115,27 @@ describe('one version of the file', () => {
     expect(sink.aborted).toBe(true);
   });
 });
+
+describe('writes of a copy', () => {
+  it('a sink that takes parts gets the network chunks as they came, never joined; the file is the same', async () => {
+    class PartsSink extends MemoryFileSink {
+      calls: number[] = [];
+      async writeParts(position: number, parts: readonly Uint8Array[]): Promise<void> {
+        this.calls.push(parts.length);
+        for (const p of parts) {
+          await this.write(position, p);
+          position += p.length;
+        }
+      }
+    }
+    const client = fast();
+    const sink = new PartsSink();
+    const bytes = await copyToSink(await openRangedSource(server.fileUrl('clip.mp4'), { client, chunkSize: CHUNK, connections: 4 }), sink, { media: { what: 'the video' } });
+    expect(bytes).toBe(DATA.length);
+    expect(sha(sink.bytes)).toBe(sha(DATA));
+    expect(sink.closed).toBe(true);
+    // Batches of several chunks each went through writeParts (the first one, sniffed, is joined).
+    expect(sink.calls.length).toBeGreaterThan(0);
+    expect(sink.calls.slice(1).some((n) => n > 1)).toBe(true);
+  });
+});

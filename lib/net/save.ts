@@ -105,11 +105,13 @@ async function copyOnce(source: ByteSource, sink: ByteSink, opts: CopyOptions): 
     const flush = async () => {
       if (!checked) check();
       if (batchBytes === 0) return;
-      const data = joinBytes(batch, batchBytes);
+      const parts = batch;
+      const length = batchBytes;
       batch = [];
       batchBytes = 0;
-      await sink.write(position, data);
-      position += data.length;
+      if (sink.writeParts) await sink.writeParts(position, parts);
+      else await sink.write(position, joinBytes(parts, length));
+      position += length;
       if (version && isResumable(sink) && position - checkpointed >= CHECKPOINT_BYTES) {
         await sink.checkpoint(position, version);
         checkpointed = position;

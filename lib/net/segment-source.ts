@@ -81,6 +81,9 @@ export class SegmentedSource implements ByteSource {
   stream(start = 0, end = Infinity, signal?: AbortSignal): ReadableStream<Uint8Array> {
     const run = new SegmentRun(this.client, this.segments, this.opts, this.concurrency, this.ahead, signal);
     let at = 0; // position in the concatenation of the next byte handed out by `run`
+    // A segment's chunks as the network gave them: handed on one by one, never joined (a copy of
+    // every segment into fresh memory was the engine worker's largest cost: bench:browser's HLS).
+    let pieces: Uint8Array[] = [];
     return new ReadableStream<Uint8Array>(
       {
         pull: async (controller) => {
@@ -90,11 +93,16 @@ export class SegmentedSource implements ByteSource {
               controller.close();
               return;
             }
-            const piece = await run.next();
-            if (!piece) {
-              controller.close();
-              return;
+            if (!pieces.length) {
+              const segment = await run.next();
+              if (!segment) {
+                controller.close();
+                return;
+              }
+              pieces = segment.filter((p) => p.length > 0).reverse();
+              continue;
             }
+            const piece = pieces.pop()!;
             const from = Math.max(0, start - at);
             const to = Math.min(piece.length, end - at);
             at += piece.length;
@@ -117,7 +125,7 @@ export class SegmentedSource implements ByteSource {
  */
 class SegmentRun {
   private readonly ctrl = new AbortController();
-  private readonly pending = new Map<number, Promise<Uint8Array>>();
+  private readonly pending = new Map<number, Promise<Segment>>();
   private nextToStart = 0;
   private nextToHand = 0;
   /** Requests not yet answered whole. */
@@ -147,28 +155,28 @@ class SegmentRun {
     this.unlink = () => listeners.forEach(([s, fn]) => s.removeEventListener('abort', fn));
   }
 
-  /** The next segment's bytes, or null after the last. */
-  async next(): Promise<Uint8Array | null> {
+  /** The next segment's bytes (its chunks, in order), or null after the last. */
+  async next(): Promise<Uint8Array[] | null> {
     if (this.nextToHand >= this.segments.length) {
       this.unlink();
       return null;
     }
     this.fill();
     const index = this.nextToHand;
-    let bytes: Uint8Array;
+    let segment: Segment;
     try {
-      bytes = await this.pending.get(index)!;
+      segment = await this.pending.get(index)!;
     } catch (err) {
       this.stop(err);
       throw this.ctrl.signal.aborted && !(err instanceof VidmuxError) ? cancelledError(this.ctrl.signal) : err;
     }
     this.pending.delete(index);
-    this.waitingBytes -= bytes.length;
+    this.waitingBytes -= segment.bytes;
     this.nextToHand++;
     this.fill();
-    this.bytesDone += bytes.length;
+    this.bytesDone += segment.bytes;
     this.report(this.nextToHand === this.segments.length);
-    return bytes;
+    return segment.chunks;
   }
 
   stop(reason?: unknown): void {
@@ -190,11 +198,11 @@ class SegmentRun {
       const index = this.nextToStart++;
       this.inFlight++;
       const fetching = this.fetchSegment(index).then(
-        (bytes) => {
+        (segment) => {
           this.inFlight--;
-          this.waitingBytes += bytes.length;
+          this.waitingBytes += segment.bytes;
           this.fill();
-          return bytes;
+          return segment;
         },
         (err: unknown) => {
           this.inFlight--;
@@ -215,7 +223,7 @@ class SegmentRun {
   }
 
   /** One segment, whole: retried by the table, refreshed when its link expired, transformed. */
-  private async fetchSegment(index: number): Promise<Uint8Array> {
+  private async fetchSegment(index: number): Promise<Segment> {
     const seg = this.segments[index]!;
     const refresh = this.opts.refresh;
     const media = new MediaUrl(seg.url, refresh ? (stale, s) => refresh(index, stale, s) : undefined);
@@ -230,9 +238,12 @@ class SegmentRun {
           signal,
           retry: tracker,
         });
-        const bytes = await this.body(res, seg, max, index);
-        tracker.progressed(bytes.length, true);
-        return this.opts.transform ? await this.opts.transform(bytes, index) : bytes;
+        const segment = await this.body(res, seg, max, index);
+        tracker.progressed(segment.bytes, true);
+        if (!this.opts.transform) return segment;
+        // A transform (decryption) takes the segment whole.
+        const out = await this.opts.transform(joinBytes(segment.chunks, segment.bytes), index);
+        return { chunks: [out], bytes: out.length };
       } catch (err) {
         if (signal.aborted) throw cancelledError(signal);
         if (!(err instanceof HttpFailure)) throw err;
@@ -242,7 +253,7 @@ class SegmentRun {
   }
 
   /** Reads a segment's body, checking it is the bytes asked for. */
-  private async body(res: HttpResponse, seg: SegmentRef, max: number, index: number): Promise<Uint8Array> {
+  private async body(res: HttpResponse, seg: SegmentRef, max: number, index: number): Promise<Segment> {
     const where = describeUrl(res.url);
     let skip = 0;
     let want: number | null = null;
@@ -295,6 +306,12 @@ class SegmentRun {
     if (Number.isFinite(declared) && want === null && got < declared) {
       throw this.client.failure('truncated', 'truncated', `${where} ended segment ${index + 1} early, at byte ${got} of ${declared}.`);
     }
-    return joinBytes(chunks, got);
+    return { chunks, bytes: got };
   }
+}
+
+/** A fetched segment: its chunks as read, and their total length. */
+interface Segment {
+  chunks: Uint8Array[];
+  bytes: number;
 }

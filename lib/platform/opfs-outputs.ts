@@ -275,8 +275,13 @@ interface PiecesRecord {
  * interrupted continues from its last piece. The finished file is one Blob of the pieces: the
  * browser saves it without a copy. Writes must come in order (a plain copy: lib/net/save.ts).
  */
+/** Whether OPFS files can be written in place here (a dedicated worker's sync access handles). */
+const writesInPlace = () => typeof FileSystemFileHandle !== 'undefined' && 'createSyncAccessHandle' in FileSystemFileHandle.prototype;
+
 export class OpfsPiecesSink implements ResumableSink {
   private end = 0;
+  /** Chunks written as they came: with sync access handles each is a plain file write, no join needed. */
+  readonly writeParts?: (position: number, parts: readonly Uint8Array[]) => Promise<void>;
   private piece: { index: number; writer: OpfsWriter; written: number } | null = null;
   private record: PiecesRecord | null = null;
   private closed = false;
@@ -286,7 +291,16 @@ export class OpfsPiecesSink implements ResumableSink {
     private readonly name: string,
     private readonly onPiece: (name: string) => void,
     private readonly onCommitted: (bytes: number) => void,
-  ) {}
+  ) {
+    if (writesInPlace()) {
+      this.writeParts = async (position, parts) => {
+        for (const part of parts) {
+          await this.write(position, part);
+          position += part.length;
+        }
+      };
+    }
+  }
 
   /** `onCommitted`: bytes from 0 in committed pieces, after each commit (a reader may take them). */
   static async open(name: string, onPiece: (name: string) => void, onCommitted: (bytes: number) => void = () => undefined): Promise<OpfsPiecesSink> {

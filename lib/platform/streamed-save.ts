@@ -12,7 +12,7 @@
  * service worker serves fails without calling it (../shared/recipes.md), so the offscreen
  * document opens it in a hidden iframe ({@link openSaveFrame}); the download's name comes from
  * `downloads.onDeterminingFilename`, the only way to give one with folders to such a download.
- * The bytes are read from disk, a chunk at a time: memory stays flat whatever the size.
+ * The bytes are read from disk as the download takes them: memory stays flat whatever the size.
  *
  * Firefox keeps saving the finished file (its background page has no fetch events to serve from).
  */
@@ -22,8 +22,6 @@ import { PIECE_BYTES, pieceName } from './opfs-outputs';
 
 /** Path of the URLs the service worker serves saves at. */
 const SAVE_PATH = '/save/';
-/** Bytes read from OPFS per chunk handed to the browser's download. */
-const CHUNK_BYTES = 4 * 1024 * 1024;
 /** How long the browser may take to turn the iframe's navigation into a download. */
 const CREATED_TIMEOUT_MS = 20_000;
 
@@ -144,8 +142,12 @@ export class ServiceWorkerSaves implements StreamedSaves {
   private body(save: Save): ReadableStream<Uint8Array> {
     let position = 0;
     let root: FileSystemDirectoryHandle | null = null;
+    // The committed part of one piece being read (a Blob's stream: read from disk as the
+    // download takes it, in the browser's own chunk size), and where it ends.
+    let reading: { reader: ReadableStreamDefaultReader<Uint8Array>; end: number } | null = null;
     const forget = () => {
       for (const [token, s] of this.saves) if (s === save) this.saves.delete(token);
+      void reading?.reader.cancel().catch(() => undefined);
     };
     return new ReadableStream<Uint8Array>(
       {
@@ -156,17 +158,25 @@ export class ServiceWorkerSaves implements StreamedSaves {
               controller.error(new Error('The save was abandoned.'));
               return;
             }
+            if (reading) {
+              const { done, value } = await reading.reader.read();
+              if (!done) {
+                position += value.length;
+                controller.enqueue(value);
+                return;
+              }
+              if (position !== reading.end) throw new Error(`a piece of the save ended at ${position}, short of ${reading.end}`);
+              reading = null;
+              continue;
+            }
             if (position < save.committed) {
               const index = Math.floor(position / PIECE_BYTES);
-              const upTo = Math.min(save.committed, (index + 1) * PIECE_BYTES, position + CHUNK_BYTES);
+              const end = Math.min(save.committed, (index + 1) * PIECE_BYTES);
               root ??= await navigator.storage.getDirectory();
               const piece = await (await root.getFileHandle(pieceName(save.file, index))).getFile();
               const from = position - index * PIECE_BYTES;
-              const bytes = new Uint8Array(await piece.slice(from, from + (upTo - position)).arrayBuffer());
-              if (bytes.length !== upTo - position) throw new Error(`piece ${index} of the save is shorter than committed`);
-              position = upTo;
-              controller.enqueue(bytes);
-              return;
+              reading = { reader: piece.slice(from, from + (end - position)).stream().getReader(), end };
+              continue;
             }
             if (save.end !== null && position >= save.end) {
               forget();
