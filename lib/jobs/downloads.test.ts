@@ -359,8 +359,11 @@ class FakeStreamedSaves implements StreamedSaves {
   async start(jobId: string, file: string, filename: string, mimeType: string) {
     this.calls.push(`start ${jobId} ${file} ${filename} ${mimeType}`);
     if (this.refuse) throw new Error('the browser did not start the download');
+    await this.gate;
     return this.downloads.start(`chrome-extension://x/save/${jobId}`, filename);
   }
+  /** When set, `start` waits for it (the browser is slow to begin the download). */
+  gate: Promise<void> | null = null;
   committed(jobId: string, bytes: number) {
     this.calls.push(`committed ${jobId} ${bytes}`);
   }
@@ -443,6 +446,21 @@ describe('DownloadService: saves streamed while the engine writes (Chrome)', () 
     await service.refresh('job1');
     expect(engine.cancelled).toEqual(['job1']);
     expect(store.get('job1')!.progress.stage).toBe('cancelled');
+  });
+
+  it('a small file ready before the browser began its streamed download is saved by that download (no second one)', async () => {
+    const { store, browser, service, saves } = streamedSetup();
+    let open = () => {};
+    saves.gate = new Promise<void>((r) => (open = r));
+    await service.start(req);
+    const announced = service.onEngineEvent('job1', stream());
+    const readyHandled = service.onEngineEvent('job1', ready('blob:chrome-extension://x/1', 10));
+    open();
+    await Promise.all([announced, readyHandled]);
+    expect(browser.started).toEqual([{ url: 'chrome-extension://x/save/job1', filename: 'Clip - one.mp4' }]);
+    expect(browser.cancelled).toEqual([]);
+    expect(saves.calls.at(-1)).toBe('end job1 10');
+    expect(store.get('job1')).toMatchObject({ downloadId: 1, progress: { stage: 'saving' } });
   });
 
   it('a streamed download that broke, or never started, falls back to saving the finished file', async () => {

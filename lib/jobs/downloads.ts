@@ -87,6 +87,12 @@ export interface DownloadServiceOptions {
   keepForReel?(job: Job): Promise<boolean>;
 }
 
+/** A job's streamed save: its browser download, once the browser began it (`started`). */
+interface StreamEntry {
+  downloadId: number | null;
+  started: Promise<void>;
+}
+
 /**
  * The stages of a job whose bytes are in the engine: it dies with the engine. Not `saving`: Chrome's
  * download of the engine's blob URL holds the file's data from its start, and finishes even once
@@ -130,7 +136,7 @@ export class DownloadService {
   private meters = new Map<string, ProgressMeter>();
   private timer: ReturnType<typeof setInterval> | null = null;
   /** Streamed saves of jobs still in the engine: their browser download (null until it exists). */
-  private streams = new Map<string, { downloadId: number | null }>();
+  private streams = new Map<string, StreamEntry>();
 
   constructor(
     private readonly store: JobStore,
@@ -255,33 +261,40 @@ export class DownloadService {
   private async startStream(job: Job, event: Extract<EngineEvent, { type: 'stream' }>): Promise<void> {
     const saves = this.backend.streamed;
     if (!saves) return;
-    // An earlier provider's attempt is over.
-    await this.abandonStream(job.id);
     const { title, filename } = mainFileName({ template: job.filenameTemplate, title: job.title, pageUrl: job.pageUrl, sourceUrl: job.sourceUrl, made: event.made });
     this.store.update(job.id, { title, filename });
-    const entry: { downloadId: number | null } = { downloadId: null };
+    let settle = () => {};
+    const entry: StreamEntry = { downloadId: null, started: new Promise<void>((resolve) => (settle = resolve)) };
+    // Set before anything is awaited: the job's next events (a small file's `ready`) find it.
+    const earlier = this.streams.get(job.id);
     this.streams.set(job.id, entry);
+    // An earlier provider's attempt is over (its save is dropped by `start`; one still starting
+    // cancels its own download when it finds itself replaced).
+    if (earlier?.downloadId != null) await this.backend.cancel(earlier.downloadId);
     let downloadId: number;
     try {
       downloadId = await saves.start(job.id, event.file, filename, mimeTypeFor(event.made.container));
     } catch {
       // No streamed save: the finished file is saved as usual.
       if (this.streams.get(job.id) === entry) this.streams.delete(job.id);
-      return;
-    }
-    if (this.streams.get(job.id) !== entry) {
-      // The job ended (or moved on) while the browser started it.
-      await this.backend.cancel(downloadId);
+      settle();
       return;
     }
     entry.downloadId = downloadId;
+    settle();
+    if (this.streams.get(job.id) !== entry) {
+      // The job ended (or moved on) while the browser started it.
+      await this.backend.cancel(downloadId);
+    }
   }
 
   /** A job's streamed download, if it is still going (or done); a broken one is dropped. */
   private async liveStream(jobId: string): Promise<number | null> {
     const stream = this.streams.get(jobId);
-    this.streams.delete(jobId);
     if (!stream) return null;
+    // A small file can be ready before the browser has begun its download: that one still saves it.
+    await stream.started;
+    this.streams.delete(jobId);
     const state = stream.downloadId === null ? null : await this.backend.get(stream.downloadId).catch(() => null);
     if (state?.state === 'in_progress') return stream.downloadId;
     this.backend.streamed?.end(jobId, null);
