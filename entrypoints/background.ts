@@ -29,22 +29,23 @@ export default defineBackground(() => {
   // Chrome saves a plain copy while it is written (lib/platform/streamed-save.ts says why).
   const saves = offscreen ? new ServiceWorkerSaves((token) => offscreen.openSave(token)) : null;
   if (saves) serveSaves(saves);
-  const engine: EngineHost =
-    offscreen ??
-    new InProcessEngineHost(async () => {
-      const [{ JobRunner }, { OpfsOutputs }, { OpfsInputs }] = await Promise.all([
-        import('@/lib/jobs/job-runner'),
-        import('@/lib/platform/opfs-outputs'),
-        import('@/lib/platform/opfs-inputs'),
-      ]);
-      void new OpfsInputs().sweep().catch(() => undefined);
-      return new JobRunner({
-        providers: (spec) => createProviders(spec.providers, { http: spec.limits ? http.withLimits(spec.limits) : http, tornadoStorage: spec.tornadoStorage, connections: spec.connections }),
-        outputs: new OpfsOutputs(),
-        reels: { maker: (reel) => new VidioProvider({ apiKey: reel.apiKey, baseUrl: reel.baseUrl, contract: reel.contract, http }), inputs: new OpfsInputs() },
-        emit: (jobId, event) => void app?.onEngineEvent(jobId, event),
-      });
-    });
+  // The ternary on FIREFOX (a build-time constant) is what leaves Firefox's engine out of Chrome's bundle.
+  const engine: EngineHost = import.meta.env.FIREFOX
+    ? new InProcessEngineHost(async () => {
+        const [{ JobRunner }, { OpfsOutputs }, { OpfsInputs }] = await Promise.all([
+          import('@/lib/jobs/job-runner'),
+          import('@/lib/platform/opfs-outputs'),
+          import('@/lib/platform/opfs-inputs'),
+        ]);
+        void new OpfsInputs().sweep().catch(() => undefined);
+        return new JobRunner({
+          providers: (spec) => createProviders(spec.providers, { http: spec.limits ? http.withLimits(spec.limits) : http, tornadoStorage: spec.tornadoStorage, connections: spec.connections }),
+          outputs: new OpfsOutputs(),
+          reels: { maker: (reel) => new VidioProvider({ apiKey: reel.apiKey, baseUrl: reel.baseUrl, contract: reel.contract, http }), inputs: new OpfsInputs() },
+          emit: (jobId, event) => void app?.onEngineEvent(jobId, event),
+        });
+      })
+    : offscreen!;
 
   app = createBackground({
     loadSettings,

@@ -142,6 +142,21 @@ describe('DownloadService', () => {
     expect(asked).toEqual(['Clip - one.mp4']);
   });
 
+  it('two refreshes that see the download complete at once finish the job once: kept as a reel input once, released once', async () => {
+    const store = new JobStore();
+    const browser = new FakeBrowserDownloads();
+    const engine = new RecordingEngine();
+    const service = new DownloadService(store, browser, engine, { pollMs: 60_000, newId: () => 'job1', keepForReel: async () => true });
+    services.push(service);
+    await service.start(req);
+    await service.onEngineEvent('job1', ready('blob:chrome-extension://x/1', 1000));
+    browser.set(1, { bytesReceived: 1000, state: 'complete' });
+    await Promise.all([service.refresh('job1'), service.refresh('job1'), service.refresh()]);
+    expect(store.get('job1')!.progress.stage).toBe('done');
+    expect(engine.kept).toEqual([['job1', 'saved-job1']]);
+    expect(engine.released).toEqual(['job1']);
+  });
+
   it('a job waiting on choices goes on with the one picked; a pick it did not offer, or a job not waiting, is refused', async () => {
     const { store, engine, service } = setup();
     await service.start(req);

@@ -455,6 +455,9 @@ export class DownloadService {
       // Done only when the files beside it (subtitles) are on disk too.
       const extras = await Promise.all(job.extraDownloadIds.map((id) => this.backend.get(id).catch(() => null)));
       if (extras.some((e) => e?.state === 'in_progress')) return;
+      // Two refreshes may see the end at once (a streamed save completes as `ready` is handled):
+      // only the first finishes the job (kept as a reel input once, released once).
+      if (this.finishedMeanwhile(job.id)) return;
       this.meters.delete(job.id);
       meter.setTotal(state.bytesReceived);
       const extraFiles = extras.filter((e): e is DownloadState => e?.state === 'complete').map((e) => e.filename);
@@ -462,11 +465,18 @@ export class DownloadService {
       const keep = this.opts.keepForReel ? await this.opts.keepForReel(this.store.get(job.id)!).catch(() => false) : false;
       if (keep) return this.engine.release(job.id, keptInputId(job.id));
     } else {
+      if (this.finishedMeanwhile(job.id)) return;
       this.meters.delete(job.id);
       const code = state.error === 'USER_CANCELED' ? 'cancelled' : 'download_failed';
       this.store.fail(job.id, { code, message: code === 'cancelled' ? 'Cancelled.' : `Saving failed: ${this.backend.describeInterrupt(state.error)}.` });
     }
     await this.engine.release(job.id);
+  }
+
+  /** Whether job `id` ended (or went) while a refresh of it was waiting for the browser. */
+  private finishedMeanwhile(id: string): boolean {
+    const now = this.store.get(id);
+    return !now || FINISHED_STAGES.has(now.progress.stage);
   }
 
   private savingJobs(): Job[] {
