@@ -288,18 +288,19 @@ export class DownloadService {
     }
   }
 
-  /** A job's streamed download, if it is still going (or done); a broken one is dropped. */
+  /** A job's streamed download, if it is still going; a broken one is dropped. */
   private async liveStream(jobId: string): Promise<number | null> {
     const stream = this.streams.get(jobId);
     if (!stream) return null;
     // A small file can be ready before the browser has begun its download: that one still saves it.
     await stream.started;
-    this.streams.delete(jobId);
     const state = stream.downloadId === null ? null : await this.backend.get(stream.downloadId).catch(() => null);
-    if (state?.state === 'in_progress') return stream.downloadId;
-    this.backend.streamed?.end(jobId, null);
-    if (stream.downloadId !== null) await this.backend.cancel(stream.downloadId);
-    return null;
+    if (state?.state !== 'in_progress') {
+      await this.abandonStream(jobId);
+      return null;
+    }
+    this.streams.delete(jobId);
+    return stream.downloadId;
   }
 
   /** Ends a job's streamed download that will never complete: cancelled, so nothing partial stays. */
@@ -318,13 +319,8 @@ export class DownloadService {
   private async refreshStream(job: Job, downloadId: number): Promise<void> {
     const state = await this.backend.get(downloadId).catch(() => null);
     if (state?.state === 'in_progress') return;
-    if (state?.state === 'interrupted' && state.error === 'USER_CANCELED') {
-      await this.cancel(job.id);
-      return;
-    }
-    this.streams.delete(job.id);
-    this.backend.streamed?.end(job.id, null);
-    if (state?.state === 'interrupted') await this.backend.cancel(downloadId);
+    if (state?.state === 'interrupted' && state.error === 'USER_CANCELED') await this.cancel(job.id);
+    else await this.abandonStream(job.id);
   }
 
   /** Cancels a job wherever it is: in the engine or in the browser's downloads. */

@@ -86,10 +86,7 @@ export async function runJob(spec: JobSpec, deps: RunJobDeps): Promise<{ outcome
       let trying: { provider: Provider; attempts: Made['attempts'] } | null = null;
       const select = (info: MediaInfo) => {
         const selection = selectionFor(info, spec);
-        if (trying) {
-          const { format } = selection;
-          making = { provider: trying.provider.id, title: info.title, container: format.container, height: format.height, mediaId: null, attempts: [...trying.attempts, { provider: trying.provider.id, error: null }] };
-        }
+        if (trying) making = madeBy(trying.provider, info, selection.format, [...trying.attempts, { provider: trying.provider.id, error: null }]);
         return selection;
       };
       const outcome = await downloadWithFallback(spec.url, providers, select, ctx, {
@@ -107,7 +104,7 @@ export async function runJob(spec: JobSpec, deps: RunJobDeps): Promise<{ outcome
       provider = outcome.provider;
       result = outcome.result;
       format = outcome.selection.format;
-      made = { provider: provider.id, title: outcome.info.title, container: format.container, height: format.height, mediaId: null, attempts: outcome.attempts };
+      made = madeBy(provider, outcome.info, format, outcome.attempts);
     }
     if (deps.signal.aborted) throw cancelledError(deps.signal);
     if (result.remoteLocation) {
@@ -120,6 +117,11 @@ export async function runJob(spec: JobSpec, deps: RunJobDeps): Promise<{ outcome
     if (deps.signal.aborted) throw cancelledError(deps.signal);
     throw err;
   }
+}
+
+/** What a provider makes of `info` in `format` (its name comes from this), after `attempts`. */
+function madeBy(provider: Provider, info: MediaInfo, format: Format, attempts: Made['attempts']): Omit<Made, 'subtitles'> {
+  return { provider: provider.id, title: info.title, container: format.container, height: format.height, mediaId: null, attempts };
 }
 
 /**

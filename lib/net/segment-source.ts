@@ -50,7 +50,7 @@ export interface SegmentedSourceOptions {
 
 const DEFAULT_MAX_SEGMENT_BYTES = 256 * 1024 * 1024;
 /** Bytes of fetched segments waiting to be handed on, past which no further segment starts. */
-export const AHEAD_BYTES = 64 * 1024 * 1024;
+const AHEAD_BYTES = 64 * 1024 * 1024;
 
 export class SegmentedSource implements ByteSource {
   readonly size = null;

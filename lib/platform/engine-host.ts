@@ -1,6 +1,6 @@
 /**
- * Where the background's jobs run: the {@link EngineHost}s. The background itself never holds
- * media bytes in Chrome; Firefox has no offscreen documents, and its background page (which has a
+ * Where the background's jobs run: the {@link EngineHost}s. The background itself never makes a
+ * file in Chrome (it only relays a streamed save's pieces from disk: streamed-save.ts); Firefox has no offscreen documents, and its background page (which has a
  * DOM and OPFS) is the engine.
  */
 import { browser } from 'wxt/browser';

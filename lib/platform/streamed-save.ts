@@ -13,6 +13,9 @@
  * document opens it in a hidden iframe ({@link openSaveFrame}); the download's name comes from
  * `downloads.onDeterminingFilename`, the only way to give one with folders to such a download.
  * The bytes are read from disk as the download takes them: memory stays flat whatever the size.
+ * This is the one place Chrome's service worker touches media bytes (it only relays them; only a
+ * service worker can answer the frame's request). If Chrome stops the worker mid-save, the
+ * download breaks and the background saves the finished file instead (lib/jobs/downloads.ts).
  *
  * Firefox keeps saving the finished file (its background page has no fetch events to serve from).
  */
