@@ -18,10 +18,12 @@
  * Ideal: bytes / (cap x 4): every connection busy from start to end, nothing else.
  *
  * Per save, also: the peak memory (PSS, so shared pages count once) of the whole Chromium process
- * tree above its idle baseline just before the click, sampled from /proc every 200 ms; and the
- * event-loop delay of the page with the button while the save runs (a 10 ms interval timer's
- * lateness; p99). Rounds interleave ours and the baseline; medians of `--runs` (default 3) after
- * one untimed warm-up of each. Needs `npm run build` first, and curl.
+ * tree above its idle baseline just before the click, sampled from /proc every 200 ms (on a worker
+ * thread, bench/proc-sampler.ts: the server shares this event loop); the event-loop delay of the
+ * page with the button while the save runs (a 10 ms interval timer's lateness; p99); and, from
+ * the server's request log, how busy the connections were (ours and the baseline's), which is
+ * what separates a save from the ideal. Rounds interleave ours and the baseline; medians of
+ * `--runs` (default 3) after one untimed warm-up of each. Needs `npm run build` first, and curl.
  */
 import { execFile, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
@@ -30,6 +32,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import { startDemoSite, type DemoSite } from '../test/fakes/demo-site';
+import type { StreamRequest, StreamServer } from '../test/fakes/stream-server';
+import { ProcSampler } from './proc-sampler';
 import { ffmpegPath, ffprobeJson } from '../test/fixtures/ffmpeg';
 import { clickVidmuxButton, launchExtensionBrowser, listDownloads, type ExtensionBrowser } from '../test/harness/extension-browser';
 
@@ -196,69 +200,9 @@ function curlRanges(url: string, size: number, n: number, out: string): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Measuring the browser.
-
-/** Every process of the Chromium that uses `userDataDir`: the browser and its descendants. */
-function chromiumTree(userDataDir: string): number[] {
-  const parents = new Map<number, number>();
-  let root = -1;
-  for (const d of readdirSync('/proc')) {
-    const pid = Number(d);
-    if (!Number.isInteger(pid)) continue;
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      parents.set(pid, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-      if (root < 0 && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(`--user-data-dir=${userDataDir}`) && !readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--type=')) root = pid;
-    } catch {
-      // gone meanwhile
-    }
-  }
-  if (root < 0) return [];
-  const tree = [root];
-  for (let i = 0; i < tree.length; i++) for (const [pid, ppid] of parents) if (ppid === tree[i]) tree.push(pid);
-  return tree;
-}
-
-/** What a Chromium process is, from its command line: browser, extension renderer, page renderer, network... */
-function kindOf(pid: number): string {
-  const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-  const type = /--type=([a-z-]+)/.exec(cmd)?.[1] ?? 'browser';
-  const sub = /--utility-sub-type=([\w.]+)/.exec(cmd)?.[1]?.split('.').pop();
-  return type === 'renderer' ? (cmd.includes('--extension-process') ? 'extension renderer' : 'page renderer') : sub ? `${type} (${sub})` : type;
-}
-
-/** PSS in MB of a process tree by kind (shared pages split among their sharers: the tree's real cost). */
-function pssByKind(pids: number[]): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const pid of pids) {
-    try {
-      const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
-      if (m) out.set(kindOf(pid), (out.get(kindOf(pid)) ?? 0) + Number(m[1]) / 1024);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
-}
+// Measuring the browser: bench/proc-sampler.ts, off this thread.
 
 const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
-
-/** CPU seconds so far of each process of the tree, by kind (browser, extension renderer, page renderer, network, gpu...). */
-function cpuByKind(pids: number[]): Map<string, number> {
-  const tick = 100; // USER_HZ on Linux
-  const out = new Map<string, number>();
-  for (const pid of pids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const kind = kindOf(pid);
-      out.set(kind, (out.get(kind) ?? 0) + (Number(f[11]) + Number(f[12])) / tick);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
-}
 
 interface Save {
   seconds: number;
@@ -267,14 +211,30 @@ interface Save {
   peakMb: number;
   lagP99: number;
   file: string;
-  /** CPU seconds spent during the save, by process kind (and `server`: this process, which serves). */
+  /** CPU seconds spent during the save, by process kind (and this process, which serves and samples). */
   cpu: Map<string, number>;
   /** Each kind's own peak PSS over its idle PSS, MB. */
   peakByKind: Map<string, number>;
+  /** Where the network time went, from the server's log of the media requests. */
+  net: { first: number; last: number; busy: number; requests: number; maxConcurrent: number };
+}
+
+/**
+ * The media requests of one save from the server's log: when the first came and the last ended
+ * (seconds after the click), and how busy the connections were in between (summed response time /
+ * (span x connections)): what separates a save from the ideal besides the end.
+ */
+function networkUse(log: readonly StreamRequest[], t0: number): Save['net'] {
+  const media = log.filter((r) => r.method === 'GET' && /\.(ts|mp4|m4s|m4a)$/.test(r.path) && r.bytesSent > 0);
+  if (!media.length) return { first: NaN, last: NaN, busy: NaN, requests: 0, maxConcurrent: 0 };
+  const first = Math.min(...media.map((r) => r.startedAt));
+  const last = Math.max(...media.map((r) => r.endedAt ?? performance.now()));
+  const sum = media.reduce((n, r) => n + ((r.endedAt ?? last) - r.startedAt), 0);
+  return { first: (first - t0) / 1000, last: (last - t0) / 1000, busy: sum / ((last - first) * CONNECTIONS), requests: media.length, maxConcurrent: Math.max(...media.map((r) => r.concurrent)) };
 }
 
 /** One save: open the page, let the player start, then click and wait for the browser's download. */
-async function saveOnce(b: ExtensionBrowser, userDataDir: string, url: string): Promise<Save> {
+async function saveOnce(b: ExtensionBrowser, procs: ProcSampler, url: string, streams: StreamServer): Promise<Save> {
   const page: Page = await b.context.newPage();
   try {
     await page.goto(url);
@@ -296,7 +256,7 @@ async function saveOnce(b: ExtensionBrowser, userDataDir: string, url: string): 
     }
     const idleSamples: Array<Map<string, number>> = [];
     for (let i = 0; i < 5; i++) {
-      idleSamples.push(pssByKind(chromiumTree(userDataDir)));
+      idleSamples.push(await procs.pss());
       await page.waitForTimeout(200);
     }
     const idle = median(idleSamples.map(total));
@@ -314,14 +274,15 @@ async function saveOnce(b: ExtensionBrowser, userDataDir: string, url: string): 
       }, 10);
     });
     const before = new Set((await listDownloads(b)).map((d) => d.id));
+    streams.resetLog();
     const t0 = performance.now();
-    const cpu0 = cpuByKind(chromiumTree(userDataDir));
+    const cpu0 = await procs.cpu();
     const server0 = process.cpuUsage();
     await clickVidmuxButton(page);
     let peak = 0;
     let downloadStart = NaN;
     for (;;) {
-      const now = pssByKind(chromiumTree(userDataDir));
+      const now = await procs.pss();
       peak = Math.max(peak, total(now));
       for (const [k, v] of now) peakByKind.set(k, Math.max(peakByKind.get(k) ?? -Infinity, v - (idleByKind.get(k) ?? 0)));
       const mine = (await listDownloads(b)).filter((d) => !before.has(d.id));
@@ -335,11 +296,11 @@ async function saveOnce(b: ExtensionBrowser, userDataDir: string, url: string): 
           clearInterval(w.lagTimer);
           return w.lags;
         });
-        const cpu = cpuByKind(chromiumTree(userDataDir));
+        const cpu = await procs.cpu();
         for (const [k, v] of cpu) cpu.set(k, v - (cpu0.get(k) ?? 0));
         const server = process.cpuUsage(server0);
-        cpu.set('server (this process)', (server.user + server.system) / 1e6);
-        return { seconds, downloadStart, peakMb: peak - idle, lagP99: quantile(lags, 0.99), file: done.filename, cpu, peakByKind };
+        cpu.set('bench process (server, sampler)', (server.user + server.system) / 1e6);
+        return { seconds, downloadStart, peakMb: peak - idle, lagP99: quantile(lags, 0.99), file: done.filename, cpu, peakByKind, net: networkUse(streams.requests, t0) };
       }
       const failed = await page.locator('vidmux-download').getAttribute('data-state');
       if (failed === 'failed') throw new Error(`the save failed: ${await page.locator('vidmux-download').getAttribute('title')}`);
@@ -398,26 +359,31 @@ async function main(): Promise<void> {
   const downloads = join(work, 'downloads');
   mkdirSync(downloads, { recursive: true });
   const browser = await launchExtensionBrowser({ userDataDir, downloadDir: downloads });
+  const procs = new ProcSampler(userDataDir);
   const results = new Map<ScenarioId, { ours: Save[]; base: number[] }>();
   try {
     for (const s of scenarios) results.set(s.id, { ours: [], base: [] });
     for (let round = 0; round <= runs; round++) {
       for (const s of scenarios) {
         const r = results.get(s.id)!;
-        const ours = await saveOnce(browser, userDataDir, `${site.url}${s.page}`);
+        const ours = await saveOnce(browser, procs, `${site.url}${s.page}`, site.streams);
         if (round === 0) {
           // Once, untimed: the saved file is a real MP4 of the whole length.
           const probe = await ffprobeJson(ours.file);
           log(`  ${s.id}: saved ${(statSync(ours.file).size / MB).toFixed(0)} MB, ${Number(probe.format.duration).toFixed(0)} s, ${probe.streams.map((x: { codec_name: string }) => x.codec_name).join('+')}`);
         }
         rmSync(ours.file, { force: true });
+        site.streams.resetLog();
         const t0 = performance.now();
         await s.baseline(site.url, work);
         const base = (performance.now() - t0) / 1000;
+        const bn = networkUse(site.streams.requests, t0);
         rmSync(join(work, 'out.mp4'), { force: true });
         for (const f of ['v.mp4', 'a.mp4', 'all.ts']) rmSync(join(work, f), { force: true });
         log(`${round === 0 ? 'warm-up' : `round ${round}`} ${s.id}: ours ${ours.seconds.toFixed(1)} s (+${ours.peakMb.toFixed(0)} MB, lag p99 ${ours.lagP99.toFixed(0)} ms), baseline ${base.toFixed(1)} s`);
         log(`  the browser's download began ${ours.downloadStart.toFixed(1)} s after the click, ${(ours.seconds - ours.downloadStart).toFixed(1)} s before the file was complete`);
+        const n = ours.net;
+        log(`  network: first media request ${n.first.toFixed(1)} s after the click, last response ended at ${n.last.toFixed(1)} s; ${n.requests} requests, connections busy ${(n.busy * 100).toFixed(0)}% in between, at most ${n.maxConcurrent} at once; the baseline's: ${bn.first.toFixed(1)} s to ${bn.last.toFixed(1)} s, busy ${(bn.busy * 100).toFixed(0)}%`);
         log(`  peak memory over idle by process: ${[...ours.peakByKind].filter(([, v]) => v >= 5).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} +${v.toFixed(0)} MB`).join(', ')}`);
         log(`  CPU during the save: ${[...ours.cpu].filter(([, v]) => v >= 0.5).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')}`);
         if (round > 0) {
@@ -427,6 +393,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
+    await procs.close();
     await browser.close();
     await site.close();
   }
