@@ -183,6 +183,10 @@ export interface HttpResponse {
   readonly headers: Headers;
   /** The URL that was actually requested (after refreshes). */
   readonly url: string;
+  /**
+   * The body. A byte stream where the platform's is one (browsers, Node): a reader in `byob` mode
+   * then reads straight into the caller's buffer (no chunk allocated per read).
+   */
   readonly body: ReadableStream<Uint8Array>;
   /** Drops the body and frees the connection. */
   cancel(): Promise<void>;
@@ -456,7 +460,9 @@ export class HttpClient {
     }
 
     const source = res.body;
-    const reader = source?.getReader();
+    // The platform's body as a byte stream, when it is one: a BYOB read of ours is passed on to it.
+    const bytes = source !== null && isByteStream(source);
+    let reader: ReadableStreamDefaultReader<Uint8Array> | ReadableStreamBYOBReader | undefined;
     const stallTimeoutMs = stallMs;
     const slow = new LowSpeedWatch(this.shared.lowSpeed);
     let tooSlow = false;
@@ -471,49 +477,55 @@ export class HttpClient {
       }
       return this.classifyBodyError(err, url);
     };
+    const pull = async (controller: ReadableStreamDefaultController<Uint8Array> | ReadableByteStreamController) => {
+      if (!source) {
+        finish();
+        controller.close();
+        return;
+      }
+      const stallTimer = setTimeout(() => {
+        why = 'stalled';
+        ctrl.abort();
+      }, stallTimeoutMs);
+      try {
+        const asked = performance.now();
+        // A BYOB read of ours goes to the platform's stream as one (the reader's mode is fixed by
+        // the first read); any other read is a chunk enqueued (a byte stream copies it into a
+        // pending BYOB read).
+        const into = bytes ? (controller as ReadableByteStreamController).byobRequest : null;
+        reader ??= into ? source.getReader({ mode: 'byob' }) : source.getReader();
+        const { done, value } = into && reader instanceof ReadableStreamBYOBReader ? await reader.read(into.view as Uint8Array<ArrayBuffer>) : await (reader as ReadableStreamDefaultReader<Uint8Array>).read();
+        if (done) {
+          finish();
+          controller.close();
+          // A BYOB read still waiting is answered with nothing (the stream is done).
+          if (into) (controller as ReadableByteStreamController).byobRequest?.respond(0);
+        } else {
+          if (slow.add(performance.now() - asked, value.length)) {
+            tooSlow = true;
+            ctrl.abort();
+            throw new Error('too slow');
+          }
+          if (into && reader instanceof ReadableStreamBYOBReader) into.respondWithNewView(value as Uint8Array<ArrayBuffer>);
+          else controller.enqueue(value as Uint8Array<ArrayBuffer>);
+        }
+      } catch (err) {
+        finish();
+        controller.error(classifyBodyError(err));
+      } finally {
+        clearTimeout(stallTimer);
+      }
+    };
+    const cancel = async (reason: unknown) => {
+      finish();
+      ctrl.abort();
+      await (reader ?? source)?.cancel(reason).catch(() => {});
+    };
     // highWaterMark 0: read from the network only when our consumer asks, so a slow consumer
     // is not mistaken for a stalled server and nothing piles up here.
-    const body = new ReadableStream<Uint8Array>(
-      {
-        async pull(controller) {
-          if (!reader) {
-            finish();
-            controller.close();
-            return;
-          }
-          const stallTimer = setTimeout(() => {
-            why = 'stalled';
-            ctrl.abort();
-          }, stallTimeoutMs);
-          try {
-            const asked = performance.now();
-            const { done, value } = await reader.read();
-            if (done) {
-              finish();
-              controller.close();
-            } else {
-              if (slow.add(performance.now() - asked, value.length)) {
-                tooSlow = true;
-                ctrl.abort();
-                throw new Error('too slow');
-              }
-              controller.enqueue(value);
-            }
-          } catch (err) {
-            finish();
-            controller.error(classifyBodyError(err));
-          } finally {
-            clearTimeout(stallTimer);
-          }
-        },
-        async cancel(reason) {
-          finish();
-          ctrl.abort();
-          await reader?.cancel(reason).catch(() => {});
-        },
-      },
-      { highWaterMark: 0 },
-    );
+    const body: ReadableStream<Uint8Array> = bytes
+      ? (new ReadableStream({ type: 'bytes', pull, cancel }, { highWaterMark: 0 }) as ReadableStream<Uint8Array>)
+      : new ReadableStream<Uint8Array>({ pull, cancel }, { highWaterMark: 0 });
 
     return {
       status: res.status,
@@ -719,4 +731,14 @@ export function errorText(err: unknown): string {
   const cause = err.cause instanceof Error ? err.cause : undefined;
   const code = (cause as { code?: string } | undefined)?.code;
   return cause ? `${cause.message}${code ? ` (${code})` : ''}` : err.message;
+}
+
+/** Whether `stream` is a byte stream (a reader in `byob` mode can be had; nothing is locked). */
+function isByteStream(stream: ReadableStream<Uint8Array>): boolean {
+  try {
+    stream.getReader({ mode: 'byob' }).releaseLock();
+    return true;
+  } catch {
+    return false;
+  }
 }

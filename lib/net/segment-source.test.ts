@@ -1,5 +1,8 @@
 /** Segmented tracks over real HTTP (the fault-injecting media server), byte for byte. */
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startMediaServer, type MediaServer } from '../../test/fakes/media-server';
 import type { Progress } from '../progress';
@@ -121,6 +124,51 @@ describe('SegmentedSource', () => {
 
   it('refuses a segment larger than a segment can be', async () => {
     await expect(readAll(new SegmentedSource(files(), { client: client(), maxSegmentBytes: 21_000 }).stream())).rejects.toMatchObject({ code: 'bad_response', message: /more than a segment can be/ });
+  });
+
+  it('reads a segment of known length into one buffer (a BYOB read of the byte-stream body), still exact', async () => {
+    // Paced: the server sends each segment in 16 KB slices, the network's chunks.
+    const reader = new SegmentedSource(files(() => ({ cap: 2_000_000 })), { client: client(), concurrency: 2 }).stream().getReader();
+    for (const part of PARTS) {
+      const { value } = await reader.read();
+      expect(value).toEqual(new Uint8Array(part));
+      // The segment's own buffer, exactly its length: not a chunk of the network's.
+      expect(value!.byteOffset).toBe(0);
+      expect(value!.buffer.byteLength).toBe(part.length);
+    }
+    expect((await reader.read()).done).toBe(true);
+  });
+
+  it('reads chunk by chunk, exact, a body whose length is not its Content-Length (gzip) or that is not a byte stream', async () => {
+    // Content-Length counts the gzip bytes; fetch hands on the decoded bytes: longer (zeros
+    // compress), or shorter (random bytes do not).
+    const long = Buffer.concat([WHOLE, Buffer.alloc(300_000)]);
+    const gzipServer = createServer((req, res) => {
+      const gz = gzipSync(req.url === '/long.ts' ? long : WHOLE);
+      res.writeHead(200, { 'content-encoding': 'gzip', 'content-length': String(gz.length) }).end(gz);
+    });
+    await new Promise<void>((r) => gzipServer.listen(0, '127.0.0.1', r));
+    try {
+      const at = `http://127.0.0.1:${(gzipServer.address() as AddressInfo).port}`;
+      expect(await readAll(new SegmentedSource([{ url: `${at}/long.ts`, range: null }], { client: client() }).stream())).toEqual(long);
+      expect(await readAll(new SegmentedSource([{ url: `${at}/whole.ts`, range: null }], { client: client() }).stream())).toEqual(WHOLE);
+    } finally {
+      gzipServer.close();
+    }
+    const one: SegmentRef[] = [{ url: 'http://127.0.0.1:1/whole.ts', range: null }];
+    // A body that is a plain (not byte) stream of chunks.
+    const plain: typeof fetch = async () => {
+      let at = 0;
+      const body = new ReadableStream<Uint8Array>({
+        pull(c) {
+          if (at >= WHOLE.length) return c.close();
+          c.enqueue(new Uint8Array(WHOLE.subarray(at, at + 7_000)));
+          at += 7_000;
+        },
+      });
+      return new Response(body, { headers: { 'content-length': String(WHOLE.length) } });
+    };
+    expect(await readAll(new SegmentedSource(one, { client: new HttpClient({ fetch: plain, sleep: async () => undefined }) }).stream())).toEqual(WHOLE);
   });
 
   it('stops every fetch when cancelled', async () => {

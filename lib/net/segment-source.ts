@@ -275,6 +275,14 @@ class SegmentRun {
       await res.cancel();
       throw new VidmuxError('bad_response', `${where}: segment ${index + 1} is ${declared} bytes, more than a segment can be (${max}).`);
     }
+    // A segment of known length is read into one buffer of that length, straight from the
+    // network where the body is a byte stream: no chunk allocated per read, no join (bench:browser's
+    // HLS reads about 60,000 chunks a GB).
+    // (Not when the body is decoded from another length, or is a part of a larger answer.)
+    const encoded = (res.headers.get('content-encoding') ?? 'identity').toLowerCase() !== 'identity';
+    const length = skip > 0 || encoded ? null : (want ?? (Number.isFinite(declared) ? declared : null));
+    const into = length !== null && length > 0 && length <= max ? byobReader(res.body) : null;
+    if (into) return { chunks: [await this.readInto(into, length!, where, index)], bytes: length! };
     const chunks: Uint8Array[] = [];
     let got = 0;
     let seen = 0;
@@ -303,10 +311,38 @@ class SegmentRun {
     if (want !== null && got < want) {
       throw this.client.failure('truncated', 'truncated', `${where} ended segment ${index + 1} early, at byte ${got} of ${want}.`);
     }
-    if (Number.isFinite(declared) && want === null && got < declared) {
+    if (Number.isFinite(declared) && want === null && !encoded && got < declared) {
       throw this.client.failure('truncated', 'truncated', `${where} ended segment ${index + 1} early, at byte ${got} of ${declared}.`);
     }
     return { chunks, bytes: got };
+  }
+
+  /** Exactly `length` bytes of a body into one buffer (more is not read; less is `truncated`). */
+  private async readInto(reader: ReadableStreamBYOBReader, length: number, where: string, index: number): Promise<Uint8Array> {
+    let buffer = new ArrayBuffer(length);
+    let got = 0;
+    try {
+      while (got < length) {
+        const { done, value } = await reader.read(new Uint8Array(buffer, got, length - got));
+        if (done || !value) break;
+        // The read hands the buffer back (it was transferred), with `value` filled.
+        buffer = value.buffer as ArrayBuffer;
+        got += value.length;
+      }
+    } finally {
+      await reader.cancel().catch(() => {});
+    }
+    if (got < length) throw this.client.failure('truncated', 'truncated', `${where} ended segment ${index + 1} early, at byte ${got} of ${length}.`);
+    return new Uint8Array(buffer);
+  }
+}
+
+/** A `byob` reader of `body`, or null when it is not a byte stream. */
+function byobReader(body: ReadableStream<Uint8Array>): ReadableStreamBYOBReader | null {
+  try {
+    return body.getReader({ mode: 'byob' });
+  } catch {
+    return null;
   }
 }
 
