@@ -278,6 +278,7 @@ async function saveOnce(b: ExtensionBrowser, procs: ProcSampler, url: string, st
     const t0 = performance.now();
     const cpu0 = await procs.cpu();
     const server0 = process.cpuUsage();
+    const sampling0 = procs.busyMs;
     await clickVidmuxButton(page);
     let peak = 0;
     let downloadStart = NaN;
@@ -300,6 +301,7 @@ async function saveOnce(b: ExtensionBrowser, procs: ProcSampler, url: string, st
         for (const [k, v] of cpu) cpu.set(k, v - (cpu0.get(k) ?? 0));
         const server = process.cpuUsage(server0);
         cpu.set('bench process (server, sampler)', (server.user + server.system) / 1e6);
+        cpu.set('of which sampling /proc', (procs.busyMs - sampling0) / 1000);
         return { seconds, downloadStart, peakMb: peak - idle, lagP99: quantile(lags, 0.99), file: done.filename, cpu, peakByKind, net: networkUse(streams.requests, t0) };
       }
       const failed = await page.locator('vidmux-download').getAttribute('data-state');
