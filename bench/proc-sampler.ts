@@ -136,10 +136,11 @@ function cpuByKind(pids: number[]): Map<string, number> {
 
 if (!isMainThread && (workerData as { procSampler?: string } | null)?.procSampler) {
   const userDataDir = (workerData as { procSampler: string }).procSampler;
-  // Reading PSS (smaps_rollup walks every mapping of a process) took about 45 ms a sample, a
+  // Reading PSS (smaps_rollup walks every mapping of a process) took 45 ms or more a sample, a
   // quarter of a core at 5 samples a second, taken from the two cores the browser runs on. So:
   // the tree (a read of every process's stat) is found again at most every 2 s, and PSS is read
-  // again only when the tree's RSS (statm: a counter, cheap) reaches a new high, or after 1 s.
+  // again when the tree's RSS (statm: a counter, cheap) reaches a new high, at most twice a
+  // second (while it climbs), and otherwise once a second.
   let tree: number[] = [];
   let found = -Infinity;
   let pss = new Map<string, number>();
@@ -155,7 +156,7 @@ if (!isMainThread && (workerData as { procSampler?: string } | null)?.procSample
     if (op === 'cpu') m = cpuByKind(tree);
     else {
       const rss = rssMb(tree);
-      if (rss > highRss + 2 || t0 - pssAt > 1000) {
+      if ((rss > highRss + 2 && t0 - pssAt >= 500) || t0 - pssAt >= 1000) {
         pss = pssByKind(tree);
         pssAt = t0;
         highRss = Math.max(highRss, rss);

@@ -498,8 +498,10 @@ export class HttpClient {
         if (done) {
           finish();
           controller.close();
-          // A BYOB read still waiting is answered with nothing (the stream is done).
-          if (into) (controller as ReadableByteStreamController).byobRequest?.respond(0);
+          // A BYOB read still waiting is answered with nothing (the stream is done): with the
+          // view the platform gave back when ours went to it (ours is detached), else ours.
+          if (into && value && reader instanceof ReadableStreamBYOBReader) into.respondWithNewView(value as Uint8Array<ArrayBuffer>);
+          else into?.respond(0);
         } else {
           if (slow.add(performance.now() - asked, value.length)) {
             tooSlow = true;

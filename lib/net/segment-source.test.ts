@@ -171,6 +171,34 @@ describe('SegmentedSource', () => {
     expect(await readAll(new SegmentedSource(one, { client: new HttpClient({ fetch: plain, sleep: async () => undefined }) }).stream())).toEqual(WHOLE);
   });
 
+  it('a byte-stream body that ends short of its length is truncated (retried, then the reason), never a hang or a short segment', async () => {
+    let answers = 0;
+    const short: typeof fetch = async () => {
+      answers++;
+      let sent = false;
+      const body = new ReadableStream({
+        type: 'bytes',
+        pull(c) {
+          if (sent) {
+            // A byte source answers a pending BYOB read once closed (as fetch's own does).
+            c.close();
+            c.byobRequest?.respond(0);
+            return;
+          }
+          c.enqueue(new Uint8Array(WHOLE.subarray(0, 50_000)));
+          sent = true;
+        },
+      });
+      return new Response(body as ReadableStream<Uint8Array>, { headers: { 'content-length': String(WHOLE.length) } });
+    };
+    const one: SegmentRef[] = [{ url: 'http://127.0.0.1:1/short.ts', range: null }];
+    await expect(readAll(new SegmentedSource(one, { client: new HttpClient({ fetch: short, sleep: async () => undefined, random: () => 0 }) }).stream())).rejects.toMatchObject({
+      code: 'truncated',
+      message: /ended segment 1 early, at byte 50000 of/,
+    });
+    expect(answers).toBeGreaterThan(1);
+  });
+
   it('stops every fetch when cancelled', async () => {
     const ctrl = new AbortController();
     const source = new SegmentedSource(files(() => ({ cap: 50_000 })), { client: client(), signal: ctrl.signal, concurrency: 2 });
