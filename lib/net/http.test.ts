@@ -110,6 +110,18 @@ describe('HttpClient', () => {
     silent.close();
   });
 
+  it('asks the platform not to keep what it fetches (no second copy of a video in the HTTP cache)', async () => {
+    const modes: Array<RequestCache | undefined> = [];
+    const fetch: typeof globalThis.fetch = (input, init) => {
+      modes.push(init?.cache);
+      return globalThis.fetch(input, init);
+    };
+    const c = new HttpClient({ fetch });
+    expect(await json(c, server.fileUrl('doc.json'))).toEqual({ hello: 'world' });
+    await (await c.request(server.fileUrl('doc.json'), { headers: { range: 'bytes=0-3' } })).cancel();
+    expect(modes).toEqual(['no-store', 'no-store']);
+  });
+
   it('cancels at once through AbortSignal', async () => {
     const c = new HttpClient(); // real sleeps: cancellation must cut the 16 s wait short
     const ctrl = new AbortController();

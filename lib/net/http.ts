@@ -423,6 +423,10 @@ export class HttpClient {
         ...(opts.body === undefined ? {} : { body: opts.body }),
         signal: fetchSignal.signal,
         redirect: followRedirects ? 'follow' : 'manual',
+        // Nothing we fetch is read twice: a CDN's cacheable segments would otherwise be written
+        // into the browser's HTTP cache as they pass (a second copy of the video on disk, and
+        // the user's cached pages evicted for it).
+        cache: 'no-store',
       });
     } catch (err) {
       finish();
