@@ -122,6 +122,18 @@ describe('HttpClient', () => {
     expect(modes).toEqual(['no-store', 'no-store']);
   });
 
+  it('a body takes BYOB reads into the caller’s buffer, and plain reads after them', async () => {
+    const res = await new HttpClient().request(server.fileUrl('doc.json'));
+    const byob = res.body.getReader({ mode: 'byob' });
+    const first = await byob.read(new Uint8Array(4));
+    expect(first.value).toEqual(DATA.subarray(0, 4));
+    byob.releaseLock();
+    const plain = res.body.getReader();
+    const rest: number[] = [];
+    for (let r = await plain.read(); !r.done; r = await plain.read()) rest.push(...r.value);
+    expect(new Uint8Array(rest)).toEqual(DATA.subarray(4));
+  });
+
   it('cancels at once through AbortSignal', async () => {
     const c = new HttpClient(); // real sleeps: cancellation must cut the 16 s wait short
     const ctrl = new AbortController();

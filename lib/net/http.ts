@@ -498,7 +498,11 @@ export class HttpClient {
         // pending BYOB read).
         const into = bytes ? (controller as ReadableByteStreamController).byobRequest : null;
         reader ??= into ? source.getReader({ mode: 'byob' }) : source.getReader();
-        const { done, value } = into && reader instanceof ReadableStreamBYOBReader ? await reader.read(into.view as Uint8Array<ArrayBuffer>) : await (reader as ReadableStreamDefaultReader<Uint8Array>).read();
+        const { done, value } =
+          reader instanceof ReadableStreamBYOBReader
+            ? // A plain read after BYOB ones: the platform's reader needs a buffer all the same.
+              await reader.read((into?.view as Uint8Array<ArrayBuffer> | undefined) ?? new Uint8Array(PLAIN_READ_BYTES))
+            : await reader.read();
         if (done) {
           finish();
           controller.close();
@@ -738,6 +742,9 @@ export function errorText(err: unknown): string {
   const code = (cause as { code?: string } | undefined)?.code;
   return cause ? `${cause.message}${code ? ` (${code})` : ''}` : err.message;
 }
+
+/** A plain read's buffer once the platform's body is read in `byob` mode. */
+const PLAIN_READ_BYTES = 64 * 1024;
 
 /** Whether `stream` is a byte stream (a reader in `byob` mode can be had; nothing is locked). */
 function isByteStream(stream: ReadableStream<Uint8Array>): boolean {
