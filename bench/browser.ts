@@ -216,7 +216,7 @@ interface Save {
   /** Each kind's own peak PSS over its idle PSS, MB. */
   peakByKind: Map<string, number>;
   /** Where the network time went, from the server's log of the media requests. */
-  net: { first: number; last: number; busy: number; requests: number; maxConcurrent: number };
+  net: { first: number; last: number; busy: number; requests: number; maxConcurrent: number; others: string };
 }
 
 /**
@@ -226,11 +226,15 @@ interface Save {
  */
 function networkUse(log: readonly StreamRequest[], t0: number): Save['net'] {
   const media = log.filter((r) => r.method === 'GET' && /\.(ts|mp4|m4s|m4a)$/.test(r.path) && r.bytesSent > 0);
-  if (!media.length) return { first: NaN, last: NaN, busy: NaN, requests: 0, maxConcurrent: 0 };
+  // Anything else the save asked the server (manifests, probes, CORS preflights), by method.
+  const byMethod = new Map<string, number>();
+  for (const r of log) if (!media.includes(r)) byMethod.set(r.method, (byMethod.get(r.method) ?? 0) + 1);
+  const others = [...byMethod].map(([m, n]) => `${n} ${m}`).join(', ') || 'none';
+  if (!media.length) return { first: NaN, last: NaN, busy: NaN, requests: 0, maxConcurrent: 0, others };
   const first = Math.min(...media.map((r) => r.startedAt));
   const last = Math.max(...media.map((r) => r.endedAt ?? performance.now()));
   const sum = media.reduce((n, r) => n + ((r.endedAt ?? last) - r.startedAt), 0);
-  return { first: (first - t0) / 1000, last: (last - t0) / 1000, busy: sum / ((last - first) * CONNECTIONS), requests: media.length, maxConcurrent: Math.max(...media.map((r) => r.concurrent)) };
+  return { first: (first - t0) / 1000, last: (last - t0) / 1000, busy: sum / ((last - first) * CONNECTIONS), requests: media.length, maxConcurrent: Math.max(...media.map((r) => r.concurrent)), others };
 }
 
 /** One save: open the page, let the player start, then click and wait for the browser's download. */
@@ -385,7 +389,7 @@ async function main(): Promise<void> {
         log(`${round === 0 ? 'warm-up' : `round ${round}`} ${s.id}: ours ${ours.seconds.toFixed(1)} s (+${ours.peakMb.toFixed(0)} MB, lag p99 ${ours.lagP99.toFixed(0)} ms), baseline ${base.toFixed(1)} s`);
         log(`  the browser's download began ${ours.downloadStart.toFixed(1)} s after the click, ${(ours.seconds - ours.downloadStart).toFixed(1)} s before the file was complete`);
         const n = ours.net;
-        log(`  network: first media request ${n.first.toFixed(1)} s after the click, last response ended at ${n.last.toFixed(1)} s; ${n.requests} requests, connections busy ${(n.busy * 100).toFixed(0)}% in between, at most ${n.maxConcurrent} at once; the baseline's: ${bn.first.toFixed(1)} s to ${bn.last.toFixed(1)} s, busy ${(bn.busy * 100).toFixed(0)}%`);
+        log(`  network: first media request ${n.first.toFixed(1)} s after the click, last response ended at ${n.last.toFixed(1)} s; ${n.requests} media requests (other requests: ${n.others}), connections busy ${(n.busy * 100).toFixed(0)}% in between, at most ${n.maxConcurrent} at once; the baseline's: ${bn.first.toFixed(1)} s to ${bn.last.toFixed(1)} s, busy ${(bn.busy * 100).toFixed(0)}%`);
         log(`  peak memory over idle by process: ${[...ours.peakByKind].filter(([, v]) => v >= 5).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} +${v.toFixed(0)} MB`).join(', ')}`);
         log(`  CPU during the save: ${[...ours.cpu].filter(([, v]) => v >= 0.5).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')}`);
         if (round > 0) {
