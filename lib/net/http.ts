@@ -746,12 +746,18 @@ export function errorText(err: unknown): string {
 /** A plain read's buffer once the platform's body is read in `byob` mode. */
 const PLAIN_READ_BYTES = 64 * 1024;
 
-/** Whether `stream` is a byte stream (a reader in `byob` mode can be had; nothing is locked). */
-function isByteStream(stream: ReadableStream<Uint8Array>): boolean {
+/** A `byob` reader of `stream`, or null when it is not a byte stream. */
+export function byobReader(stream: ReadableStream<Uint8Array>): ReadableStreamBYOBReader | null {
   try {
-    stream.getReader({ mode: 'byob' }).releaseLock();
-    return true;
+    return stream.getReader({ mode: 'byob' });
   } catch {
-    return false;
+    return null;
   }
+}
+
+/** Whether `stream` is a byte stream (nothing is left locked). */
+function isByteStream(stream: ReadableStream<Uint8Array>): boolean {
+  const reader = byobReader(stream);
+  reader?.releaseLock();
+  return reader !== null;
 }

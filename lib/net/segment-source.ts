@@ -12,7 +12,7 @@
 import { VidmuxError } from '../errors';
 import type { ByteSource } from '../io';
 import { ProgressMeter, type Progress } from '../progress';
-import { HttpClient, MediaUrl, describeUrl, type HttpResponse } from './http';
+import { HttpClient, MediaUrl, byobReader, describeUrl, type HttpResponse } from './http';
 import { joinBytes } from './bytes';
 import { parseContentRange } from './ranged-fetch';
 import { HttpFailure, cancelledError } from './retry-policy';
@@ -81,8 +81,9 @@ export class SegmentedSource implements ByteSource {
   stream(start = 0, end = Infinity, signal?: AbortSignal): ReadableStream<Uint8Array> {
     const run = new SegmentRun(this.client, this.segments, this.opts, this.concurrency, this.ahead, signal);
     let at = 0; // position in the concatenation of the next byte handed out by `run`
-    // A segment's chunks as the network gave them: handed on one by one, never joined (a copy of
-    // every segment into fresh memory was the engine worker's largest cost: bench:browser's HLS).
+    // A segment as it was read (one buffer, or the network's chunks): handed on piece by piece,
+    // never joined (a copy of every segment into fresh memory was the engine worker's largest
+    // cost: bench:browser's HLS).
     let pieces: Uint8Array[] = [];
     return new ReadableStream<Uint8Array>(
       {
@@ -334,15 +335,6 @@ class SegmentRun {
     }
     if (got < length) throw this.client.failure('truncated', 'truncated', `${where} ended segment ${index + 1} early, at byte ${got} of ${length}.`);
     return new Uint8Array(buffer);
-  }
-}
-
-/** A `byob` reader of `body`, or null when it is not a byte stream. */
-function byobReader(body: ReadableStream<Uint8Array>): ReadableStreamBYOBReader | null {
-  try {
-    return body.getReader({ mode: 'byob' });
-  } catch {
-    return null;
   }
 }
 

@@ -267,6 +267,9 @@ interface PiecesRecord {
   lastModified: string | null;
 }
 
+/** Whether OPFS files can be written in place here (a dedicated worker's sync access handles). */
+const writesInPlace = () => typeof FileSystemFileHandle !== 'undefined' && 'createSyncAccessHandle' in FileSystemFileHandle.prototype;
+
 /**
  * A resumable output in OPFS: the file in pieces of {@link PIECE_BYTES} (`<name>.p00000`, ...),
  * each committed to disk when full, and a record (`<name>.json`) of how many bytes from 0 are in
@@ -275,9 +278,6 @@ interface PiecesRecord {
  * interrupted continues from its last piece. The finished file is one Blob of the pieces: the
  * browser saves it without a copy. Writes must come in order (a plain copy: lib/net/save.ts).
  */
-/** Whether OPFS files can be written in place here (a dedicated worker's sync access handles). */
-const writesInPlace = () => typeof FileSystemFileHandle !== 'undefined' && 'createSyncAccessHandle' in FileSystemFileHandle.prototype;
-
 export class OpfsPiecesSink implements ResumableSink {
   private end = 0;
   /** Chunks written as they came: with sync access handles each is a plain file write, no join needed. */
