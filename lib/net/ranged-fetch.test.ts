@@ -93,6 +93,23 @@ async function drain(stream: ReadableStream<Uint8Array>): Promise<{ sha: string;
   return { sha: hash.digest('hex'), bytes };
 }
 
+/** Reads a whole stream by BYOB reads into one buffer of `size` bytes, reused; returns what `drain` does. */
+async function drainInto(stream: ReadableStream<Uint8Array>, size: number): Promise<{ sha: string; bytes: number }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const reader = stream.getReader({ mode: 'byob' });
+  let buffer = new ArrayBuffer(size);
+  for (;;) {
+    const { done, value } = await reader.read(new Uint8Array(buffer));
+    if (!value) throw new Error('the read gave no buffer back');
+    buffer = value.buffer as ArrayBuffer;
+    if (done) break;
+    hash.update(value);
+    bytes += value.length;
+  }
+  return { sha: hash.digest('hex'), bytes };
+}
+
 async function download(faults: FaultSpec, opts: RangedFetchOptions = {}) {
   const { client, sleeps } = fastClient();
   const source = await openRangedSource(server.fileUrl('clip.mp4', faults), { client, chunkSize: CHUNK, ...opts });
@@ -115,6 +132,24 @@ describe('ranged fetch, clean server', () => {
     expect(source.rangesSupported).toBe(true);
     expect(server.maxActive).toBe(4);
     expect(server.requests.every((r) => r.status === 206)).toBe(true);
+  });
+
+  it('a BYOB reader gets the exact bytes in its own buffer, whatever its size, over byte-stream bodies and plain ones, through splits and resets', async () => {
+    const counter = countingFetch(); // its bodies are plain streams: no BYOB read of the network
+    for (const fetchImpl of [undefined, counter.fetch]) {
+      for (const [size, faults] of [
+        [1000, { cap: 6_000_000 }],
+        [64 * 1024 + 1, { reset: 100_000, after: 1, times: 3 }],
+        [2 * 1024 * 1024, { cap: 6_000_000 }],
+      ] as const) {
+        server.resetStats();
+        const { client } = fastClient(fetchImpl ? { fetch: fetchImpl } : {});
+        const source = await openRangedSource(server.fileUrl('clip.mp4', faults), { client, chunkSize: 96 * 1024, connections: 4, minSplitBytes: 8 * 1024 });
+        const what = `${fetchImpl ? 'plain' : 'byte-stream'} bodies, reads of ${size}`;
+        expect(await drainInto(source.stream(), size), what).toEqual({ sha: SHA, bytes: SIZE });
+        expect(await drainInto(source.stream(5, SIZE - 5), size), what).toEqual({ sha: sha256(DATA.subarray(5, SIZE - 5)), bytes: SIZE - 10 });
+      }
+    }
   });
 
   it('streams a sub-range', async () => {

@@ -7,7 +7,7 @@ import { toVidmuxError, VidmuxError } from '../errors';
 import { isResumable, type ByteSink, type ByteSource, type SourceVersion } from '../io';
 import { isWebPageType, sniffMedia, SNIFF_BYTES } from '../media-sniff';
 import { joinBytes } from './bytes';
-import { describeUrl } from './http';
+import { byobReader, describeUrl } from './http';
 
 /** Writes larger than this are not coalesced further; fewer, bigger writes are cheaper for files. */
 const WRITE_BATCH_BYTES = 1024 * 1024;
@@ -85,7 +85,9 @@ async function copyOnce(source: ByteSource, sink: ByteSink, opts: CopyOptions): 
   let checkpointed = position;
   // The earlier run checked the head already (it wrote nothing before that).
   let checked = !media || position > 0;
-  const reader = source.stream(position, undefined, opts.signal).getReader();
+  const stream = source.stream(position, undefined, opts.signal);
+  const byob = byobReader(stream);
+  const reader = byob ?? stream.getReader();
   try {
     let batch: Uint8Array[] = [];
     let batchBytes = 0;
@@ -117,8 +119,27 @@ async function copyOnce(source: ByteSource, sink: ByteSink, opts: CopyOptions): 
         checkpointed = position;
       }
     };
+    if (byob) {
+      // One buffer, filled and written again and again (a sink is done with the bytes once their
+      // write settles): the copy makes no garbage however big the file.
+      let buffer = new ArrayBuffer(WRITE_BATCH_BYTES);
+      for (let done = false; !done; ) {
+        let filled = 0;
+        while (filled < buffer.byteLength) {
+          const read = await byob.read(new Uint8Array(buffer, filled));
+          if (!read.value) throw new VidmuxError('cancelled', 'Cancelled.');
+          buffer = read.value.buffer as ArrayBuffer;
+          if ((done = read.done)) break;
+          filled += read.value.length;
+        }
+        batch.push(new Uint8Array(buffer, 0, filled));
+        batchBytes = filled;
+        await flush();
+      }
+      return position;
+    }
     for (;;) {
-      const { done, value } = await reader.read();
+      const { done, value } = await (reader as ReadableStreamDefaultReader<Uint8Array>).read();
       if (done) break;
       batch.push(value);
       batchBytes += value.length;
