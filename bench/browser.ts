@@ -1,7 +1,8 @@
 /**
  * `npm run bench:browser [-- --only dash,hls,mp4] [--runs 3] [--cap 8000000]`: the built extension in
- * headless Chromium (as the e2e tests run it), from the click on the Vidmux button to the file in
- * the downloads folder, against what a power user would script on the same server in the same run.
+ * headless Chromium (as the e2e tests run it), from the click on the Vidmux button (the pointer on
+ * it already, as a user's is when the button shows) to the file in the downloads folder, against
+ * what a power user would script on the same server in the same run.
  *
  * Scenarios (inputs made once from the other benches' cached media, in .cache/bench/browser/):
  * - dash: a 1.1 GB DASH pair (one H.264 file + one AAC file, single-file SegmentBase tracks, as

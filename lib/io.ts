@@ -16,7 +16,11 @@ export interface ByteSource {
 
 /** A random-access destination for bytes: an OPFS file in the browser, a file in Node. */
 export interface ByteSink {
-  /** Writes `data` at `position`. Writes may arrive out of order; overlapping writes are not made. */
+  /**
+   * Writes `data` at `position`. Writes may arrive out of order; overlapping writes are not made.
+   * The sink is done with `data` once the promise settles: the caller may fill it again (a copy
+   * reuses one buffer: lib/net/save.ts).
+   */
   write(position: number, data: Uint8Array): Promise<void>;
   /**
    * Writes `parts` one after another from `position`, as if joined. Offered by sinks whose small
