@@ -15,12 +15,13 @@ export const DEFAULT_CHUNK_SIZE = 8 * 1024 * 1024;
 /** Default number of connections per download. */
 export const DEFAULT_CONNECTIONS = 4;
 /**
- * The buffers a parallel download reads the network into (BYOB) and reuses once a reader copied
- * them out: a copy of a 2 GB file then makes no garbage per network chunk. Garbage was what
- * Chromium's memory rose by during such a copy (the engine's worker frees network chunks only when
- * V8 collects them: peaks of +220 to +290 MB over idle, erratic between runs).
+ * The buffers a parallel download gathers the network's bytes in (read by BYOB), reused once a
+ * reader copied them out: a copy of a 2 GB file then makes no garbage per network chunk. Garbage
+ * was what Chromium's memory rose by during such a copy (the engine's worker frees network chunks
+ * only when V8 collects them: peaks of +220 to +290 MB over idle, erratic between runs;
+ * bench:browser).
  */
-export const SLAB_BYTES = 1024 * 1024;
+const SLAB_BYTES = 1024 * 1024;
 /** Most bytes one read from the network takes (see `readLanded`). */
 const LANDING_BYTES = 256 * 1024;
 
@@ -396,7 +397,7 @@ class ParallelDownload extends Download {
   }
 
   /** A slab from the pool, or a new one. */
-  private slab(): ArrayBuffer {
+  private takeSlab(): ArrayBuffer {
     return this.spare.pop() ?? new ArrayBuffer(this.slabBytes);
   }
 
@@ -526,7 +527,7 @@ class ParallelDownload extends Download {
     const kept = Math.min(value.length, chunk.end - chunk.pos);
     if (kept <= 0) return false;
     for (let at = 0; at < kept; ) {
-      const slab = (chunk.slab ??= { buffer: this.slab(), filled: 0 });
+      const slab = (chunk.slab ??= { buffer: this.takeSlab(), filled: 0 });
       const n = Math.min(kept - at, slab.buffer.byteLength - slab.filled);
       new Uint8Array(slab.buffer, slab.filled, n).set(value.subarray(at, at + n));
       slab.filled += n;
