@@ -30,6 +30,32 @@ describe('Annex B to length-prefixed NAL units', () => {
     expect([...au.subarray(0, 12)]).toEqual([0, 0, 0, 2, 0x09, 0xf0, 0, 0, 0, 2, 0x65, 0x88]);
   });
 
+  it('finds what a scan of every byte finds, in any range of any bytes (the scan skips bytes)', () => {
+    // The reference: every 00 00 01 in [from, to); a unit runs to the next code, zeros trimmed.
+    const reference = (b: Uint8Array, from: number, to: number): number[] => {
+      const codes: number[] = [];
+      for (let i = from + 2; i < to; i++) if (b[i] === 1 && b[i - 1] === 0 && b[i - 2] === 0) codes.push(i);
+      const out: number[] = [];
+      codes.forEach((c, k) => {
+        let end = k + 1 < codes.length ? codes[k + 1]! - 2 : to;
+        while (end > c + 1 && b[end - 1] === 0) end--;
+        if (end > c + 1) out.push(c + 1, end);
+      });
+      return out;
+    };
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const values = [0, 0, 0, 1, 1, 2, 3, 0x65, 0xff];
+    const nals: number[] = [];
+    for (let round = 0; round < 3000; round++) {
+      const b = Uint8Array.from({ length: 1 + Math.floor(random() * 64) }, () => values[Math.floor(random() * values.length)]!);
+      const from = Math.floor(random() * b.length);
+      const to = from + Math.floor(random() * (b.length - from + 1));
+      findNalUnits(b, from, to, nals);
+      expect(nals, `[${b.join(',')}] from ${from} to ${to}`).toEqual(reference(b, from, to));
+    }
+  });
+
   it('knows sync samples: H.264 IDR or recovery point SEI, HEVC IRAP', () => {
     const idr = bytes(0, 0, 1, 0x65, 0x88);
     const p = bytes(0, 0, 1, 0x41, 0x9a);

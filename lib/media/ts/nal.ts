@@ -38,27 +38,32 @@ export function isParameterSet(codec: VideoCodec, type: number): boolean {
  */
 export function findNalUnits(buf: Uint8Array, from: number, to: number, out: number[]): void {
   out.length = 0;
-  // A view bounded at `to`: indexOf must not scan the slab beyond the access unit.
-  const view = buf.subarray(from, to);
-  let i = 2;
   let start = -1;
-  for (;;) {
-    const one = view.indexOf(1, i);
-    if (one < 0) break;
-    if (view[one - 1] === 0 && view[one - 2] === 0) {
-      if (start >= 0) push(view, start, one - 2, from, out);
-      start = one + 1;
-      i = one + 3;
+  // Looks at i as the 01 of a start code 00 00 01, skipping as ffmpeg's start code search does: a
+  // byte above 1 is no byte of a start code whose 01 is at i, i + 1 or i + 2, and neither is a 01
+  // at i (the next 01 needs two zeros after it). Most bytes of a slice are above 1, so the scan
+  // reads about a third of them (a third of the transmux's CPU went to scanning every byte with
+  // indexOf: bench:browser's HLS).
+  for (let i = from + 2; i < to; ) {
+    const b = buf[i]!;
+    if (b > 1) {
+      i += 3;
+    } else if (b === 0) {
+      i++;
     } else {
-      i = one + 1;
+      if (buf[i - 1] === 0 && buf[i - 2] === 0) {
+        if (start >= 0) push(buf, start, i - 2, out);
+        start = i + 1;
+      }
+      i += 3;
     }
   }
-  if (start >= 0) push(view, start, view.length, from, out);
+  if (start >= 0) push(buf, start, to, out);
 }
 
-function push(view: Uint8Array, start: number, end: number, base: number, out: number[]): void {
-  while (end > start && view[end - 1] === 0) end--;
-  if (end > start) out.push(base + start, base + end);
+function push(buf: Uint8Array, start: number, end: number, out: number[]): void {
+  while (end > start && buf[end - 1] === 0) end--;
+  if (end > start) out.push(start, end);
 }
 
 /** Output size of the units in `nals` as length-prefixed NAL units (4-byte lengths). */
