@@ -1,6 +1,7 @@
 /**
- * The two byte interfaces that join the network engine (lib/net) and the media engine (lib/media).
- * Plain web-standard types so the same code runs in Node, the offscreen document and workers.
+ * The two byte interfaces that join the network engine (lib/net) and the media engine (lib/media),
+ * and the buffer pool both use. Plain web-standard types so the same code runs in Node, the
+ * offscreen document and workers.
  */
 
 /** A readable resource of bytes: an HTTP resource, a local file, an in-memory buffer. */
@@ -58,4 +59,29 @@ export interface ResumableSink extends ByteSink {
 
 export function isResumable(sink: ByteSink): sink is ResumableSink {
   return typeof (sink as Partial<ResumableSink>).resumeFrom === 'function' && typeof (sink as Partial<ResumableSink>).checkpoint === 'function';
+}
+
+/**
+ * Reusable buffers of one size: the network's landing buffers and slabs (lib/net/ranged-fetch.ts),
+ * a reader's read buffers and a demuxer's sample slabs (lib/media/byte-reader.ts leases them to
+ * several holders). Reuse instead of a fresh buffer per chunk: fresh gigabytes cost zero-filling,
+ * page faults and garbage waiting for the collector (the 2 GB browser save: +291 MB without).
+ */
+export class BufferPool {
+  private readonly free: ArrayBuffer[] = [];
+  /** `maxFree`: free buffers kept for reuse; more are left to the collector. */
+  constructor(
+    readonly size: number,
+    private readonly maxFree = Infinity,
+  ) {}
+
+  /** A free buffer, or a new one. */
+  take(): ArrayBuffer {
+    return this.free.pop() ?? new ArrayBuffer(this.size);
+  }
+
+  /** Takes back a buffer whose bytes nobody needs; one of another size (or detached: transferred away) is left to the collector. */
+  recycle(buffer: ArrayBuffer): void {
+    if (buffer.byteLength === this.size && this.free.length < this.maxFree) this.free.push(buffer);
+  }
 }

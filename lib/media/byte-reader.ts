@@ -18,7 +18,7 @@
  * being copied out whole: samples stay views, and consecutive ones stay contiguous.
  */
 import { VidmuxError } from '../errors';
-import type { ByteSource } from '../io';
+import { BufferPool, type ByteSource } from '../io';
 
 /** A forward gap smaller than this is read through and dropped; a larger one reopens the stream there. */
 const MAX_SKIP_BYTES = 4 * 1024 * 1024;
@@ -67,25 +67,14 @@ export function releaseBuffer(buffer: ArrayBufferLike): void {
   lease.pool.recycle(buffer as ArrayBuffer);
 }
 
-/**
- * Reusable buffers of one size: a reader's read buffers, or a demuxer's sample slabs (ts-demux.ts).
- * A buffer taken and {@link BufferPool.lease leased} comes back once every holder has released it
- * ({@link retainBuffer} / {@link releaseBuffer}).
- */
-export class BufferPool {
-  private free: ArrayBuffer[] = [];
-  constructor(readonly size: number) {}
-  take(): ArrayBuffer {
-    return this.free.pop() ?? new ArrayBuffer(this.size);
-  }
-  /** Registers a buffer taken from this pool, held once (by whoever took it). */
-  lease(buffer: ArrayBufferLike): void {
-    leases.set(buffer, { refs: 1, pool: this });
-  }
-  recycle(buffer: ArrayBuffer): void {
-    // A buffer that came back detached (transferred away) can't be reused.
-    if (buffer.byteLength === this.size && this.free.length < MAX_FREE_BUFFERS) this.free.push(buffer);
-  }
+/** Registers `buffer`, just taken from `pool`, as held once (by whoever took it); it goes back to `pool` when nobody holds it. */
+export function leaseBuffer(pool: BufferPool, buffer: ArrayBufferLike): void {
+  leases.set(buffer, { refs: 1, pool });
+}
+
+/** A pool of one size for a reader's or a demuxer's buffers, keeping at most {@link MAX_FREE_BUFFERS} free. */
+export function readerPool(size: number): BufferPool {
+  return new BufferPool(size, MAX_FREE_BUFFERS);
 }
 
 /** Reads `[start, end)` fully into one buffer (for small ranges only: headers, `moov`, `moof`). */
@@ -170,7 +159,7 @@ export class SequentialReader {
   ) {
     this.bufferBytes = sizes.bufferBytes ?? READ_BUFFER_BYTES;
     this.headroomBytes = sizes.headroomBytes ?? READ_HEADROOM_BYTES;
-    this.pool = new BufferPool(this.headroomBytes + this.bufferBytes);
+    this.pool = readerPool(this.headroomBytes + this.bufferBytes);
   }
 
   /** The file offset of the next unread byte. */
@@ -323,7 +312,7 @@ export class SequentialReader {
       }
       const { value: v, done } = await this.ahead.shift()!;
       if (done || !v || v.length === 0) return false;
-      this.pool.lease(v.buffer);
+      leaseBuffer(this.pool, v.buffer);
       value = v;
     } else if (this.reader) {
       const { value: v, done } = await this.reader.read();

@@ -50,7 +50,7 @@
  */
 import { VidmuxError } from '../errors';
 import type { ByteSource } from '../io';
-import { BufferPool, SequentialReader } from './byte-reader';
+import { SequentialReader, readerPool } from './byte-reader';
 import type { DemuxedTrack, DemuxedTrackInfo, OpenTrackOptions, Packet, TrackWant } from './demux';
 import { SharedPass, type PassProducer, type TrackKind } from './shared-pass';
 import { AudioStream, TS_CLOCK, VideoStream, type EsContext } from './ts/elementary';
@@ -124,8 +124,8 @@ class TsDemuxer implements PassProducer {
   private readonly pesLeft = { video: -1, audio: -1 };
   /** Set after a unit start that isn't a PES we can read: payloads are ignored until the next one. */
   private readonly skipping = { video: false, audio: false };
-  private readonly videoPool = new BufferPool(VIDEO_SLAB_BYTES);
-  private readonly audioPool = new BufferPool(AUDIO_SLAB_BYTES);
+  private readonly videoPool = readerPool(VIDEO_SLAB_BYTES);
+  private readonly audioPool = readerPool(AUDIO_SLAB_BYTES);
 
   constructor(
     source: ByteSource,

@@ -5,7 +5,7 @@
  * good byte, following the retry table.
  */
 import { VidmuxError } from '../errors';
-import type { ByteSource } from '../io';
+import { BufferPool, type ByteSource } from '../io';
 import { ProgressMeter, type Progress } from '../progress';
 import { HttpClient, MAX_CONNECTIONS_PER_HOST, MediaUrl, byobReader, describeUrl, type HttpResponse } from './http';
 import { HttpFailure, cancelledError, type RetryTracker } from './retry-policy';
@@ -307,11 +307,13 @@ class ParallelDownload extends Download {
   private error: unknown = null;
   private wake: (() => void) | null = null;
   private readonly minSplitBytes: number;
-  private readonly slabBytes: number;
-  /** Slabs whose bytes were copied out, to be filled again. */
-  private readonly spare: ArrayBuffer[] = [];
+  /**
+   * Slabs whose bytes were copied out, to be filled again. No cap: the pool never holds more slabs
+   * than were once in use together, which the window bounds.
+   */
+  private readonly slabs: BufferPool;
   /** Buffers the network is read into (one per connection at most). */
-  private readonly landing: ArrayBuffer[] = [];
+  private readonly landing = new BufferPool(LANDING_BYTES);
 
   constructor(
     client: HttpClient,
@@ -331,7 +333,7 @@ class ParallelDownload extends Download {
       this.chunks.push({ start: s, end: e, pos: s, pieces: [], slab: null, started: false, done: false });
     }
     this.minSplitBytes = opts.minSplitBytes ?? Math.min(1024 * 1024, Math.max(1, Math.floor(chunkSize / 4)));
-    this.slabBytes = Math.min(SLAB_BYTES, chunkSize);
+    this.slabs = new BufferPool(Math.min(SLAB_BYTES, chunkSize));
   }
 
   /**
@@ -383,7 +385,8 @@ class ParallelDownload extends Download {
           head.pieces[0] = piece.subarray(n);
         } else {
           head.pieces.shift();
-          this.release(piece.buffer as ArrayBuffer);
+          // Only slabs come back: a network chunk (of another size) is left to the collector.
+          this.slabs.recycle(piece.buffer as ArrayBuffer);
         }
         return;
       }
@@ -394,20 +397,6 @@ class ParallelDownload extends Download {
       }
       await new Promise<void>((resolve) => (this.wake = resolve));
     }
-  }
-
-  /** A slab from the pool, or a new one. */
-  private takeSlab(): ArrayBuffer {
-    return this.spare.pop() ?? new ArrayBuffer(this.slabBytes);
-  }
-
-  /**
-   * Takes back a buffer whose bytes were all copied out. Only slabs come back (a network chunk of
-   * another size is left to the collector). The pool needs no cap: it never holds more slabs than
-   * were once in use together, which the window bounds.
-   */
-  private release(buffer: ArrayBuffer): void {
-    if (buffer.byteLength === this.slabBytes) this.spare.push(buffer);
   }
 
   private notify(): void {
@@ -517,17 +506,17 @@ class ParallelDownload extends Download {
    */
   private async readLanded(reader: ReadableStreamBYOBReader, chunk: Chunk): Promise<boolean> {
     if (chunk.pos >= chunk.end) return false;
-    const landing = this.landing.pop() ?? new ArrayBuffer(LANDING_BYTES);
+    const landing = this.landing.take();
     const { done, value } = await reader.read(new Uint8Array(landing, 0, Math.min(LANDING_BYTES, chunk.end - chunk.pos)));
     // The read hands the buffer back (it was transferred), also at the end of the body.
-    if (value) this.landing.push(value.buffer as ArrayBuffer);
+    if (value) this.landing.recycle(value.buffer as ArrayBuffer);
     if (done || !value) return false;
     // Measured after the read: the chunk may have been split while we waited, and bytes past its
     // new end belong to another connection.
     const kept = Math.min(value.length, chunk.end - chunk.pos);
     if (kept <= 0) return false;
     for (let at = 0; at < kept; ) {
-      const slab = (chunk.slab ??= { buffer: this.takeSlab(), filled: 0 });
+      const slab = (chunk.slab ??= { buffer: this.slabs.take(), filled: 0 });
       const n = Math.min(kept - at, slab.buffer.byteLength - slab.filled);
       new Uint8Array(slab.buffer, slab.filled, n).set(value.subarray(at, at + n));
       slab.filled += n;
@@ -545,7 +534,7 @@ class ParallelDownload extends Download {
     const slab = chunk.slab;
     chunk.slab = null;
     if (slab && slab.filled > 0) chunk.pieces.push(new Uint8Array(slab.buffer, 0, slab.filled));
-    else if (slab) this.release(slab.buffer);
+    else if (slab) this.slabs.recycle(slab.buffer);
   }
 
   /** One plain read (a body that is not a byte stream): the network's chunk is the piece. */

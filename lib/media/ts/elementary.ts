@@ -16,7 +16,8 @@
  * every frame's time from them would put ±1 tick of jitter into a perfectly regular track.
  */
 import { VidmuxError } from '../../errors';
-import { BufferPool, releaseBuffer } from '../byte-reader';
+import type { BufferPool } from '../../io';
+import { leaseBuffer, releaseBuffer } from '../byte-reader';
 import type { Packet } from '../demux';
 import { NO_SYNC, parseAudioFrame, type AudioCodec, type AudioFrame } from './audio';
 import {
@@ -121,7 +122,7 @@ export class EsBuffer {
   private take(atLeast: number): Uint8Array {
     if (atLeast <= this.pool.size) {
       const buffer = this.pool.take();
-      this.pool.lease(buffer);
+      leaseBuffer(this.pool, buffer);
       return new Uint8Array(buffer);
     }
     return new Uint8Array(atLeast * 2);
