@@ -217,7 +217,7 @@ interface Save {
   /** Each kind's own peak PSS over its idle PSS, MB. */
   peakByKind: Map<string, number>;
   /** Where the network time went, from the server's log of the media requests. */
-  net: { first: number; last: number; busy: number; requests: number; maxConcurrent: number; others: string };
+  net: { first: number; last: number; busy: number; gapMs: number; requests: number; maxConcurrent: number; others: string };
 }
 
 /**
@@ -231,11 +231,39 @@ function networkUse(log: readonly StreamRequest[], t0: number): Save['net'] {
   const byMethod = new Map<string, number>();
   for (const r of log) if (!media.includes(r)) byMethod.set(r.method, (byMethod.get(r.method) ?? 0) + 1);
   const others = [...byMethod].map(([m, n]) => `${n} ${m}`).join(', ') || 'none';
-  if (!media.length) return { first: NaN, last: NaN, busy: NaN, requests: 0, maxConcurrent: 0, others };
+  if (!media.length) return { first: NaN, last: NaN, busy: NaN, gapMs: NaN, requests: 0, maxConcurrent: 0, others };
   const first = Math.min(...media.map((r) => r.startedAt));
   const last = Math.max(...media.map((r) => r.endedAt ?? performance.now()));
   const sum = media.reduce((n, r) => n + ((r.endedAt ?? last) - r.startedAt), 0);
-  return { first: (first - t0) / 1000, last: (last - t0) / 1000, busy: sum / ((last - first) * CONNECTIONS), requests: media.length, maxConcurrent: Math.max(...media.map((r) => r.concurrent)), others };
+  return {
+    first: (first - t0) / 1000,
+    last: (last - t0) / 1000,
+    busy: sum / ((last - first) * CONNECTIONS),
+    gapMs: median(requestGaps(media)),
+    requests: media.length,
+    maxConcurrent: Math.max(...media.map((r) => r.concurrent)),
+    others,
+  };
+}
+
+/**
+ * How long a connection sat idle before each request: from the end of the response that freed it
+ * (the earliest-ending of the `CONNECTIONS` in use) to the request's arrival at the server. The
+ * server's clock only, so it holds the client's whole turn-around: noticing the end, asking again,
+ * and the request's way to the server (session 9 found Chromium's `fetch()` takes ~8 ms to arrive).
+ */
+function requestGaps(media: readonly StreamRequest[]): number[] {
+  const sorted = [...media].sort((a, b) => a.startedAt - b.startedAt);
+  const ends: number[] = [];
+  const gaps: number[] = [];
+  for (const r of sorted) {
+    if (ends.length >= CONNECTIONS) {
+      ends.sort((a, b) => a - b);
+      gaps.push(r.startedAt - ends.shift()!);
+    }
+    ends.push(r.endedAt ?? r.startedAt);
+  }
+  return gaps.length ? gaps : [NaN];
 }
 
 /** One save: open the page, let the player start, then click and wait for the browser's download. */
@@ -392,7 +420,7 @@ async function main(): Promise<void> {
         log(`${round === 0 ? 'warm-up' : `round ${round}`} ${s.id}: ours ${ours.seconds.toFixed(1)} s (+${ours.peakMb.toFixed(0)} MB, lag p99 ${ours.lagP99.toFixed(0)} ms), baseline ${base.toFixed(1)} s`);
         log(`  the browser's download began ${ours.downloadStart.toFixed(1)} s after the click, ${(ours.seconds - ours.downloadStart).toFixed(1)} s before the file was complete`);
         const n = ours.net;
-        log(`  network: first media request ${n.first.toFixed(1)} s after the click, last response ended at ${n.last.toFixed(1)} s; ${n.requests} media requests (other requests: ${n.others}), connections busy ${(n.busy * 100).toFixed(0)}% in between, at most ${n.maxConcurrent} at once; the baseline's: ${bn.first.toFixed(1)} s to ${bn.last.toFixed(1)} s, busy ${(bn.busy * 100).toFixed(0)}%`);
+        log(`  network: first media request ${n.first.toFixed(1)} s after the click, last response ended at ${n.last.toFixed(1)} s; ${n.requests} media requests (other requests: ${n.others}), connections busy ${(n.busy * 100).toFixed(0)}% in between (median idle before a request ${n.gapMs.toFixed(1)} ms), at most ${n.maxConcurrent} at once; the baseline's: ${bn.first.toFixed(1)} s to ${bn.last.toFixed(1)} s, busy ${(bn.busy * 100).toFixed(0)}% (${bn.gapMs.toFixed(1)} ms)`);
         log(`  peak memory over idle by process: ${[...ours.peakByKind].filter(([, v]) => v >= 5).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} +${v.toFixed(0)} MB`).join(', ')}`);
         log(`  CPU during the save: ${[...ours.cpu].filter(([, v]) => v >= 0.5).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')}`);
         if (round > 0) {
