@@ -266,8 +266,12 @@ function requestGaps(media: readonly StreamRequest[]): number[] {
   return gaps.length ? gaps : [NaN];
 }
 
-/** One save: open the page, let the player start, then click and wait for the browser's download. */
-async function saveOnce(b: ExtensionBrowser, procs: ProcSampler, url: string, streams: StreamServer): Promise<Save> {
+/**
+ * One save: open the page, let the player start, then click and wait for the browser's download;
+ * a save that neither finishes nor says it failed within `deadlineSeconds` fails the bench (a
+ * broken build must not make it wait forever).
+ */
+async function saveOnce(b: ExtensionBrowser, procs: ProcSampler, url: string, streams: StreamServer, deadlineSeconds: number): Promise<Save> {
   const page: Page = await b.context.newPage();
   try {
     await page.goto(url);
@@ -339,8 +343,11 @@ async function saveOnce(b: ExtensionBrowser, procs: ProcSampler, url: string, st
         cpu.set('of which sampling /proc', (procs.busyMs - sampling0) / 1000);
         return { seconds, downloadStart, peakMb: peak - idle, lagP99: quantile(lags, 0.99), file: done.filename, cpu, peakByKind, net: networkUse(streams.requests, t0) };
       }
-      const failed = await page.locator('vidmux-download').getAttribute('data-state');
-      if (failed === 'failed') throw new Error(`the save failed: ${await page.locator('vidmux-download').getAttribute('title')}`);
+      const state = await page.locator('vidmux-download').getAttribute('data-state');
+      if (state === 'failed') throw new Error(`the save failed: ${await page.locator('vidmux-download').getAttribute('title')}`);
+      if ((performance.now() - t0) / 1000 > deadlineSeconds) {
+        throw new Error(`no finished download ${deadlineSeconds.toFixed(0)} s after the click (the button's state: ${state}; downloads: ${mine.map((d) => d.state).join(', ') || 'none'})`);
+      }
       await new Promise((r) => setTimeout(r, 200));
     }
   } finally {
@@ -403,7 +410,8 @@ async function main(): Promise<void> {
     for (let round = 0; round <= runs; round++) {
       for (const s of scenarios) {
         const r = results.get(s.id)!;
-        const ours = await saveOnce(browser, procs, `${site.url}${s.page}`, site.streams);
+        // Five times the ideal and a minute: far past any save that works.
+        const ours = await saveOnce(browser, procs, `${site.url}${s.page}`, site.streams, (5 * s.bytes) / (cap * CONNECTIONS) + 60);
         if (round === 0) {
           // Once, untimed: the saved file is a real MP4 of the whole length.
           const probe = await ffprobeJson(ours.file);
