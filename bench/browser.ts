@@ -250,7 +250,7 @@ function networkUse(log: readonly StreamRequest[], t0: number): Save['net'] {
  * How long a connection sat idle before each request: from the end of the response that freed it
  * (the earliest-ending of the `CONNECTIONS` in use) to the request's arrival at the server. The
  * server's clock only, so it holds the client's whole turn-around: noticing the end, asking again,
- * and the request's way to the server (session 9 found Chromium's `fetch()` takes ~8 ms to arrive).
+ * and the request's way to the server (Chromium's `fetch()` took ~8 ms to arrive on the two-core bench machine).
  */
 function requestGaps(media: readonly StreamRequest[]): number[] {
   const sorted = [...media].sort((a, b) => a.startedAt - b.startedAt);

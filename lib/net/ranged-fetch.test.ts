@@ -152,6 +152,43 @@ describe('ranged fetch, clean server', () => {
     }
   });
 
+  it("a plain body's chunks that share one buffer are never reused as slabs, even when that buffer is a slab's size", async () => {
+    // Every other response's chunks are 16 KiB views into a buffer of the slab's size (chunkSize
+    // 96 KiB), as a custom fetch may give; the others are byte streams, gathered in slabs. Once
+    // copied out, such a view's buffer must not become a slab while later views of it wait.
+    const shared = 96 * 1024;
+    let responses = 0;
+    const sharing: typeof fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      if (responses++ % 2 === 1) return res;
+      const reader = res.body!.getReader();
+      let buffer = new Uint8Array(shared);
+      let filled = 0;
+      const body = new ReadableStream<Uint8Array>({
+        async pull(c) {
+          const { done, value } = await reader.read();
+          if (done) return c.close();
+          for (let at = 0; at < value.length; ) {
+            if (filled === shared) {
+              buffer = new Uint8Array(shared);
+              filled = 0;
+            }
+            const n = Math.min(value.length - at, shared - filled, 16 * 1024);
+            buffer.set(value.subarray(at, at + n), filled);
+            c.enqueue(buffer.subarray(filled, filled + n));
+            filled += n;
+            at += n;
+          }
+        },
+        cancel: (reason) => reader.cancel(reason),
+      });
+      return new Response(body, { status: res.status, headers: res.headers });
+    };
+    const { client } = fastClient({ fetch: sharing });
+    const source = await openRangedSource(server.fileUrl('clip.mp4', { cap: 6_000_000 }), { client, chunkSize: shared, connections: 4 });
+    expect(await drainInto(source.stream(), 1000)).toEqual({ sha: SHA, bytes: SIZE });
+  });
+
   it('streams a sub-range', async () => {
     const { client } = fastClient();
     const source = await openRangedSource(server.fileUrl('clip.mp4'), { client, chunkSize: CHUNK });

@@ -312,6 +312,12 @@ class ParallelDownload extends Download {
    * than were once in use together, which the window bounds.
    */
   private readonly slabs: BufferPool;
+  /**
+   * The slabs taken from the pool: only these go back once copied out. A plain body's chunk may
+   * share its buffer with later chunks (a custom fetch), so a chunk's buffer is never a slab, even
+   * when its size is a slab's.
+   */
+  private readonly ownSlabs = new WeakSet<ArrayBuffer>();
   /** Buffers the network is read into (one per connection at most). */
   private readonly landing = new BufferPool(LANDING_BYTES);
 
@@ -385,8 +391,7 @@ class ParallelDownload extends Download {
           head.pieces[0] = piece.subarray(n);
         } else {
           head.pieces.shift();
-          // Only slabs come back: a network chunk (of another size) is left to the collector.
-          this.slabs.recycle(piece.buffer as ArrayBuffer);
+          this.recycleSlab(piece.buffer as ArrayBuffer);
         }
         return;
       }
@@ -397,6 +402,18 @@ class ParallelDownload extends Download {
       }
       await new Promise<void>((resolve) => (this.wake = resolve));
     }
+  }
+
+  /** A slab from the pool (or a new one), filled in place: never transferred while it is ours. */
+  private takeSlab(): ArrayBuffer {
+    const slab = this.slabs.take();
+    this.ownSlabs.add(slab);
+    return slab;
+  }
+
+  /** Gives back a buffer whose bytes were all copied out, if it is one of our slabs. */
+  private recycleSlab(buffer: ArrayBuffer): void {
+    if (this.ownSlabs.has(buffer)) this.slabs.recycle(buffer);
   }
 
   private notify(): void {
@@ -516,7 +533,7 @@ class ParallelDownload extends Download {
     const kept = Math.min(value.length, chunk.end - chunk.pos);
     if (kept <= 0) return false;
     for (let at = 0; at < kept; ) {
-      const slab = (chunk.slab ??= { buffer: this.slabs.take(), filled: 0 });
+      const slab = (chunk.slab ??= { buffer: this.takeSlab(), filled: 0 });
       const n = Math.min(kept - at, slab.buffer.byteLength - slab.filled);
       new Uint8Array(slab.buffer, slab.filled, n).set(value.subarray(at, at + n));
       slab.filled += n;
@@ -534,7 +551,7 @@ class ParallelDownload extends Download {
     const slab = chunk.slab;
     chunk.slab = null;
     if (slab && slab.filled > 0) chunk.pieces.push(new Uint8Array(slab.buffer, 0, slab.filled));
-    else if (slab) this.slabs.recycle(slab.buffer);
+    else if (slab) this.recycleSlab(slab.buffer);
   }
 
   /** One plain read (a body that is not a byte stream): the network's chunk is the piece. */
